@@ -1,0 +1,18 @@
+#pragma once
+/// The whole engine in one include: tensors, the graph, backward, every op, gradcheck.
+#include "autograd/anomaly.h"
+#include "autograd/backward.h"
+#include "autograd/gradcheck.h"
+#include "autograd/graph.h"
+#include "autograd/ops/activation.h"
+#include "autograd/ops/arithmetic.h"
+#include "autograd/ops/broadcast.h"
+#include "autograd/ops/index.h"
+#include "autograd/ops/loss.h"
+#include "autograd/ops/matmul.h"
+#include "autograd/ops/reduce.h"
+#include "autograd/ops/shape_ops.h"
+#include "autograd/ops/softmax.h"
+#include "autograd/ops/unary.h"
+#include "autograd/random.h"
+#include "autograd/tensor.h"

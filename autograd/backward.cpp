@@ -1,0 +1,159 @@
+#include "autograd/backward.h"
+
+#include <unordered_map>
+
+#include "autograd/anomaly.h"
+#include "autograd/graph.h"
+#include "autograd/ops/arithmetic.h"
+
+namespace ag {
+
+namespace {
+
+/// Where the gradients that reach leaves (and, for ag::grad, chosen intermediates) go.
+struct GradientSink {
+  // When `capture` is empty: leaves accumulate into their .grad. Otherwise only the listed tensors'
+  // gradients are kept, here, and no .grad is touched.
+  std::unordered_map<const TensorImpl*, Tensor> capture;
+  std::unordered_map<const Node*, const TensorImpl*> captured_nodes;
+  bool capturing = false;
+};
+
+/// Adds `g` into `slot`, allocating on first write. Gradients handed between rules are never modified in
+/// place (a rule may return its upstream gradient itself), so accumulation makes a new tensor.
+void accumulate(Tensor& slot, const Tensor& g) { slot = slot.defined() ? add(slot, g) : g; }
+
+/// Adds `g` into a leaf's .grad. The leaf owns its .grad storage (it is a copy), so adding in place is safe.
+void accumulate_leaf(TensorImpl& leaf, const Tensor& g) {
+  if (!leaf.grad.defined()) {
+    leaf.grad = g.clone();
+    return;
+  }
+  dispatch_floating(leaf.dtype, "backward", [&](auto type) {
+    using T = decltype(type);
+    T* dst = leaf.grad.template data<T>();
+    const T* src = g.template data<T>();
+    const std::int64_t n = g.numel();
+    for (std::int64_t i = 0; i < n; ++i) dst[i] += src[i];
+  });
+}
+
+void check_gradient(const Node& node, std::size_t slot, const Tensor& input, const Tensor& g) {
+  if (g.shape() != input.shape() || g.dtype() != input.dtype())
+    fail(node.name, "backward returned a gradient of shape {} {} for input {} of shape {} {}", shape_str(g.shape()),
+         dtype_name(g.dtype()), slot, shape_str(input.shape()), dtype_name(input.dtype()));
+  if (anomaly_mode_enabled()) check_finite(node.name, fmt::format("backward (gradient for input {})", slot), g);
+}
+
+struct Pending {
+  std::shared_ptr<Node> node;  // keeps the node alive while queued, even once its consumers are released
+  Tensor grad;                 // dL/d(result of node), summed over its consumers so far
+  int consumers_left = 0;      // consumers in this graph that have not yet sent their gradient
+};
+
+Tensor seed_gradient(const Tensor& root, const Tensor& grad) {
+  if (!root.requires_grad())
+    throw Error("backward: the tensor does not require a gradient (no input of the ops that made it requires one)");
+  if (grad.defined()) {
+    if (grad.shape() != root.shape() || grad.dtype() != root.dtype())
+      fail("backward", "upstream gradient of shape {} {} for a result of shape {} {}", shape_str(grad.shape()),
+           dtype_name(grad.dtype()), shape_str(root.shape()), dtype_name(root.dtype()));
+    return grad;
+  }
+  if (root.numel() != 1)
+    fail("backward", "a gradient can be implied only for a one-element result; got shape {}: pass the upstream gradient",
+         shape_str(root.shape()));
+  return ones_like(root);
+}
+
+void execute(const Tensor& root, const Tensor& seed, bool retain_graph, GradientSink& sink) {
+  const auto leaf_receives = [&](const Tensor& leaf, const Tensor& g) {
+    if (!sink.capturing) accumulate_leaf(*leaf.impl(), g);
+    else if (auto it = sink.capture.find(leaf.impl().get()); it != sink.capture.end()) accumulate(it->second, g);
+  };
+  if (!root.grad_fn()) {
+    leaf_receives(root, seed);
+    return;
+  }
+
+  // Pass 1: count, for every node reachable from the root, its consumers within this graph.
+  std::unordered_map<const Node*, Pending> pending;
+  std::vector<Node*> stack{root.grad_fn().get()};
+  pending[root.grad_fn().get()].node = root.grad_fn();
+  while (!stack.empty()) {
+    Node* node = stack.back();
+    stack.pop_back();
+    if (node->released)
+      fail(node->name, "backward through a graph that was already released; call the first backward with "
+                       "retain_graph = true to go through it twice");
+    for (const auto& input : node->inputs) {
+      if (!input.defined() || !input.requires_grad() || !input.grad_fn()) continue;
+      auto [it, is_new] = pending.try_emplace(input.grad_fn().get());
+      it->second.consumers_left += 1;
+      if (is_new) {
+        it->second.node = input.grad_fn();
+        stack.push_back(input.grad_fn().get());
+      }
+    }
+  }
+
+  // Pass 2: run each node's rule once all its consumers have added their gradient (Kahn's order).
+  NoGradGuard no_grad;  // rules compute with ops, which must not record
+  pending[root.grad_fn().get()].grad = seed;
+  std::vector<std::shared_ptr<Node>> ready{root.grad_fn()};
+  while (!ready.empty()) {
+    std::shared_ptr<Node> node = std::move(ready.back());
+    ready.pop_back();
+    auto entry = pending.find(node.get());
+    Tensor grad_output = std::move(entry->second.grad);
+    if (auto c = sink.captured_nodes.find(node.get()); c != sink.captured_nodes.end())
+      accumulate(sink.capture[c->second], grad_output);
+
+    std::vector<Tensor> input_grads;
+    if (grad_output.defined()) {  // undefined: no gradient reached this node, so none leaves it
+      if (!node->backward) fail(node->name, "backward not implemented");
+      input_grads = node->backward(grad_output, node->inputs);
+      if (input_grads.size() != node->inputs.size())
+        fail(node->name, "backward returned {} gradients for {} inputs", input_grads.size(), node->inputs.size());
+    }
+    for (std::size_t i = 0; i < node->inputs.size(); ++i) {
+      const Tensor& input = node->inputs[i];
+      if (!input.defined() || !input.requires_grad()) continue;
+      const bool has_grad = i < input_grads.size() && input_grads[i].defined();
+      if (has_grad) check_gradient(*node, i, input, input_grads[i]);
+      if (!input.grad_fn()) {
+        if (has_grad) leaf_receives(input, input_grads[i]);
+        continue;
+      }
+      auto& child = pending.at(input.grad_fn().get());
+      if (has_grad) accumulate(child.grad, input_grads[i]);
+      if (--child.consumers_left == 0) ready.push_back(child.node);
+    }
+    if (!retain_graph) node->release();
+    pending.erase(entry);
+  }
+}
+
+}  // namespace
+
+void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
+  GradientSink sink;
+  execute(root, seed_gradient(root, grad), retain_graph, sink);
+}
+
+std::vector<Tensor> grad(const Tensor& root, const std::vector<Tensor>& inputs, const Tensor& grad_output,
+                         bool retain_graph) {
+  GradientSink sink;
+  sink.capturing = true;
+  for (const auto& input : inputs) {
+    if (!input.requires_grad()) throw Error("grad: an input does not require a gradient");
+    sink.capture[input.impl().get()] = Tensor();
+    if (input.grad_fn()) sink.captured_nodes[input.grad_fn().get()] = input.impl().get();
+  }
+  execute(root, seed_gradient(root, grad_output), retain_graph, sink);
+  std::vector<Tensor> out;
+  for (const auto& input : inputs) out.push_back(sink.capture[input.impl().get()]);
+  return out;
+}
+
+}  // namespace ag

@@ -1,0 +1,61 @@
+#include "autograd/ops/activation.h"
+
+#include <cmath>
+
+#include "autograd/detail/elementwise.h"
+#include "autograd/graph.h"
+
+namespace ag {
+
+using detail::map_binary;
+using detail::map_unary;
+
+// y = tanh x;  dL/dx = dL/dy (1 - y^2)
+Tensor tanh(const Tensor& x) {
+  Tensor out = map_unary("tanh", x, [](auto v) { return std::tanh(v); });
+  return record("tanh", out, {x}, [y = out.detach()](const Tensor& g, const std::vector<Tensor>&) {
+    return std::vector<Tensor>{map_binary("tanh backward", g, y, [](auto gv, auto yv) { return gv * (1 - yv * yv); })};
+  });
+}
+
+// y = A tanh(S x);  dy/dx = A S (1 - tanh^2(S x)) = A S (1 - (y/A)^2) = (S/A) (A^2 - y^2)
+Tensor scaled_tanh(const Tensor& x) {
+  Tensor out = map_unary("scaled_tanh", x, [](auto v) {
+    using T = decltype(v);
+    return static_cast<T>(kScaledTanhA) * std::tanh(static_cast<T>(kScaledTanhS) * v);
+  });
+  return record("scaled_tanh", out, {x}, [y = out.detach()](const Tensor& g, const std::vector<Tensor>&) {
+    return std::vector<Tensor>{map_binary("scaled_tanh backward", g, y, [](auto gv, auto yv) {
+      using T = decltype(yv);
+      constexpr T a2 = static_cast<T>(kScaledTanhA * kScaledTanhA);
+      constexpr T s_over_a = static_cast<T>(kScaledTanhS / kScaledTanhA);
+      return gv * s_over_a * (a2 - yv * yv);
+    })};
+  });
+}
+
+// y = 1 / (1 + e^-x);  dL/dx = dL/dy y (1 - y)
+Tensor sigmoid(const Tensor& x) {
+  // Written as e^x / (1 + e^x) for negative x so that e^-x never overflows.
+  Tensor out = map_unary("sigmoid", x, [](auto v) {
+    using T = decltype(v);
+    if (v >= 0) return T(1) / (T(1) + std::exp(-v));
+    const T e = std::exp(v);
+    return e / (T(1) + e);
+  });
+  return record("sigmoid", out, {x}, [y = out.detach()](const Tensor& g, const std::vector<Tensor>&) {
+    return std::vector<Tensor>{map_binary("sigmoid backward", g, y, [](auto gv, auto yv) { return gv * yv * (1 - yv); })};
+  });
+}
+
+// y = max(x, 0);  dL/dx = dL/dy where x > 0, else 0 (the subgradient chosen at the kink x = 0 is 0)
+Tensor relu(const Tensor& x) {
+  Tensor out = map_unary("relu", x, [](auto v) { return v > 0 ? v : decltype(v)(0); });
+  return record("relu", out, {x}, [](const Tensor& g, const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{map_binary("relu backward", g, in[0], [](auto gv, auto xv) {
+      return xv > 0 ? gv : decltype(gv)(0);
+    })};
+  });
+}
+
+}  // namespace ag

@@ -1,0 +1,97 @@
+#include "autograd/ops/arithmetic.h"
+
+#include "autograd/detail/elementwise.h"
+#include "autograd/graph.h"
+#include "autograd/ops/broadcast.h"
+
+namespace ag {
+
+namespace {
+
+using detail::map_binary;
+using detail::map_unary;
+
+/// A broadcast input's gradient: the upstream gradient summed back to the input's shape (or none).
+Tensor reduce_for(const Tensor& input, const Tensor& g) {
+  return input.requires_grad() ? sum_to(g, input.shape()) : Tensor();
+}
+
+}  // namespace
+
+// y = a + b;  dL/da = dL/dy,  dL/db = dL/dy  (each summed over its broadcast dimensions)
+Tensor add(const Tensor& a, const Tensor& b) {
+  Tensor out = map_binary("add", a, b, [](auto x, auto y) { return x + y; });
+  return record("add", out, {a, b}, [](const Tensor& g, const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{reduce_for(in[0], g), reduce_for(in[1], g)};
+  });
+}
+
+// y = a - b;  dL/da = dL/dy,  dL/db = -dL/dy
+Tensor sub(const Tensor& a, const Tensor& b) {
+  Tensor out = map_binary("sub", a, b, [](auto x, auto y) { return x - y; });
+  return record("sub", out, {a, b}, [](const Tensor& g, const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{reduce_for(in[0], g), in[1].requires_grad() ? reduce_for(in[1], neg(g)) : Tensor()};
+  });
+}
+
+// y = a * b;  dL/da = dL/dy * b,  dL/db = dL/dy * a
+Tensor mul(const Tensor& a, const Tensor& b) {
+  Tensor out = map_binary("mul", a, b, [](auto x, auto y) { return x * y; });
+  return record("mul", out, {a, b}, [](const Tensor& g, const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{in[0].requires_grad() ? reduce_for(in[0], mul(g, in[1])) : Tensor(),
+                               in[1].requires_grad() ? reduce_for(in[1], mul(g, in[0])) : Tensor()};
+  });
+}
+
+// y = a / b;  dL/da = dL/dy / b,  dL/db = -dL/dy * a / b^2
+Tensor div(const Tensor& a, const Tensor& b) {
+  Tensor out = map_binary("div", a, b, [](auto x, auto y) { return x / y; });
+  return record("div", out, {a, b}, [](const Tensor& g, const std::vector<Tensor>& in) {
+    Tensor ga, gb;
+    if (in[0].requires_grad()) ga = reduce_for(in[0], div(g, in[1]));
+    if (in[1].requires_grad()) gb = reduce_for(in[1], neg(div(mul(g, in[0]), mul(in[1], in[1]))));
+    return std::vector<Tensor>{ga, gb};
+  });
+}
+
+// y = -x;  dL/dx = -dL/dy
+Tensor neg(const Tensor& x) {
+  Tensor out = map_unary("neg", x, [](auto v) { return -v; });
+  return record("neg", out, {x}, [](const Tensor& g, const std::vector<Tensor>&) {
+    return std::vector<Tensor>{neg(g)};
+  });
+}
+
+// y = x + s;  dL/dx = dL/dy
+Tensor add(const Tensor& x, double s) {
+  Tensor out = map_unary("add", x, [s](auto v) { return v + static_cast<decltype(v)>(s); });
+  return record("add_scalar", out, {x}, [](const Tensor& g, const std::vector<Tensor>&) {
+    return std::vector<Tensor>{g};
+  });
+}
+
+// y = x * s;  dL/dx = s dL/dy
+Tensor mul(const Tensor& x, double s) {
+  Tensor out = map_unary("mul", x, [s](auto v) { return v * static_cast<decltype(v)>(s); });
+  return record("mul_scalar", out, {x}, [s](const Tensor& g, const std::vector<Tensor>&) {
+    return std::vector<Tensor>{mul(g, s)};
+  });
+}
+
+// y = s - x;  dL/dx = -dL/dy
+Tensor rsub(double s, const Tensor& x) {
+  Tensor out = map_unary("rsub", x, [s](auto v) { return static_cast<decltype(v)>(s) - v; });
+  return record("rsub_scalar", out, {x}, [](const Tensor& g, const std::vector<Tensor>&) {
+    return std::vector<Tensor>{neg(g)};
+  });
+}
+
+// y = s / x;  dL/dx = -dL/dy * s / x^2 = -dL/dy * y / x
+Tensor rdiv(double s, const Tensor& x) {
+  Tensor out = map_unary("rdiv", x, [s](auto v) { return static_cast<decltype(v)>(s) / v; });
+  return record("rdiv_scalar", out, {x}, [y = out.detach()](const Tensor& g, const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{neg(div(mul(g, y), in[0]))};
+  });
+}
+
+}  // namespace ag

@@ -1,0 +1,56 @@
+#include "autograd/ops/unary.h"
+
+#include <cmath>
+
+#include "autograd/detail/elementwise.h"
+#include "autograd/graph.h"
+
+namespace ag {
+
+using detail::map_binary;
+using detail::map_unary;
+
+// y = e^x;  dL/dx = dL/dy * y
+Tensor exp(const Tensor& x) {
+  Tensor out = map_unary("exp", x, [](auto v) { return std::exp(v); });
+  return record("exp", out, {x}, [y = out.detach()](const Tensor& g, const std::vector<Tensor>&) {
+    return std::vector<Tensor>{map_binary("exp backward", g, y, [](auto gv, auto yv) { return gv * yv; })};
+  });
+}
+
+// y = ln x;  dL/dx = dL/dy / x
+Tensor log(const Tensor& x) {
+  Tensor out = map_unary("log", x, [](auto v) { return std::log(v); });
+  return record("log", out, {x}, [](const Tensor& g, const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{map_binary("log backward", g, in[0], [](auto gv, auto xv) { return gv / xv; })};
+  });
+}
+
+// y = x^p;  dL/dx = dL/dy * p x^(p-1)
+Tensor pow(const Tensor& x, double p) {
+  Tensor out = map_unary("pow", x, [p](auto v) { return std::pow(v, static_cast<decltype(v)>(p)); });
+  return record("pow", out, {x}, [p](const Tensor& g, const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{map_binary("pow backward", g, in[0], [p](auto gv, auto xv) {
+      using T = decltype(xv);
+      return gv * static_cast<T>(p) * std::pow(xv, static_cast<T>(p - 1));
+    })};
+  });
+}
+
+// y = x^2;  dL/dx = dL/dy * 2x
+Tensor square(const Tensor& x) {
+  Tensor out = map_unary("square", x, [](auto v) { return v * v; });
+  return record("square", out, {x}, [](const Tensor& g, const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{map_binary("square backward", g, in[0], [](auto gv, auto xv) { return 2 * gv * xv; })};
+  });
+}
+
+// y = sqrt(x);  dL/dx = dL/dy / (2y)
+Tensor sqrt(const Tensor& x) {
+  Tensor out = map_unary("sqrt", x, [](auto v) { return std::sqrt(v); });
+  return record("sqrt", out, {x}, [y = out.detach()](const Tensor& g, const std::vector<Tensor>&) {
+    return std::vector<Tensor>{map_binary("sqrt backward", g, y, [](auto gv, auto yv) { return gv / (2 * yv); })};
+  });
+}
+
+}  // namespace ag

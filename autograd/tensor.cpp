@@ -1,0 +1,240 @@
+#include "autograd/tensor.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <functional>
+#include <cstring>
+#include <new>
+#include <ostream>
+#include <utility>
+
+#include "autograd/backward.h"
+#include "autograd/graph.h"
+
+namespace ag {
+
+namespace {
+
+std::shared_ptr<std::byte[]> allocate_storage(std::int64_t count, DType dtype) {
+  // 64-byte alignment lets the compiler use aligned AVX loads; at least one byte so data() is never null.
+  const std::size_t bytes = std::max<std::size_t>(1, static_cast<std::size_t>(count) * dtype_size(dtype));
+  const std::size_t rounded = (bytes + 63) / 64 * 64;
+  auto* memory = static_cast<std::byte*>(::operator new[](rounded, std::align_val_t{64}));
+  return std::shared_ptr<std::byte[]>(memory, [](std::byte* p) { ::operator delete[](p, std::align_val_t{64}); });
+}
+
+std::int64_t flat_index(const Shape& shape, std::initializer_list<std::int64_t> index) {
+  if (index.size() != shape.size())
+    fail("Tensor::at", "index has {} entries for a tensor of shape {}", index.size(), shape_str(shape));
+  std::int64_t flat = 0;
+  std::size_t d = 0;
+  for (auto i : index) {
+    if (i < 0 || i >= shape[d])
+      fail("Tensor::at", "index {} is out of range for dimension {} of shape {}", i, d, shape_str(shape));
+    flat = flat * shape[d] + i;
+    ++d;
+  }
+  return flat;
+}
+
+template <class F>
+decltype(auto) dispatch_any(DType dtype, F&& f) {
+  switch (dtype) {
+    case DType::f32: return f(float{});
+    case DType::f64: return f(double{});
+    default: return f(std::int64_t{});
+  }
+}
+
+}  // namespace
+
+const TensorImpl& Tensor::checked() const {
+  if (!impl_) throw Error("Tensor: use of an undefined tensor");
+  return *impl_;
+}
+
+const Shape& Tensor::shape() const { return checked().shape; }
+std::int64_t Tensor::size(std::int64_t d) const { return shape()[normalize_dim("Tensor::size", d, dim())]; }
+std::int64_t Tensor::numel() const { return numel_of(shape()); }
+DType Tensor::dtype() const { return checked().dtype; }
+
+template <class T>
+T* Tensor::data() {
+  return const_cast<T*>(std::as_const(*this).data<T>());
+}
+
+template <class T>
+const T* Tensor::data() const {
+  const auto& impl = checked();
+  if (impl.dtype != dtype_of<T>())
+    fail("Tensor::data", "requested {} values from a {} tensor", dtype_name(dtype_of<T>()), dtype_name(impl.dtype));
+  return reinterpret_cast<const T*>(impl.storage.get());
+}
+
+template float* Tensor::data<float>();
+template double* Tensor::data<double>();
+template std::int64_t* Tensor::data<std::int64_t>();
+template const float* Tensor::data<float>() const;
+template const double* Tensor::data<double>() const;
+template const std::int64_t* Tensor::data<std::int64_t>() const;
+
+double Tensor::item() const {
+  if (numel() != 1) fail("Tensor::item", "needs a one-element tensor, got shape {}", shape_str(shape()));
+  return dispatch_any(dtype(), [&](auto t) { return static_cast<double>(data<decltype(t)>()[0]); });
+}
+
+double Tensor::at(std::initializer_list<std::int64_t> index) const {
+  const auto flat = flat_index(shape(), index);
+  return dispatch_any(dtype(), [&](auto t) { return static_cast<double>(data<decltype(t)>()[flat]); });
+}
+
+void Tensor::set(std::initializer_list<std::int64_t> index, double value) {
+  const auto flat = flat_index(shape(), index);
+  dispatch_any(dtype(), [&](auto t) { data<decltype(t)>()[flat] = static_cast<decltype(t)>(value); });
+}
+
+std::vector<double> Tensor::to_vector() const {
+  return dispatch_any(dtype(), [&](auto t) {
+    const auto* p = data<decltype(t)>();
+    return std::vector<double>(p, p + numel());
+  });
+}
+
+bool Tensor::requires_grad() const { return checked().requires_grad; }
+
+Tensor& Tensor::requires_grad_(bool enabled) {
+  if (!is_leaf()) throw Error("Tensor::requires_grad_: only leaf tensors can be marked; this one is made by an op");
+  if (enabled && dtype() == DType::i64) throw Error("Tensor::requires_grad_: an int64 tensor cannot require a gradient");
+  impl_->requires_grad = enabled;
+  return *this;
+}
+
+bool Tensor::is_leaf() const { return checked().grad_fn == nullptr; }
+Tensor Tensor::grad() const { return checked().grad; }
+void Tensor::zero_grad() { impl_->grad = Tensor(); }
+
+void Tensor::set_grad(const Tensor& grad) {
+  if (grad.defined() && (grad.shape() != shape() || grad.dtype() != dtype()))
+    fail("Tensor::set_grad", "gradient of shape {} {} for a tensor of shape {} {}", shape_str(grad.shape()),
+         dtype_name(grad.dtype()), shape_str(shape()), dtype_name(dtype()));
+  impl_->grad = grad;
+}
+
+const std::shared_ptr<Node>& Tensor::grad_fn() const { return checked().grad_fn; }
+
+void Tensor::backward(const Tensor& grad, bool retain_graph) const { run_backward(*this, grad, retain_graph); }
+
+Tensor Tensor::detach() const {
+  const auto& impl = checked();
+  auto out = std::make_shared<TensorImpl>();
+  out->shape = impl.shape;
+  out->dtype = impl.dtype;
+  out->storage = impl.storage;
+  return Tensor(std::move(out));
+}
+
+Tensor Tensor::clone() const {
+  Tensor out = empty(shape(), dtype());
+  std::memcpy(out.impl_->storage.get(), checked().storage.get(), static_cast<std::size_t>(numel()) * dtype_size(dtype()));
+  return out;
+}
+
+std::string Tensor::to_string() const {
+  if (!defined()) return "tensor(undefined)";
+  const auto values = to_vector();
+  const auto& s = shape();
+  const std::int64_t n = numel();
+  // Show every value of small tensors; for large ones the first and last three of each row.
+  std::string out = "tensor(";
+  std::function<void(std::size_t, std::int64_t)> render = [&](std::size_t d, std::int64_t offset) {
+    if (d == s.size()) {
+      out += dtype() == DType::i64 ? fmt::format("{}", static_cast<std::int64_t>(values[offset]))
+                                   : fmt::format("{:.6g}", values[offset]);
+      return;
+    }
+    const std::int64_t stride = numel_of(Shape(s.begin() + static_cast<std::ptrdiff_t>(d) + 1, s.end()));
+    out += "[";
+    for (std::int64_t i = 0; i < s[d]; ++i) {
+      if (n > 1000 && s[d] > 6 && i == 3) {
+        out += "..., ";
+        i = s[d] - 3;
+      }
+      render(d + 1, offset + i * stride);
+      if (i + 1 < s[d]) out += ", ";
+    }
+    out += "]";
+  };
+  render(0, 0);
+  out += fmt::format(", shape={}, dtype={}", shape_str(s), dtype_name(dtype()));
+  if (requires_grad()) out += grad_fn() ? fmt::format(", grad_fn={}", grad_fn()->name) : ", requires_grad=true";
+  return out + ")";
+}
+
+std::ostream& operator<<(std::ostream& out, const Tensor& t) { return out << t.to_string(); }
+
+Tensor empty(const Shape& shape, DType dtype) {
+  for (auto d : shape)
+    if (d < 0) fail("empty", "negative dimension in shape {}", shape_str(shape));
+  auto impl = std::make_shared<TensorImpl>();
+  impl->shape = shape;
+  impl->dtype = dtype;
+  impl->storage = allocate_storage(numel_of(shape), dtype);
+  return Tensor(std::move(impl));
+}
+
+Tensor full(const Shape& shape, double value, DType dtype) {
+  Tensor out = empty(shape, dtype);
+  dispatch_any(dtype, [&](auto t) {
+    using T = decltype(t);
+    std::fill_n(out.data<T>(), out.numel(), static_cast<T>(value));
+  });
+  return out;
+}
+
+Tensor zeros(const Shape& shape, DType dtype) { return full(shape, 0.0, dtype); }
+Tensor ones(const Shape& shape, DType dtype) { return full(shape, 1.0, dtype); }
+Tensor scalar(double value, DType dtype) { return full({}, value, dtype); }
+Tensor zeros_like(const Tensor& like) { return zeros(like.shape(), like.dtype()); }
+Tensor ones_like(const Tensor& like) { return ones(like.shape(), like.dtype()); }
+
+Tensor from_vector(const std::vector<double>& values, const Shape& shape, DType dtype) {
+  if (static_cast<std::int64_t>(values.size()) != numel_of(shape))
+    fail("from_vector", "{} values for shape {} ({} elements)", values.size(), shape_str(shape), numel_of(shape));
+  Tensor out = empty(shape, dtype);
+  dispatch_any(dtype, [&](auto t) {
+    using T = decltype(t);
+    std::transform(values.begin(), values.end(), out.data<T>(), [](double v) { return static_cast<T>(v); });
+  });
+  return out;
+}
+
+Tensor from_indices(const std::vector<std::int64_t>& values, const Shape& shape) {
+  if (static_cast<std::int64_t>(values.size()) != numel_of(shape))
+    fail("from_indices", "{} values for shape {} ({} elements)", values.size(), shape_str(shape), numel_of(shape));
+  Tensor out = empty(shape, DType::i64);
+  std::copy(values.begin(), values.end(), out.data<std::int64_t>());
+  return out;
+}
+
+Tensor uniform(const Shape& shape, double lo, double hi, Generator& gen, DType dtype) {
+  Tensor out = empty(shape, dtype);
+  dispatch_floating(dtype, "uniform", [&](auto t) {
+    using T = decltype(t);
+    T* p = out.data<T>();
+    for (std::int64_t i = 0; i < out.numel(); ++i) p[i] = static_cast<T>(gen.uniform(lo, hi));
+  });
+  return out;
+}
+
+Tensor normal(const Shape& shape, double mean, double stddev, Generator& gen, DType dtype) {
+  Tensor out = empty(shape, dtype);
+  dispatch_floating(dtype, "normal", [&](auto t) {
+    using T = decltype(t);
+    T* p = out.data<T>();
+    for (std::int64_t i = 0; i < out.numel(); ++i) p[i] = static_cast<T>(mean + stddev * gen.normal());
+  });
+  return out;
+}
+
+}  // namespace ag

@@ -1,0 +1,124 @@
+#pragma once
+/// Tensor: an n-dimensional, contiguous, row-major array that can take part in the autograd graph.
+#include <cstdint>
+#include <initializer_list>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "autograd/dtype.h"
+#include "autograd/random.h"
+#include "autograd/shape.h"
+
+namespace ag {
+
+struct Node;
+struct TensorImpl;
+
+/// A cheap handle (shared ownership) to a tensor's values and its autograd state.
+/// Copying a Tensor copies the handle, not the values: use clone() for a deep copy.
+class Tensor {
+ public:
+  /// Creates an undefined tensor (defined() is false), used for "no gradient".
+  Tensor() = default;
+  explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+
+  /// Returns true when this handle refers to a tensor.
+  bool defined() const { return impl_ != nullptr; }
+  /// Returns the shape, e.g. [N,C,H,W].
+  const Shape& shape() const;
+  /// Returns the number of dimensions.
+  std::int64_t dim() const { return static_cast<std::int64_t>(shape().size()); }
+  /// Returns the size of dimension d (negative d counts from the end).
+  std::int64_t size(std::int64_t d) const;
+  /// Returns the number of elements.
+  std::int64_t numel() const;
+  /// Returns the element type.
+  DType dtype() const;
+
+  /// Returns the contiguous values; throws when T does not match dtype().
+  template <class T> T* data();
+  template <class T> const T* data() const;
+
+  /// Returns the single value of a one-element tensor as a double.
+  double item() const;
+  /// Returns the element at a full index (one entry per dimension) as a double.
+  double at(std::initializer_list<std::int64_t> index) const;
+  /// Sets the element at a full index; does not record in the graph.
+  void set(std::initializer_list<std::int64_t> index, double value);
+  /// Returns all values, converted to double, in row-major order.
+  std::vector<double> to_vector() const;
+
+  /// Returns true when gradients flow to (leaf) or through (op result) this tensor.
+  bool requires_grad() const;
+  /// Marks a leaf tensor as a parameter to differentiate with respect to; returns *this.
+  Tensor& requires_grad_(bool enabled = true);
+  /// Returns true for a tensor made by the user, not by a recorded op.
+  bool is_leaf() const;
+  /// Returns the gradient accumulated by backward() (same shape), or an undefined tensor if none yet.
+  Tensor grad() const;
+  /// Drops the accumulated gradient, so the next backward() starts from zero.
+  void zero_grad();
+  /// Replaces the accumulated gradient (same shape and dtype, or undefined).
+  void set_grad(const Tensor& grad);
+  /// Returns the op node that produced this tensor, or null for a leaf.
+  const std::shared_ptr<Node>& grad_fn() const;
+
+  /// Back-propagates from this tensor: from a one-element tensor with gradient 1 when `grad` is undefined,
+  /// otherwise with `grad` (same shape) as the upstream gradient. Frees the graph unless `retain_graph`.
+  void backward(const Tensor& grad = Tensor(), bool retain_graph = false) const;
+
+  /// Returns a tensor sharing these values but cut from the graph (no grad_fn, no requires_grad).
+  Tensor detach() const;
+  /// Returns a deep copy of the values, cut from the graph.
+  Tensor clone() const;
+
+  /// Returns a readable rendering: values (elided when large), shape and dtype.
+  std::string to_string() const;
+
+  /// Returns the shared implementation (for the engine and for op authors).
+  const std::shared_ptr<TensorImpl>& impl() const { return impl_; }
+
+ private:
+  const TensorImpl& checked() const;
+  std::shared_ptr<TensorImpl> impl_;
+};
+
+/// The state behind a Tensor handle.
+struct TensorImpl {
+  Shape shape;
+  DType dtype = DType::f32;
+  std::shared_ptr<std::byte[]> storage;  ///< 64-byte aligned, shared by reshape views and detach().
+  bool requires_grad = false;
+  std::shared_ptr<Node> grad_fn;  ///< The op that produced this tensor (null for leaves).
+  Tensor grad;                    ///< Accumulated gradient of a leaf.
+};
+
+/// Writes t.to_string() to `out`.
+std::ostream& operator<<(std::ostream& out, const Tensor& t);
+
+/// Returns an uninitialised tensor of `shape` (values to be written by the caller).
+Tensor empty(const Shape& shape, DType dtype = DType::f32);
+/// Returns a tensor of `shape` filled with 0.
+Tensor zeros(const Shape& shape, DType dtype = DType::f32);
+/// Returns a tensor of `shape` filled with 1.
+Tensor ones(const Shape& shape, DType dtype = DType::f32);
+/// Returns a tensor of `shape` filled with `value`.
+Tensor full(const Shape& shape, double value, DType dtype = DType::f32);
+/// Returns a tensor of `shape` holding `values` in row-major order; throws when the counts differ.
+Tensor from_vector(const std::vector<double>& values, const Shape& shape, DType dtype = DType::f32);
+/// Returns an int64 tensor of `shape` holding `values` (class indices).
+Tensor from_indices(const std::vector<std::int64_t>& values, const Shape& shape);
+/// Returns a scalar (shape []) tensor.
+Tensor scalar(double value, DType dtype = DType::f32);
+/// Returns a tensor of `shape` with values uniform in [lo, hi) drawn from `gen`.
+Tensor uniform(const Shape& shape, double lo, double hi, Generator& gen, DType dtype = DType::f32);
+/// Returns a tensor of `shape` with normal values (mean, stddev) drawn from `gen`.
+Tensor normal(const Shape& shape, double mean, double stddev, Generator& gen, DType dtype = DType::f32);
+/// Returns zeros with the shape and dtype of `like`.
+Tensor zeros_like(const Tensor& like);
+/// Returns ones with the shape and dtype of `like`.
+Tensor ones_like(const Tensor& like);
+
+}  // namespace ag
