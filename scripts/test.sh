@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Builds the project and runs the whole test suite (CTest). With --sanitize, does so in a separate
+# build with AddressSanitizer and UndefinedBehaviorSanitizer. Under CI (CI=true) warnings are errors.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build=build
+options=(-DCMAKE_BUILD_TYPE=Release)
+if [ "${1:-}" = "--sanitize" ]; then
+  build=build-sanitize
+  options=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DLENETGRAD_SANITIZE=ON)
+fi
+[ "${CI:-}" = "true" ] && options+=(-DLENETGRAD_WERROR=ON)
+
+bash scripts/setup.sh
+cmake -S . -B "$build" -G Ninja "${options[@]}" >/dev/null
+cmake --build "$build" -j"$(nproc)"
+cd "$build"
+ctest --output-on-failure -j"$(nproc)"

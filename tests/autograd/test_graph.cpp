@@ -1,0 +1,179 @@
+// Graph behaviour: accumulation, diamonds, deep chains, retained and released graphs, no-grad, zero_grad.
+#include <doctest/doctest.h>
+
+#include <autograd/autograd.h>
+
+using ag::Tensor;
+using V = std::vector<double>;
+
+namespace {
+
+Tensor leaf(const V& values, const ag::Shape& shape) {
+  Tensor t = ag::from_vector(values, shape, ag::DType::f64);
+  t.requires_grad_();
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("an op records itself only when an input requires a gradient") {
+  Tensor a = ag::ones({2});
+  Tensor b = ag::ones({2});
+  Tensor c = a + b;
+  CHECK_FALSE(c.requires_grad());
+  CHECK(c.grad_fn() == nullptr);
+  b.requires_grad_();
+  Tensor d = a * b;
+  CHECK(d.requires_grad());
+  REQUIRE(d.grad_fn() != nullptr);
+  CHECK(d.grad_fn()->name == "mul");
+  CHECK(d.grad_fn()->inputs.size() == 2);
+}
+
+TEST_CASE("a shared subexpression receives the sum of its gradients") {
+  // y = x*x + 3x: dy/dx = 2x + 3
+  Tensor x = leaf({2, -1}, {2});
+  Tensor y = ag::sum(x * x + x * 3.0);
+  y.backward();
+  CHECK(x.grad().to_vector() == V{7, 1});
+}
+
+TEST_CASE("a diamond graph: one value feeds two branches that meet again") {
+  // a = 2x; b = a^2; c = 3a; y = b + c  ->  dy/dx = (2a + 3) * 2
+  Tensor x = leaf({1.5}, {1});
+  Tensor a = x * 2.0;
+  Tensor y = ag::sum(ag::square(a) + a * 3.0);
+  y.backward();
+  CHECK(x.grad().item() == (2 * 3.0 + 3) * 2);
+}
+
+TEST_CASE("a weight used twice (shared weights) accumulates both uses") {
+  Tensor w = leaf({0.5, -2}, {2});
+  Tensor u = ag::from_vector({1, 2}, {2}, ag::DType::f64), v = ag::from_vector({3, 4}, {2}, ag::DType::f64);
+  ag::sum(w * u + w * v).backward();
+  CHECK(w.grad().to_vector() == V{4, 6});
+}
+
+TEST_CASE("gradients accumulate across backward calls until zero_grad") {
+  Tensor x = leaf({1, 2}, {2});
+  ag::sum(x * 2.0).backward();
+  ag::sum(x * 2.0).backward();
+  CHECK(x.grad().to_vector() == V{4, 4});
+  x.zero_grad();
+  CHECK_FALSE(x.grad().defined());
+  ag::sum(x * 5.0).backward();
+  CHECK(x.grad().to_vector() == V{5, 5});
+}
+
+TEST_CASE("a chain of 100,000 ops neither overflows the stack in backward nor in destruction") {
+  Tensor x = leaf({1.0}, {1});
+  Tensor y = x;
+  for (int i = 0; i < 100000; ++i) y = y + 1e-6;
+  ag::sum(y).backward();
+  CHECK(x.grad().item() == 1.0);
+  // And a graph never back-propagated is freed without recursion either.
+  Tensor z = x;
+  for (int i = 0; i < 100000; ++i) z = z * 1.0;
+  z = Tensor();
+  CHECK_FALSE(z.defined());
+}
+
+TEST_CASE("the graph is released after backward unless retained") {
+  Tensor x = leaf({3}, {1});
+  Tensor y = ag::sum(ag::square(x));
+  y.backward(Tensor(), /*retain_graph=*/true);
+  y.backward();  // allowed: retained by the first call
+  CHECK(x.grad().item() == 12);
+  CHECK(y.grad_fn()->released);
+  CHECK_THROWS_WITH_AS(y.backward(),
+                       "sum: backward through a graph that was already released; call the first backward with "
+                       "retain_graph = true to go through it twice",
+                       ag::Error);
+}
+
+TEST_CASE("backward from a non-scalar needs an explicit upstream gradient") {
+  Tensor x = leaf({1, 2}, {2});
+  Tensor y = x * 3.0;
+  CHECK_THROWS_WITH_AS(y.backward(),
+                       "backward: a gradient can be implied only for a one-element result; got shape [2]: pass the "
+                       "upstream gradient",
+                       ag::Error);
+  y.backward(ag::from_vector({1, 10}, {2}, ag::DType::f64));
+  CHECK(x.grad().to_vector() == V{3, 30});
+  CHECK_THROWS_WITH_AS(ag::sum(x * 1.0).backward(ag::ones({2}, ag::DType::f64)),
+                       "backward: upstream gradient of shape [2] float64 for a result of shape [] float64", ag::Error);
+}
+
+TEST_CASE("no-grad scope records nothing and restores the mode") {
+  Tensor x = leaf({1}, {1});
+  {
+    ag::NoGradGuard guard;
+    CHECK_FALSE(ag::grad_mode_enabled());
+    Tensor y = x * 2.0;
+    CHECK_FALSE(y.requires_grad());
+    CHECK(y.grad_fn() == nullptr);
+    {
+      ag::NoGradGuard nested;
+    }
+    CHECK_FALSE(ag::grad_mode_enabled());
+  }
+  CHECK(ag::grad_mode_enabled());
+  CHECK((x * 2.0).requires_grad());
+}
+
+TEST_CASE("detach cuts the graph; gradients stop there") {
+  Tensor x = leaf({2}, {1});
+  Tensor y = ag::sum(x * x.detach());  // d/dx = x (the detached factor is a constant)
+  y.backward();
+  CHECK(x.grad().item() == 2);
+  CHECK_FALSE(x.detach().requires_grad());
+}
+
+TEST_CASE("backward from a tensor that does not require a gradient is an error") {
+  CHECK_THROWS_WITH_AS(ag::ones({1}).backward(),
+                       "backward: the tensor does not require a gradient (no input of the ops that made it requires one)",
+                       ag::Error);
+}
+
+TEST_CASE("an op without a backward rule says so when backward reaches it") {
+  Tensor x = leaf({1, 2}, {2});
+  Tensor y = ag::record("softsign", x.detach().clone(), {x}, nullptr);
+  CHECK_THROWS_WITH_AS(ag::sum(y).backward(), "softsign: backward not implemented", ag::Error);
+}
+
+TEST_CASE("a backward rule returning a wrong shape is caught, naming the op and both shapes") {
+  Tensor x = leaf({1, 2}, {2});
+  Tensor y = ag::record("broken", x.detach().clone(), {x},
+                        [](const Tensor&, const std::vector<Tensor>&) { return std::vector<Tensor>{ag::ones({3}, ag::DType::f64)}; });
+  CHECK_THROWS_WITH_AS(ag::sum(y).backward(),
+                       "broken: backward returned a gradient of shape [3] float64 for input 0 of shape [2] float64",
+                       ag::Error);
+}
+
+TEST_CASE("ag::grad returns gradients without touching .grad, also for intermediates") {
+  Tensor x = leaf({1, 2}, {2});
+  Tensor h = x * 3.0;
+  Tensor y = ag::sum(ag::square(h));
+  const auto g = ag::grad(y, {x, h});
+  CHECK(g[0].to_vector() == V{18, 36});  // 2h * 3
+  CHECK(g[1].to_vector() == V{6, 12});   // 2h
+  CHECK_FALSE(x.grad().defined());
+}
+
+TEST_CASE("anomaly mode names the first op that produced a NaN") {
+  Tensor x = leaf({-1, 1}, {2});
+  {
+    ag::AnomalyModeGuard anomaly;
+    CHECK_THROWS_WITH_AS(ag::sqrt(x), "sqrt: forward produced NaN at element 0 of a [2] tensor", ag::Error);
+  }
+  Tensor quiet = ag::sqrt(x);  // off by default: no check, NaN passes through
+  CHECK(std::isnan(quiet.at({0})));
+}
+
+TEST_CASE("anomaly mode names the op whose backward produced an Inf") {
+  Tensor x = leaf({0, 1}, {2});
+  ag::AnomalyModeGuard anomaly;
+  Tensor y = ag::sum(ag::sqrt(x));  // forward is finite; d sqrt/dx at 0 is +Inf
+  CHECK_THROWS_WITH_AS(y.backward(), "sqrt: backward (gradient for input 0) produced Inf at element 0 of a [2] tensor",
+                       ag::Error);
+}

@@ -1,0 +1,10 @@
+# Runs PROGRAM and fails unless its standard output equals the file EXPECTED.
+execute_process(COMMAND ${PROGRAM} OUTPUT_VARIABLE actual RESULT_VARIABLE status)
+file(READ ${EXPECTED} expected)
+if(NOT status EQUAL 0)
+  message(FATAL_ERROR "${PROGRAM} exited with ${status}")
+endif()
+if(NOT actual STREQUAL expected)
+  message(FATAL_ERROR "output differs from the README.\n--- README:\n${expected}--- actual:\n${actual}")
+endif()
+message(STATUS "output matches the README")
