@@ -52,3 +52,10 @@ TEST_CASE("pick and the losses name the shapes and the bad index") {
   CHECK_THROWS_WITH_AS(ag::rbf_map_loss(zeros({1, 2}), ag::from_indices({0}, {1}), 0.0),
                        "rbf_map_loss: the constant j must be finite and > 0, got 0", ag::Error);
 }
+
+TEST_CASE("linear names the shapes it got") {
+  CHECK_THROWS_WITH_AS(ag::linear(zeros({64, 120}), zeros({84, 100}), zeros({84})),
+                       "linear: expects x [N,in] and weight [out,in], got x [64,120] and weight [84,100]", ag::Error);
+  CHECK_THROWS_WITH_AS(ag::linear(zeros({64, 120}), zeros({84, 120}), zeros({10})),
+                       "linear: bias [10] does not match weight [84,120]: expected [84]", ag::Error);
+}

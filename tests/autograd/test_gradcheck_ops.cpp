@@ -181,3 +181,13 @@ TEST_CASE("gradcheck: a composite expression over several ops and inputs") {
   };
   CHECK(ag::gradcheck(f, {w, b, x}));
 }
+
+TEST_CASE("gradcheck: linear, with and without bias, against its composed form") {
+  ag::Generator gen(14);
+  Tensor x = test::param({5, 4}, gen), w = test::param({3, 4}, gen), b = test::param({3}, gen);
+  CHECK(ag::gradcheck([](const Inputs& in) { return ag::linear(in[0], in[1], in[2]); }, {x, w, b}));
+  CHECK(ag::gradcheck([](const Inputs& in) { return ag::linear(in[0], in[1], Tensor()); }, {x, w}));
+  const auto fused = ag::linear(x, w, b).to_vector();
+  const auto composed = ag::add(ag::matmul(x, ag::transpose(w, 0, 1)), b).to_vector();
+  for (std::size_t i = 0; i < fused.size(); ++i) CHECK(fused[i] == doctest::Approx(composed[i]).epsilon(1e-14));
+}

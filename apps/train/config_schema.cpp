@@ -1,0 +1,154 @@
+// The schema of train_lenet's configuration: every key, its type, default, allowed values and meaning.
+// docs/config.md embeds config_docs_markdown(), generated from this table; tests/apps/test_config.cpp checks it.
+#include <initializer_list>
+#include <limits>
+
+#include "apps/train/config.h"
+
+namespace ag::app {
+namespace {
+
+using nlohmann::json;
+
+constexpr double kNoMax = std::numeric_limits<double>::infinity();
+
+ConfigKey boolean_key(std::string path, bool fallback, std::string doc) {
+  ConfigKey key;
+  key.path = std::move(path);
+  key.type = KeyType::boolean;
+  key.default_value = fallback;
+  key.doc = std::move(doc);
+  return key;
+}
+
+// An integer key in [min, max] (max = kNoMax: no upper bound).
+ConfigKey integer_key(std::string path, std::int64_t fallback, double min, double max, std::string doc) {
+  ConfigKey key;
+  key.path = std::move(path);
+  key.type = KeyType::integer;
+  key.default_value = fallback;
+  key.min = min;
+  if (max != kNoMax) key.max = max;
+  key.doc = std::move(doc);
+  return key;
+}
+
+// A number key between min and max, each bound included unless marked open (max = kNoMax: no upper bound).
+ConfigKey number_key(std::string path, double fallback, double min, bool min_open, double max, bool max_open,
+                     std::string doc) {
+  ConfigKey key;
+  key.path = std::move(path);
+  key.type = KeyType::number;
+  key.default_value = fallback;
+  key.min = min;
+  key.min_open = min_open;
+  if (max != kNoMax) {
+    key.max = max;
+    key.max_open = max_open;
+  }
+  key.doc = std::move(doc);
+  return key;
+}
+
+ConfigKey string_key(std::string path, std::string fallback, std::string doc) {
+  ConfigKey key;
+  key.path = std::move(path);
+  key.type = KeyType::string;
+  key.default_value = std::move(fallback);
+  key.non_empty = true;
+  key.doc = std::move(doc);
+  return key;
+}
+
+ConfigKey choice_key(std::string path, std::string fallback, std::initializer_list<std::string> choices,
+                     std::string doc) {
+  ConfigKey key;
+  key.path = std::move(path);
+  key.type = KeyType::choice;
+  key.default_value = std::move(fallback);
+  key.choices = choices;
+  key.doc = std::move(doc);
+  return key;
+}
+
+ConfigKey with_note(ConfigKey key, std::string note) {
+  key.default_note = std::move(note);
+  return key;
+}
+
+std::vector<ConfigKey> make_schema() {
+  constexpr bool open = true;
+  constexpr bool closed = false;
+  return {
+      // model
+      choice_key("model.variant", "lecun1998", {"lecun1998", "modern"},
+                 "Network: `lecun1998` = the paper's LeNet-5 (scaled tanh, trainable subsampling, C3 table, RBF "
+                 "output); `modern` = the modernised LeNet-5 (ReLU, max-pooling, 10 linear output scores)."),
+      with_note(choice_key("model.loss", "auto", {"auto", "map", "mle", "cross_entropy"},
+                           "Loss: `map` = eq. 9 (RBF distances plus the rubbish class j), `mle` = eq. 8 (distance "
+                           "to the correct class), both for `lecun1998`; `cross_entropy` = softmax cross-entropy "
+                           "on the logits of `modern`."),
+                "`auto` resolves to `map` for `lecun1998`, `cross_entropy` for `modern`"),
+      number_key("model.map_j", 1.0, 0, open, kNoMax, open,
+                 "The constant j of the MAP loss (eq. 9): the rubbish class adds `exp(-j)` to the partition sum. "
+                 "Not stated in the paper; 1.0 is this project's choice. Used by `map` only."),
+      // data
+      choice_key("data.dataset", "mnist", {"mnist", "fashion-mnist"}, "Dataset: MNIST digits or Fashion-MNIST."),
+      with_note(string_key("data.dir", "data/mnist",
+                           "Folder holding the four IDX files (raw or .gz); relative paths are taken from the "
+                           "working directory."),
+                "`data/mnist` for `mnist` (see scripts/fetch_mnist.sh), `/usr/share/datasets/fashion-mnist` for "
+                "`fashion-mnist` (Debian package dataset-fashion-mnist)"),
+      integer_key("data.train_limit", 0, 0, 60000, "Use only the first N training samples; 0 = all 60,000."),
+      integer_key("data.test_limit", 0, 0, 10000, "Use only the first N test samples; 0 = all 10,000."),
+      // train
+      integer_key("train.epochs", 20, 1, 1000, "Passes over the training set."),
+      integer_key("train.batch_size", 32, 1, 60000,
+                  "Samples per update; the loss is the mean over the batch. The last batch may be smaller."),
+      integer_key("train.seed", 1, 0, kNoMax,
+                  "Seed of the one generator behind initialisation and shuffling: equal seeds repeat a run."),
+      integer_key("train.threads", 1, 1, 64, "Worker threads for the tensor kernels."),
+      boolean_key("train.anomaly_detection", false,
+                  "Check every op result and gradient for NaN/Inf and stop at the first one (slow)."),
+      choice_key("train.optimizer.name", "sgd", {"sgd", "adam"},
+                 "Optimizer: `sgd` (with optional momentum / Nesterov) or `adam`."),
+      number_key("train.optimizer.lr", 0.01, 0, open, kNoMax, open,
+                 "Base learning rate; train.schedule scales it per epoch."),
+      number_key("train.optimizer.momentum", 0.9, 0, closed, 1, open,
+                 "SGD momentum mu: `v = mu*v + g; w -= lr*v` (0 = plain SGD). sgd only."),
+      boolean_key("train.optimizer.nesterov", false,
+                  "Nesterov momentum: `w -= lr*(g + mu*v)`. sgd only; needs momentum > 0."),
+      number_key("train.optimizer.weight_decay", 0.0, 0, closed, kNoMax, open,
+                 "L2 penalty: `weight_decay*w` is added to every gradient (coupled, for sgd and adam alike)."),
+      number_key("train.optimizer.beta1", 0.9, 0, closed, 1, open,
+                 "Adam decay rate of the first-moment estimate. adam only."),
+      number_key("train.optimizer.beta2", 0.999, 0, closed, 1, open,
+                 "Adam decay rate of the second-moment estimate. adam only."),
+      number_key("train.optimizer.eps", 1e-8, 0, open, kNoMax, open,
+                 "Adam's term added to the root of the second moment. adam only."),
+      choice_key("train.schedule.name", "constant", {"constant", "paper", "step", "cosine"},
+                 "Learning-rate schedule over epochs (lr fixed within an epoch): see \"Learning-rate "
+                 "schedules\"."),
+      integer_key("train.schedule.step_size", 5, 1, 1000, "step: multiply the rate by gamma every step_size epochs."),
+      number_key("train.schedule.gamma", 0.1, 0, open, 1, closed, "step: the decay factor."),
+      number_key("train.schedule.min_lr", 0.0, 0, closed, kNoMax, open,
+                 "cosine: the rate approached at the end; must not exceed train.optimizer.lr."),
+      // output
+      string_key("output.dir", "runs/lenet5",
+                 "Folder for the run: resolved config, log, metrics and checkpoints (created if missing)."),
+      integer_key("output.checkpoint_every", 0, 0, 1000,
+                  "Write a checkpoint every N epochs, and always after the last; 0 = only after the last."),
+      choice_key("output.progress", "auto", {"auto", "bar", "lines"},
+                 "Progress display: `bar` redraws one line, `lines` prints a line per report, `auto` = `bar` "
+                 "on a terminal, `lines` otherwise."),
+  };
+}
+
+}  // namespace
+
+const std::vector<ConfigKey>& config_schema() {
+  static const std::vector<ConfigKey> schema = make_schema();
+  return schema;
+}
+
+}  // namespace ag::app

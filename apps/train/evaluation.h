@@ -1,0 +1,31 @@
+#pragma once
+/// Evaluating a model on a dataset: mean loss, error rate and confusion matrix.
+#include <array>
+#include <cstdint>
+
+#include <nlohmann/json.hpp>
+
+#include "nn/data/mnist.h"
+#include "nn/loss.h"
+#include "nn/module.h"
+
+namespace ag::app {
+
+struct Evaluation {
+  double loss = 0;        ///< mean loss per sample
+  double error = 0;       ///< fraction misclassified (0.0095 for 0.95 %)
+  std::int64_t samples = 0;
+  std::array<std::array<std::int64_t, 10>, 10> confusion{};  ///< [true class][predicted class]
+};
+
+/// Runs `model` over all of `data` in batches of `batch_size` without recording a graph.
+Evaluation evaluate(nn::Module& model, nn::LossKind loss, double map_j, const data::Dataset& data,
+                    const data::Normalisation& norm, std::int64_t batch_size = 1000);
+
+/// Returns the confusion matrix as a printable table (rows: true class, columns: predicted).
+std::string confusion_table(const Evaluation& evaluation);
+
+/// Returns {"samples", "loss", "error", "confusion": [[...]]} for JSON output.
+nlohmann::json to_json(const Evaluation& evaluation);
+
+}  // namespace ag::app

@@ -1,0 +1,58 @@
+// train_lenet: trains LeNet-5 from a JSON config. Usage: train_lenet --help.
+//
+// Exit status: 0 done; 1 a runtime fault (data, checkpoint, numerical); 2 a usage or config error;
+// 3 stopped by SIGINT/SIGTERM after writing a checkpoint (continue with --resume DIR).
+#include <fmt/format.h>
+
+#include <csignal>
+#include <filesystem>
+
+#include "apps/train/config.h"
+#include "apps/train/trainer.h"
+#include "autograd/error.h"
+
+namespace {
+
+constexpr int kExitFault = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitStopped = 3;
+
+extern "C" void on_stop_signal(int) { ag::app::request_stop(); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace ag::app;
+  try {
+    const CommandLine cli = parse_command_line(argc, argv);
+    if (cli.help) {
+      fmt::print("{}", usage_text("train_lenet"));
+      return 0;
+    }
+    std::vector<std::string> overrides = cli.overrides;
+    std::string config_path = cli.config_path;
+    if (!cli.resume_dir.empty()) {
+      // A resumed run reads the config it saved, unless another is given, and writes where it left off.
+      if (config_path.empty()) config_path = (std::filesystem::path(cli.resume_dir) / "config.json").string();
+      overrides.push_back("output.dir=" + cli.resume_dir);
+    }
+    const nlohmann::json resolved = load_config(config_path, overrides);
+    if (cli.print_config) {
+      fmt::print("{}\n", resolved.dump(2));
+      return 0;
+    }
+    std::signal(SIGINT, on_stop_signal);
+    std::signal(SIGTERM, on_stop_signal);
+    const TrainResult result = train(resolved, !cli.resume_dir.empty());
+    if (result.stopped_early) return kExitStopped;
+    fmt::print("done: {} epochs, test error {:.2f}% ({})\n", result.epochs_completed, 100 * result.test_error,
+               resolved["output"]["dir"].get<std::string>());
+    return 0;
+  } catch (const ConfigError& e) {
+    fmt::print(stderr, "train_lenet: {}\n", e.what());
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "train_lenet: {}\n", e.what());
+    return kExitFault;
+  }
+}

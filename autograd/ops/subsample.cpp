@@ -1,0 +1,147 @@
+#include "autograd/ops/subsample.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "autograd/detail/batch_kernels.h"
+#include "autograd/graph.h"
+
+namespace ag {
+
+namespace {
+
+struct PoolGeometry {
+  std::int64_t channels = 0, height = 0, width = 0, k = 1;
+  std::int64_t out_h() const { return height / k; }
+  std::int64_t out_w() const { return width / k; }
+};
+
+void check_arguments(const Tensor& x, const Tensor& coeff, const Tensor& bias, std::int64_t k) {
+  if (!x.defined() || !coeff.defined()) fail("subsample", "the input and the coefficients must be defined tensors");
+  const auto params = [&] {
+    return fmt::format("input {}, coeff {}{}", shape_str(x.shape()), shape_str(coeff.shape()),
+                       bias.defined() ? fmt::format(", bias {}", shape_str(bias.shape())) : "");
+  };
+  if (x.dim() != 4) fail("subsample", "expects input [N,C,H,W], got {}", params());
+  const std::int64_t c = x.size(1);
+  if (coeff.dim() != 1 || coeff.size(0) != c || (bias.defined() && (bias.dim() != 1 || bias.size(0) != c)))
+    fail("subsample", "expects coeff [{}] and bias [{}] for {} input maps, got {}", c, c, c, params());
+  if (coeff.dtype() != x.dtype() || (bias.defined() && bias.dtype() != x.dtype()))
+    fail("subsample", "dtypes differ: input {} {}, coeff {} {}{}", shape_str(x.shape()), dtype_name(x.dtype()),
+         shape_str(coeff.shape()), dtype_name(coeff.dtype()),
+         bias.defined() ? fmt::format(", bias {} {}", shape_str(bias.shape()), dtype_name(bias.dtype())) : "");
+  if (x.dtype() == DType::i64) fail("subsample", "expects float32 or float64 tensors, got int64: {}", params());
+  if (k < 1) fail("subsample", "kernel must be at least 1, got {}: input {}", k, shape_str(x.shape()));
+  if (x.size(2) % k != 0 || x.size(3) % k != 0)
+    fail("subsample", "height {} and width {} must be divisible by the kernel {}: input {}", x.size(2), x.size(3), k,
+         shape_str(x.shape()));
+}
+
+// Forward, per sample n and map c:  s[i,j] = sum_{a,b<k} x[k i+a, k j+b] (rows summed first, then
+// the k neighbours of each row sum);  y = coeff[c] s + bias[c];  s is kept when the backward needs it.
+template <class T>
+void subsample_forward(const PoolGeometry& g, std::int64_t batch, const T* x, const T* coeff, const T* bias, T* y,
+                       T* pooled) {
+  const std::int64_t k = g.k, w = g.width, oh = g.out_h(), ow = g.out_w();
+  const std::int64_t in_plane = g.height * w, out_plane = oh * ow;
+  const auto chunks = detail::sample_chunks(batch);
+  for (std::int64_t ch = 0; ch < chunks.count; ++ch) {
+    std::vector<T> rows(static_cast<std::size_t>(w)), sums(static_cast<std::size_t>(ow));
+    for (std::int64_t n = chunks.begin(ch); n < chunks.end(ch); ++n)
+      for (std::int64_t c = 0; c < g.channels; ++c) {
+        const std::int64_t plane = n * g.channels + c;
+        const T* xp = x + plane * in_plane;
+        const T cf = coeff[c], b = bias ? bias[c] : T(0);
+        for (std::int64_t i = 0; i < oh; ++i) {
+          const T* top = xp + i * k * w;
+          std::copy(top, top + w, rows.begin());
+          for (std::int64_t a = 1; a < k; ++a)
+            for (std::int64_t j = 0; j < w; ++j) rows[static_cast<std::size_t>(j)] += top[a * w + j];
+          for (std::int64_t j = 0; j < ow; ++j) {
+            T s = rows[static_cast<std::size_t>(j * k)];
+            for (std::int64_t bb = 1; bb < k; ++bb) s += rows[static_cast<std::size_t>(j * k + bb)];
+            sums[static_cast<std::size_t>(j)] = s;
+          }
+          T* yrow = y + plane * out_plane + i * ow;
+          for (std::int64_t j = 0; j < ow; ++j) yrow[j] = cf * sums[static_cast<std::size_t>(j)] + b;
+          if (pooled) std::copy(sums.begin(), sums.end(), pooled + plane * out_plane + i * ow);
+        }
+      }
+  }
+}
+
+// Backward, with G = dL/dy and s the window sums:
+//   dL/dx[n,c,k i+a,k j+b] = coeff[c] G[n,c,i,j];  dL/dcoeff[c] = sum_{n,i,j} G s;  dL/dbias[c] = sum_{n,i,j} G
+template <class T>
+void subsample_backward(const PoolGeometry& g, std::int64_t batch, const T* gy, const T* coeff, const T* pooled,
+                        T* gx, T* gcoeff, T* gbias) {
+  const std::int64_t k = g.k, w = g.width, oh = g.out_h(), ow = g.out_w();
+  const std::int64_t in_plane = g.height * w, out_plane = oh * ow;
+  const auto chunks = detail::sample_chunks(batch);
+  detail::ChunkPartials<T> part_c(chunks.count, gcoeff ? g.channels : 0), part_b(chunks.count, gbias ? g.channels : 0);
+  for (std::int64_t ch = 0; ch < chunks.count; ++ch) {
+    std::vector<T> row(static_cast<std::size_t>(w));
+    T* pc = part_c.chunk(ch);
+    T* pb = part_b.chunk(ch);
+    for (std::int64_t n = chunks.begin(ch); n < chunks.end(ch); ++n)
+      for (std::int64_t c = 0; c < g.channels; ++c) {
+        const std::int64_t plane = n * g.channels + c;
+        const T* gp = gy + plane * out_plane;
+        if (gcoeff) pc[c] += detail::dot_lanes(gp, pooled + plane * out_plane, out_plane);
+        if (gbias) pb[c] += detail::sum_lanes(gp, out_plane);
+        if (!gx) continue;
+        const T cf = coeff[c];
+        T* xp = gx + plane * in_plane;
+        for (std::int64_t i = 0; i < oh; ++i) {
+          for (std::int64_t j = 0; j < ow; ++j)
+            for (std::int64_t bb = 0; bb < k; ++bb) row[static_cast<std::size_t>(j * k + bb)] = cf * gp[i * ow + j];
+          for (std::int64_t a = 0; a < k; ++a) std::copy(row.begin(), row.end(), xp + (i * k + a) * w);
+        }
+      }
+  }
+  if (gcoeff) part_c.reduce_into(gcoeff);
+  if (gbias) part_b.reduce_into(gbias);
+}
+
+}  // namespace
+
+Tensor subsample(const Tensor& x, const Tensor& coeff, const Tensor& bias, std::int64_t kernel) {
+  check_arguments(x, coeff, bias, kernel);
+  const PoolGeometry geo{x.size(1), x.size(2), x.size(3), kernel};
+  const std::int64_t batch = x.size(0);
+  const Shape out_shape{batch, geo.channels, geo.out_h(), geo.out_w()};
+  Tensor out = empty(out_shape, x.dtype());
+  // The window sums are what dL/dcoeff needs: kept only when coeff will get a gradient.
+  Tensor pooled = any_requires_grad({coeff}) ? empty(out_shape, x.dtype()) : Tensor();
+  dispatch_floating(x.dtype(), "subsample", [&](auto type) {
+    using T = decltype(type);
+    subsample_forward<T>(geo, batch, x.data<T>(), coeff.data<T>(), bias.defined() ? bias.data<T>() : nullptr,
+                         out.data<T>(), pooled.defined() ? pooled.data<T>() : nullptr);
+  });
+  // dL/dx [N,C,H,W] = coeff[c] G spread over each window;  dL/dcoeff [C] = sum G s;  dL/dbias [C] = sum G
+  return record("subsample", out, {x, coeff, bias}, [geo, pooled](const Tensor& g, const std::vector<Tensor>& in) {
+    const bool need_x = in[0].requires_grad(), need_c = in[1].requires_grad();
+    const bool need_b = in[2].defined() && in[2].requires_grad();
+    Tensor gx = need_x ? empty(in[0].shape(), g.dtype()) : Tensor();
+    Tensor gc = need_c ? empty(in[1].shape(), g.dtype()) : Tensor();
+    Tensor gb = need_b ? empty(in[2].shape(), g.dtype()) : Tensor();
+    dispatch_floating(g.dtype(), "subsample backward", [&](auto type) {
+      using T = decltype(type);
+      Tensor sums = pooled;
+      if (need_c && !sums.defined()) {  // coeff was marked requires_grad after the forward: recompute the sums
+        sums = empty(g.shape(), g.dtype());
+        const std::vector<T> unit(static_cast<std::size_t>(geo.channels), T(1));
+        Tensor scratch = empty(g.shape(), g.dtype());
+        subsample_forward<T>(geo, in[0].size(0), in[0].data<T>(), unit.data(), nullptr, scratch.data<T>(), sums.data<T>());
+      }
+      subsample_backward<T>(geo, in[0].size(0), g.data<T>(), in[1].data<T>(), need_c ? sums.data<T>() : nullptr,
+                            need_x ? gx.data<T>() : nullptr, need_c ? gc.data<T>() : nullptr,
+                            need_b ? gb.data<T>() : nullptr);
+    });
+    return std::vector<Tensor>{gx, gc, gb};
+  });
+}
+
+}  // namespace ag

@@ -1,0 +1,164 @@
+#include "nn/data/mnist.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <numeric>
+#include <string>
+#include <utility>
+
+#include "autograd/error.h"
+#include "nn/data/idx.h"
+
+namespace ag::data {
+namespace {
+
+constexpr std::int64_t kSide = 28;  // MNIST and Fashion-MNIST images are 28x28
+constexpr std::uint8_t kClasses = 10;
+
+// Returns dir/base, or dir/base.gz when only that exists; throws when neither does.
+std::filesystem::path find_idx(const std::filesystem::path& dir, const std::string& base) {
+  std::error_code ec;
+  const std::filesystem::path raw = dir / base;
+  if (std::filesystem::exists(raw, ec)) return raw;
+  std::filesystem::path gz = dir / (base + ".gz");
+  if (std::filesystem::exists(gz, ec)) return gz;
+  fail("load_mnist_split", "'{}' holds neither {} nor {}.gz", dir.string(), base, base);
+}
+
+template <class T>
+void fill_batch_impl(const Dataset& data, std::span<const std::int64_t> indices, const Normalisation& norm,
+                     T* out_images, std::int64_t* out_labels) {
+  constexpr std::string_view op = "fill_batch";
+  const std::int64_t rows = data.rows, cols = data.cols, side = norm.size;
+  if (data.count < 0 || rows < 0 || cols < 0 ||
+      data.images.size() != static_cast<std::size_t>(data.count * rows * cols) ||
+      data.labels.size() != static_cast<std::size_t>(data.count))
+    fail(op, "inconsistent dataset: count {}, {} x {} images, but {} image bytes and {} labels", data.count, rows,
+         cols, data.images.size(), data.labels.size());
+  if (side < rows || side < cols || (side - rows) % 2 != 0 || (side - cols) % 2 != 0)
+    fail(op, "cannot centre {} x {} images on a {} x {} canvas (each margin must be even and >= 0)", rows, cols,
+         side, side);
+  for (std::size_t b = 0; b < indices.size(); ++b)
+    if (indices[b] < 0 || indices[b] >= data.count)
+      fail(op, "index {} at batch position {} is outside 0..{}", indices[b], b, data.count - 1);
+  if (indices.empty()) return;
+  if (!out_images) fail(op, "out_images is null for a batch of {}", indices.size());
+
+  std::array<T, 256> lut{};
+  for (int p = 0; p < 256; ++p) lut[p] = static_cast<T>(norm.offset + norm.scale * (p / 255.0));
+  const T background = lut[0];
+  const std::int64_t top = (side - rows) / 2, left = (side - cols) / 2;
+  const std::int64_t right = side - cols - left, bottom = side - rows - top;
+
+  for (std::size_t b = 0; b < indices.size(); ++b) {
+    const std::uint8_t* src = data.images.data() + indices[b] * rows * cols;
+    T* out = out_images + static_cast<std::int64_t>(b) * side * side;
+    out = std::fill_n(out, top * side, background);
+    for (std::int64_t r = 0; r < rows; ++r) {
+      out = std::fill_n(out, left, background);
+      for (std::int64_t c = 0; c < cols; ++c) *out++ = lut[src[r * cols + c]];
+      out = std::fill_n(out, right, background);
+    }
+    std::fill_n(out, bottom * side, background);
+    if (out_labels) out_labels[b] = data.labels[static_cast<std::size_t>(indices[b])];
+  }
+}
+
+}  // namespace
+
+Normalisation Normalisation::paper() { return Normalisation{-0.1, 1.275, 32}; }
+
+Normalisation Normalisation::modern(PixelStats stats, std::int64_t size) {
+  if (!(stats.stddev > 0) || !std::isfinite(stats.stddev) || !std::isfinite(stats.mean))
+    fail("Normalisation::modern", "needs a finite mean and a positive finite stddev, got mean {} and stddev {}",
+         stats.mean, stats.stddev);
+  return Normalisation{-stats.mean / stats.stddev, 1.0 / stats.stddev, size};
+}
+
+Dataset load_mnist_split(const std::filesystem::path& dir, std::string_view split, std::optional<std::int64_t> limit) {
+  constexpr std::string_view op = "load_mnist_split";
+  if (split != "train" && split != "test") fail(op, "split must be \"train\" or \"test\", got \"{}\"", split);
+  if (limit && *limit < 0) fail(op, "limit must be >= 0, got {}", *limit);
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) fail(op, "'{}': no such directory", dir.string());
+
+  const std::string prefix = split == "train" ? "train" : "t10k";
+  const std::filesystem::path image_path = find_idx(dir, prefix + "-images-idx3-ubyte");
+  const std::filesystem::path label_path = find_idx(dir, prefix + "-labels-idx1-ubyte");
+  IdxArray images = read_idx(image_path, 3);
+  IdxArray labels = read_idx(label_path, 1);
+
+  if (images.dims[1] != kSide || images.dims[2] != kSide)
+    fail(op, "'{}': images are {} x {}, expected {} x {}", image_path.string(), images.dims[1], images.dims[2], kSide,
+         kSide);
+  if (images.dims[0] != labels.dims[0])
+    fail(op, "'{}' holds {} images but '{}' holds {} labels", image_path.string(), images.dims[0],
+         label_path.string(), labels.dims[0]);
+  for (std::size_t i = 0; i < labels.data.size(); ++i)
+    if (labels.data[i] >= kClasses)
+      fail(op, "'{}': label {} at index {} is outside 0..9", label_path.string(), labels.data[i], i);
+
+  Dataset data;
+  data.count = images.dims[0];
+  data.rows = kSide;
+  data.cols = kSide;
+  if (limit && *limit < data.count) {
+    data.count = *limit;
+    images.data.resize(static_cast<std::size_t>(data.count * kSide * kSide));
+    images.data.shrink_to_fit();
+    labels.data.resize(static_cast<std::size_t>(data.count));
+    labels.data.shrink_to_fit();
+  }
+  data.images = std::move(images.data);
+  data.labels = std::move(labels.data);
+  return data;
+}
+
+void fill_batch(const Dataset& data, std::span<const std::int64_t> indices, const Normalisation& norm,
+                float* out_images, std::int64_t* out_labels) {
+  fill_batch_impl(data, indices, norm, out_images, out_labels);
+}
+
+void fill_batch(const Dataset& data, std::span<const std::int64_t> indices, const Normalisation& norm,
+                double* out_images, std::int64_t* out_labels) {
+  fill_batch_impl(data, indices, norm, out_images, out_labels);
+}
+
+Batch make_batch(const Dataset& data, std::span<const std::int64_t> indices, const Normalisation& norm,
+                 DType dtype) {
+  if (dtype == DType::i64) fail("make_batch", "images must be float32 or float64, got int64");
+  const auto batch = static_cast<std::int64_t>(indices.size());
+  Batch result{empty({batch, 1, norm.size, norm.size}, dtype), empty({batch}, DType::i64)};
+  std::int64_t* labels = result.labels.data<std::int64_t>();
+  if (dtype == DType::f32) fill_batch(data, indices, norm, result.images.data<float>(), labels);
+  else fill_batch(data, indices, norm, result.images.data<double>(), labels);
+  return result;
+}
+
+PixelStats pixel_stats(const Dataset& data) {
+  if (data.images.empty()) return {};
+  // A histogram keeps the sums exact however many pixels there are.
+  std::array<std::uint64_t, 256> histogram{};
+  for (const std::uint8_t p : data.images) ++histogram[p];
+  const double n = static_cast<double>(data.images.size());
+  double mean = 0;
+  for (int p = 0; p < 256; ++p) mean += static_cast<double>(histogram[p]) * (p / 255.0);
+  mean /= n;
+  double variance = 0;
+  for (int p = 0; p < 256; ++p) variance += static_cast<double>(histogram[p]) * std::pow(p / 255.0 - mean, 2);
+  return {mean, std::sqrt(variance / n)};
+}
+
+std::vector<std::int64_t> shuffled_indices(std::int64_t n, Generator& gen) {
+  if (n < 0) fail("shuffled_indices", "n must be >= 0, got {}", n);
+  std::vector<std::int64_t> indices(static_cast<std::size_t>(n));
+  std::iota(indices.begin(), indices.end(), std::int64_t{0});
+  for (std::int64_t i = n - 1; i > 0; --i) {
+    const auto j = static_cast<std::int64_t>(gen.below(static_cast<std::uint64_t>(i) + 1));
+    std::swap(indices[static_cast<std::size_t>(i)], indices[static_cast<std::size_t>(j)]);
+  }
+  return indices;
+}
+
+}  // namespace ag::data

@@ -1,0 +1,22 @@
+#include "nn/layers/rbf_output.h"
+
+#include <fmt/format.h>
+
+#include "autograd/ops/rbf.h"
+
+namespace ag::nn {
+
+RbfOutput::RbfOutput(Tensor centres_in, bool trainable) : centres(std::move(centres_in)), trainable_(trainable) {
+  if (centres.dim() != 2) fail("RbfOutput", "centres must be [K,D], got {}", shape_str(centres.shape()));
+  if (trainable) register_parameter("centres", centres);
+}
+
+Tensor RbfOutput::forward(const Tensor& x) { return rbf(x, centres); }
+
+std::string RbfOutput::describe() const {
+  return fmt::format("RbfOutput({}->{}, {} centres)", centres.size(1), centres.size(0), trainable_ ? "trainable" : "fixed");
+}
+
+std::int64_t RbfOutput::connections(const Shape&, const Shape&) const { return centres.numel(); }
+
+}  // namespace ag::nn

@@ -1,0 +1,32 @@
+#include "nn/layers/subsampling.h"
+
+#include <fmt/format.h>
+
+#include "autograd/ops/subsample.h"
+
+namespace ag::nn {
+
+Subsampling::Subsampling(std::int64_t channels, std::int64_t kernel, Generator& gen, Init init, DType dtype)
+    : channels_(channels), kernel_(kernel) {
+  if (channels <= 0 || kernel <= 0)
+    fail("Subsampling", "channels and kernel must be positive, got {} and {}", channels, kernel);
+  coeff = empty({channels}, dtype);
+  bias = empty({channels}, dtype);
+  // The coefficient plays the role of a weight shared by the window's k*k inputs: fan-in k*k.
+  init_weight(coeff, init, kernel * kernel, 1, gen);
+  init_bias(bias, init, kernel * kernel, gen);
+  register_parameter("coeff", coeff);
+  register_parameter("bias", bias);
+}
+
+Tensor Subsampling::forward(const Tensor& x) { return subsample(x, coeff, bias, kernel_); }
+
+std::string Subsampling::describe() const {
+  return fmt::format("Subsampling({} maps, {}x{} sum, coeff+bias)", channels_, kernel_, kernel_);
+}
+
+std::int64_t Subsampling::connections(const Shape&, const Shape& out) const {
+  return out[1] * out[2] * out[3] * (kernel_ * kernel_ + 1);
+}
+
+}  // namespace ag::nn

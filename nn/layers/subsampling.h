@@ -1,0 +1,25 @@
+#pragma once
+/// LeNet-5's sub-sampling layer (S2, S4): a k x k window sum per map, times a trainable coefficient,
+/// plus a trainable bias.
+#include "nn/init.h"
+#include "nn/module.h"
+
+namespace ag::nn {
+
+/// x [N,C,H,W] -> [N,C,H/k,W/k]: y = coeff[c] * (sum of the k x k window) + bias[c].
+class Subsampling : public Module {
+ public:
+  /// Creates the layer for `channels` maps; coeff and bias are initialised with fan-in k*k.
+  Subsampling(std::int64_t channels, std::int64_t kernel, Generator& gen, Init init = Init::lecun1998,
+              DType dtype = DType::f32);
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override;
+  std::int64_t connections(const Shape& in, const Shape& out) const override;
+
+  Tensor coeff, bias;
+
+ private:
+  std::int64_t channels_, kernel_;
+};
+
+}  // namespace ag::nn

@@ -1,0 +1,30 @@
+#pragma once
+/// Adam (Kingma and Ba, 2015) with L2 weight decay added to the gradient.
+#include "nn/optim/optimizer.h"
+
+namespace ag::nn {
+
+struct AdamOptions {
+  double learning_rate = 0.001;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0.0;
+};
+
+/// m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;  w -= lr (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps)
+class Adam : public Optimizer {
+ public:
+  /// Creates the optimizer; throws naming the option when one is out of range.
+  Adam(std::vector<Parameter> parameters, const AdamOptions& options);
+  std::vector<std::pair<std::string, Tensor>> state() const override;
+
+ protected:
+  void update(std::size_t index, Tensor& value, const Tensor& grad) override;
+
+ private:
+  AdamOptions options_;
+  std::vector<Tensor> first_moment_, second_moment_;
+};
+
+}  // namespace ag::nn

@@ -1,0 +1,40 @@
+#include "nn/optim/sgd.h"
+
+namespace ag::nn {
+
+Sgd::Sgd(std::vector<Parameter> parameters, const SgdOptions& options)
+    : Optimizer(std::move(parameters), options.learning_rate), options_(options) {
+  if (options.momentum < 0 || options.momentum >= 1) fail("sgd", "momentum must be in [0, 1), got {}", options.momentum);
+  if (options.weight_decay < 0) fail("sgd", "weight_decay must be >= 0, got {}", options.weight_decay);
+  if (options.nesterov && options.momentum == 0) fail("sgd", "nesterov needs a momentum > 0");
+  for (const auto& p : parameters_) velocity_.push_back(zeros_like(p.value));
+}
+
+std::vector<std::pair<std::string, Tensor>> Sgd::state() const {
+  std::vector<std::pair<std::string, Tensor>> out;
+  for (std::size_t i = 0; i < parameters_.size(); ++i) out.emplace_back(parameters_[i].name + ".velocity", velocity_[i]);
+  return out;
+}
+
+void Sgd::update(std::size_t index, Tensor& value, const Tensor& grad) {
+  dispatch_floating(value.dtype(), "sgd", [&](auto type) {
+    using T = decltype(type);
+    T* w = value.data<T>();
+    const T* g = grad.data<T>();
+    T* v = velocity_[index].data<T>();
+    const T lr = static_cast<T>(learning_rate_), mu = static_cast<T>(options_.momentum),
+            wd = static_cast<T>(options_.weight_decay);
+    const std::int64_t n = value.numel();
+    if (options_.momentum == 0) {
+      for (std::int64_t i = 0; i < n; ++i) w[i] -= lr * (g[i] + wd * w[i]);
+      return;
+    }
+    for (std::int64_t i = 0; i < n; ++i) {
+      const T gi = g[i] + wd * w[i];
+      v[i] = mu * v[i] + gi;
+      w[i] -= lr * (options_.nesterov ? gi + mu * v[i] : v[i]);
+    }
+  });
+}
+
+}  // namespace ag::nn

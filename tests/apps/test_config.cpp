@@ -1,0 +1,491 @@
+// Tests of train_lenet's configuration layer: schema, loading, overrides, error texts, docs and shipped configs.
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <apps/train/config.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace {
+
+using ag::app::ConfigError;
+using ag::app::load_config;
+using nlohmann::json;
+
+const std::filesystem::path kSource = LENETGRAD_SOURCE_DIR;
+
+// A file in the temporary folder holding `text`, removed at the end of the scope.
+class TempFile {
+ public:
+  explicit TempFile(const std::string& text, const std::string& name = "config.json") {
+    static int counter = 0;
+    path_ = (std::filesystem::temp_directory_path() /
+             ("lenetgrad_test_config_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" + name))
+                .string();
+    std::ofstream(path_) << text;
+  }
+  ~TempFile() { std::filesystem::remove(path_); }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// The what() of the ConfigError `action` throws, or "<no error>".
+template <class Action>
+std::string error_of(Action&& action) {
+  try {
+    action();
+  } catch (const ConfigError& error) {
+    return error.what();
+  }
+  return "<no error>";
+}
+
+// The error of loading a config file holding `text` with `overrides`; "FILE" in the message stands for its path.
+std::string load_error(const std::string& text, const std::vector<std::string>& overrides = {}) {
+  TempFile file(text);
+  std::string message = error_of([&] { load_config(file.path(), overrides); });
+  if (message.starts_with(file.path())) message = "FILE" + message.substr(file.path().size());
+  return message;
+}
+
+// The error of --set overrides applied to an empty document.
+std::string set_error(const std::vector<std::string>& overrides) {
+  return error_of([&] { ag::app::resolve_config(json::object(), "base.json", overrides); });
+}
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+const json& at(const json& config, const std::string& path) {
+  std::string pointer = "/" + path;
+  for (char& c : pointer) {
+    if (c == '.') c = '/';
+  }
+  return config.at(json::json_pointer(pointer));
+}
+
+}  // namespace
+
+TEST_CASE("the schema: unique keys, defaults that validate, a doc line each") {
+  const auto& schema = ag::app::config_schema();
+  CHECK(schema.size() >= 26);
+  std::set<std::string> seen;
+  for (const ag::app::ConfigKey& key : schema) {
+    CAPTURE(key.path);
+    CHECK(seen.insert(key.path).second);
+    CHECK(!key.doc.empty());
+    CHECK(key.doc.find('\n') == std::string::npos);
+    CHECK(ag::app::find_config_key(key.path) == &key);
+  }
+  CHECK(ag::app::find_config_key("train.epocs") == nullptr);
+  CHECK(ag::app::find_config_key("train") == nullptr);
+  // Every default passes its own validation: the defaults alone resolve.
+  const json defaults = ag::app::default_config();
+  for (const ag::app::ConfigKey& key : schema) {
+    CAPTURE(key.path);
+    CHECK_NOTHROW(at(defaults, key.path));
+  }
+}
+
+TEST_CASE("describe_expected names the type and the range") {
+  const auto expected = [](const char* path) { return ag::app::describe_expected(*ag::app::find_config_key(path)); };
+  CHECK(expected("train.batch_size") == "an integer in [1, 60000]");
+  CHECK(expected("train.seed") == "an integer >= 0");
+  CHECK(expected("train.optimizer.lr") == "a number > 0");
+  CHECK(expected("train.optimizer.momentum") == "a number in [0, 1)");
+  CHECK(expected("train.schedule.gamma") == "a number in (0, 1]");
+  CHECK(expected("train.anomaly_detection") == "true or false");
+  CHECK(expected("output.dir") == "a non-empty string");
+  CHECK(expected("model.variant") == "one of \"lecun1998\", \"modern\"");
+}
+
+TEST_CASE("defaults: every key present, auto loss and data dir resolved") {
+  const json config = ag::app::default_config();
+  CHECK(at(config, "model.variant") == "lecun1998");
+  CHECK(at(config, "model.loss") == "map");
+  CHECK(at(config, "model.map_j") == 1.0);
+  CHECK(at(config, "data.dataset") == "mnist");
+  CHECK(at(config, "data.dir") == "data/mnist");
+  CHECK(at(config, "train.epochs") == 20);
+  CHECK(at(config, "train.threads") == 1);
+  CHECK(at(config, "train.anomaly_detection") == false);
+  CHECK(at(config, "output.dir") == "runs/lenet5");
+  CHECK(at(config, "output.progress") == "auto");
+
+  const json modern = ag::app::resolve_config(json::object(), "", {"model.variant=modern"});
+  CHECK(at(modern, "model.loss") == "cross_entropy");
+  const json fashion = ag::app::resolve_config(json::object(), "", {"data.dataset=fashion-mnist"});
+  CHECK(at(fashion, "data.dir") == "/usr/share/datasets/fashion-mnist");
+  // An explicit dir wins over the dataset's default.
+  const json explicit_dir =
+      ag::app::resolve_config(json::object(), "", {"data.dataset=fashion-mnist", "data.dir=/tmp/f"});
+  CHECK(at(explicit_dir, "data.dir") == "/tmp/f");
+  // Resolving a resolved config changes nothing.
+  CHECK(ag::app::resolve_config(config, "") == config);
+  CHECK(ag::app::resolve_config(fashion, "") == fashion);
+}
+
+TEST_CASE("to_train_config fills every typed field") {
+  TempFile file(R"({
+    "model": {"variant": "lecun1998", "loss": "mle", "map_j": 2.5},
+    "data": {"dataset": "fashion-mnist", "train_limit": 1000, "test_limit": 500},
+    "train": {"epochs": 3, "batch_size": 16, "seed": 7, "threads": 2, "anomaly_detection": true,
+              "optimizer": {"name": "adam", "lr": 0.002, "momentum": 0.5, "nesterov": true, "weight_decay": 0.01,
+                            "beta1": 0.8, "beta2": 0.99, "eps": 1e-6},
+              "schedule": {"name": "step", "step_size": 2, "gamma": 0.5, "min_lr": 0.001}},
+    "output": {"dir": "runs/x", "checkpoint_every": 1, "progress": "lines"}
+  })");
+  const ag::app::TrainConfig c = ag::app::to_train_config(load_config(file.path()));
+  CHECK(c.model.variant == ag::app::ModelVariant::lecun1998);
+  CHECK(c.model.loss == ag::app::LossKind::mle);
+  CHECK(c.model.map_j == 2.5);
+  CHECK(c.data.dataset == ag::app::Dataset::fashion_mnist);
+  CHECK(c.data.dir == "/usr/share/datasets/fashion-mnist");
+  CHECK(c.data.train_limit == 1000);
+  CHECK(c.data.test_limit == 500);
+  CHECK(c.train.epochs == 3);
+  CHECK(c.train.batch_size == 16);
+  CHECK(c.train.seed == 7);
+  CHECK(c.train.threads == 2);
+  CHECK(c.train.anomaly_detection);
+  CHECK(c.train.optimizer.name == ag::app::OptimizerKind::adam);
+  CHECK(c.train.optimizer.lr == 0.002);
+  CHECK(c.train.optimizer.momentum == 0.5);
+  CHECK(c.train.optimizer.nesterov);
+  CHECK(c.train.optimizer.weight_decay == 0.01);
+  CHECK(c.train.optimizer.beta1 == 0.8);
+  CHECK(c.train.optimizer.beta2 == 0.99);
+  CHECK(c.train.optimizer.eps == 1e-6);
+  CHECK(c.train.schedule.name == ag::app::ScheduleKind::step);
+  CHECK(c.train.schedule.step_size == 2);
+  CHECK(c.train.schedule.gamma == 0.5);
+  CHECK(c.train.schedule.min_lr == 0.001);
+  CHECK(c.output.dir == "runs/x");
+  CHECK(c.output.checkpoint_every == 1);
+  CHECK(c.output.progress == ag::app::ProgressMode::lines);
+
+  // The struct's own defaults agree with the schema's.
+  const ag::app::TrainConfig from_defaults = ag::app::to_train_config(ag::app::default_config());
+  const ag::app::TrainConfig plain;
+  CHECK(from_defaults.model.loss == plain.model.loss);
+  CHECK(from_defaults.model.map_j == plain.model.map_j);
+  CHECK(from_defaults.data.dir == plain.data.dir);
+  CHECK(from_defaults.train.epochs == plain.train.epochs);
+  CHECK(from_defaults.train.batch_size == plain.train.batch_size);
+  CHECK(from_defaults.train.seed == plain.train.seed);
+  CHECK(from_defaults.train.optimizer.lr == plain.train.optimizer.lr);
+  CHECK(from_defaults.train.optimizer.momentum == plain.train.optimizer.momentum);
+  CHECK(from_defaults.train.optimizer.eps == plain.train.optimizer.eps);
+  CHECK(from_defaults.train.schedule.gamma == plain.train.schedule.gamma);
+  CHECK(from_defaults.train.schedule.step_size == plain.train.schedule.step_size);
+  CHECK(from_defaults.output.dir == plain.output.dir);
+  CHECK(from_defaults.output.progress == plain.output.progress);
+
+  // to_train_config validates a hand-made document too.
+  CHECK(error_of([] { ag::app::to_train_config(json{{"train", {{"epochs", 0}}}}); }) ==
+        "train.epochs: expected an integer in [1, 1000], got 0");
+}
+
+TEST_CASE("enum spellings round-trip") {
+  CHECK(ag::app::to_string(ag::app::ModelVariant::modern) == "modern");
+  CHECK(ag::app::to_string(ag::app::LossKind::cross_entropy) == "cross_entropy");
+  CHECK(ag::app::to_string(ag::app::Dataset::fashion_mnist) == "fashion-mnist");
+  CHECK(ag::app::to_string(ag::app::OptimizerKind::adam) == "adam");
+  CHECK(ag::app::to_string(ag::app::ScheduleKind::paper) == "paper");
+  CHECK(ag::app::to_string(ag::app::ProgressMode::automatic) == "auto");
+}
+
+TEST_CASE("JSON syntax errors name the file, line and column") {
+  CHECK(load_error("{\n  \"train\": {\n    \"epochs\": 20,\n  }\n}\n") ==
+        "FILE:4:3: invalid JSON: syntax error while parsing object key - unexpected '}'; expected string literal");
+  CHECK(load_error("{\n  \"a\": 1,\n  \"b\": tru\n}").starts_with("FILE:3:11: invalid JSON: syntax error"));
+  CHECK(load_error("{\"train\": {\"epochs\": 3}").starts_with("FILE:1:24: invalid JSON: syntax error"));
+  CHECK(load_error("").starts_with("FILE:1:1: invalid JSON: syntax error"));
+  // Comments are allowed.
+  CHECK(load_error("// the default\n{ /* nothing */ }") == "<no error>");
+}
+
+TEST_CASE("a document that is not an object") {
+  CHECK(load_error("[1, 2]") == "FILE: expected a JSON object of settings at the top level, got [1,2] (an array)");
+}
+
+TEST_CASE("unknown keys name the full key and the closest valid one") {
+  CHECK(load_error(R"({"train": {"epocs": 3}})") == "FILE: train.epocs: unknown key; did you mean train.epochs?");
+  CHECK(load_error(R"({"train": {"optimizer": {"momentom": 0.5}}})") ==
+        "FILE: train.optimizer.momentom: unknown key; did you mean train.optimizer.momentum?");
+  // Inside a misspelled section the first full key is named.
+  CHECK(load_error(R"({"trian": {"epochs": 3}})") == "FILE: trian.epochs: unknown key; did you mean train.epochs?");
+  // The same last name under another section.
+  CHECK(load_error(R"({"train": {"lr": 0.1}})") == "FILE: train.lr: unknown key; did you mean train.optimizer.lr?");
+  // Nothing close: no suggestion.
+  CHECK(load_error(R"({"colour": "blue"})") == "FILE: colour: unknown key");
+  CHECK(load_error(R"({"model": {"dropout_rate": 0.5}})") == "FILE: model.dropout_rate: unknown key");
+  // An empty unknown section may be close to a section.
+  CHECK(load_error(R"({"outptu": {}})") == "FILE: outptu: unknown key; did you mean output?");
+}
+
+TEST_CASE("dotted names in a file, and a key set twice") {
+  TempFile file(R"({"train.epochs": 3, "train": {"optimizer.lr": 0.5}})");
+  const json config = load_config(file.path());
+  CHECK(at(config, "train.epochs") == 3);
+  CHECK(at(config, "train.optimizer.lr") == 0.5);
+  CHECK(load_error(R"({"train.epochs": 3, "train": {"epochs": 4}})") == "FILE: train.epochs: set twice");
+}
+
+TEST_CASE("a section given a value") {
+  CHECK(load_error(R"({"train": 5})") == "FILE: train: expected an object (the section train.*), got 5 (an integer)");
+}
+
+TEST_CASE("wrong types and out-of-range values name the key, the expectation and the value") {
+  CHECK(load_error(R"({"train": {"batch_size": -3}})") ==
+        "FILE: train.batch_size: expected an integer in [1, 60000], got -3");
+  CHECK(load_error(R"({"train": {"batch_size": "abc"}})") ==
+        "FILE: train.batch_size: expected an integer in [1, 60000], got \"abc\" (a string)");
+  CHECK(load_error(R"({"train": {"batch_size": 1.5}})") ==
+        "FILE: train.batch_size: expected an integer in [1, 60000], got 1.5 (not an integer)");
+  CHECK(load_error(R"({"train": {"batch_size": null}})") ==
+        "FILE: train.batch_size: expected an integer in [1, 60000], got null");
+  CHECK(load_error(R"({"train": {"batch_size": [32]}})") ==
+        "FILE: train.batch_size: expected an integer in [1, 60000], got [32] (an array)");
+  CHECK(load_error(R"({"train": {"epochs": 1001}})") ==
+        "FILE: train.epochs: expected an integer in [1, 1000], got 1001");
+  CHECK(load_error(R"({"train": {"seed": -1}})") == "FILE: train.seed: expected an integer >= 0, got -1");
+  CHECK(load_error(R"({"train": {"optimizer": {"lr": 0}}})") ==
+        "FILE: train.optimizer.lr: expected a number > 0, got 0");
+  CHECK(load_error(R"({"train": {"optimizer": {"momentum": 1.0}}})") ==
+        "FILE: train.optimizer.momentum: expected a number in [0, 1), got 1.0");
+  CHECK(load_error(R"({"train": {"optimizer": {"lr": "fast"}}})") ==
+        "FILE: train.optimizer.lr: expected a number > 0, got \"fast\" (a string)");
+  CHECK(load_error(R"({"train": {"anomaly_detection": 1}})") ==
+        "FILE: train.anomaly_detection: expected true or false, got 1 (an integer)");
+  CHECK(load_error(R"({"model": {"variant": "moden"}})") ==
+        "FILE: model.variant: expected one of \"lecun1998\", \"modern\", got \"moden\"");
+  CHECK(load_error(R"({"model": {"variant": 5}})") ==
+        "FILE: model.variant: expected one of \"lecun1998\", \"modern\", got 5 (an integer)");
+  CHECK(load_error(R"({"output": {"dir": ""}})") == "FILE: output.dir: expected a non-empty string, got \"\"");
+  CHECK(load_error(R"({"data": {"dir": true}})") ==
+        "FILE: data.dir: expected a non-empty string, got true (a boolean)");
+  CHECK(load_error(R"({"data": {"test_limit": 10001}})") ==
+        "FILE: data.test_limit: expected an integer in [0, 10000], got 10001");
+}
+
+TEST_CASE("numbers are normalised: integral floats are integers, integers are numbers") {
+  TempFile file(R"({"train": {"epochs": 1e1, "batch_size": 64.0, "optimizer": {"lr": 1}}})");
+  const json config = load_config(file.path());
+  CHECK(at(config, "train.epochs").is_number_integer());
+  CHECK(at(config, "train.epochs") == 10);
+  CHECK(at(config, "train.batch_size") == 64);
+  CHECK(at(config, "train.optimizer.lr").is_number_float());
+  CHECK(at(config, "train.optimizer.lr") == 1.0);
+  // The full unsigned range of the seed.
+  TempFile big(R"({"train": {"seed": 18446744073709551615}})");
+  CHECK(ag::app::to_train_config(load_config(big.path())).train.seed == 18446744073709551615ULL);
+}
+
+TEST_CASE("--set overrides: JSON values, bare text, later ones win") {
+  TempFile file(R"({"train": {"epochs": 5}})");
+  const json config = load_config(file.path(), {"model.variant=modern", "train.epochs=3", "train.optimizer.lr=1e-3",
+                                                "train.anomaly_detection=true", "output.dir=2024",
+                                                "data.dir=\"quoted dir\"", "train.epochs=4", " train.seed = 9"});
+  CHECK(at(config, "model.variant") == "modern");
+  CHECK(at(config, "model.loss") == "cross_entropy");
+  CHECK(at(config, "train.epochs") == 4);
+  CHECK(at(config, "train.optimizer.lr") == 0.001);
+  CHECK(at(config, "train.anomaly_detection") == true);
+  CHECK(at(config, "output.dir") == "2024");
+  CHECK(at(config, "data.dir") == "quoted dir");
+  CHECK(at(config, "train.seed") == 9);
+}
+
+TEST_CASE("--set errors: missing '=', bad path, section, bad value") {
+  CHECK(set_error({"train.epochs"}) == "--set train.epochs: expected key.path=value, found no '='");
+  CHECK(set_error({"=3"}) == "--set =3: expected key.path=value, found no key before '='");
+  CHECK(set_error({"train.epocs=3"}) == "--set train.epocs: unknown key; did you mean train.epochs?");
+  CHECK(set_error({"optimizer.lr=0.1"}) == "--set optimizer.lr: unknown key; did you mean train.optimizer.lr?");
+  CHECK(set_error({"foo=1"}) == "--set foo: unknown key");
+  CHECK(set_error({"train.schedule=cosine"}) ==
+        "--set train.schedule: a section, not a key; set one of its keys: train.schedule.name, "
+        "train.schedule.step_size, train.schedule.gamma, train.schedule.min_lr");
+  CHECK(set_error({"train.batch_size=-3"}) == "--set train.batch_size: expected an integer in [1, 60000], got -3");
+  CHECK(set_error({"train.batch_size=abc"}) ==
+        "--set train.batch_size: expected an integer in [1, 60000], got \"abc\" (a string)");
+  CHECK(set_error({"train.batch_size="}) ==
+        "--set train.batch_size: expected an integer in [1, 60000], got \"\" (a string)");
+  CHECK(set_error({"model.variant=modrn"}) ==
+        "--set model.variant: expected one of \"lecun1998\", \"modern\", got \"modrn\"");
+  CHECK(set_error({"train.anomaly_detection=yes"}) ==
+        "--set train.anomaly_detection: expected true or false, got \"yes\" (a string)");
+}
+
+TEST_CASE("keys checked together") {
+  CHECK(load_error(R"({"model": {"variant": "modern", "loss": "map"}})") ==
+        "FILE: model.loss: \"map\" needs model.variant \"lecun1998\" (RBF outputs), but model.variant is \"modern\"");
+  CHECK(set_error({"model.variant=modern", "model.loss=mle"}) ==
+        "--set model.loss: \"mle\" needs model.variant \"lecun1998\" (RBF outputs), but model.variant is \"modern\"");
+  CHECK(set_error({"train.optimizer.momentum=0", "train.optimizer.nesterov=true"}) ==
+        "--set train.optimizer.nesterov: true needs train.optimizer.momentum > 0, but it is 0");
+  // Nesterov is an SGD setting: Adam ignores it.
+  CHECK(set_error({"train.optimizer.name=adam", "train.optimizer.momentum=0", "train.optimizer.nesterov=true"}) ==
+        "<no error>");
+  CHECK(load_error(R"({"train": {"optimizer": {"lr": 0.001}, "schedule": {"name": "cosine", "min_lr": 0.01}}})") ==
+        "FILE: train.schedule.min_lr: expected a number <= train.optimizer.lr (0.001), got 0.01");
+  CHECK(set_error({"model.loss=cross_entropy"}) ==
+        "--set model.loss: \"cross_entropy\" needs model.variant \"modern\" (logit outputs), but model.variant is "
+        "\"lecun1998\"");
+  CHECK(set_error({"model.loss=mle"}) == "<no error>");
+  CHECK(set_error({"model.variant=modern", "model.loss=cross_entropy"}) == "<no error>");
+}
+
+TEST_CASE("a missing or unreadable config file is named") {
+  CHECK(error_of([] { load_config("configs/does_not_exist.json"); }) ==
+        "configs/does_not_exist.json: cannot open the config file: No such file or directory");
+  const std::string folder = std::filesystem::temp_directory_path().string();
+  CHECK(error_of([&] { load_config(folder); }) == folder + ": cannot read the config file: it is a directory");
+  CHECK(error_of([] { load_config(""); }) == "load_config: the config file path is empty");
+}
+
+TEST_CASE("learning-rate schedules") {
+  ag::app::TrainConfig c;
+  c.train.epochs = 20;
+  c.train.optimizer.lr = 0.5;
+  c.train.schedule.name = ag::app::ScheduleKind::constant;
+  CHECK(ag::app::scheduled_lr(c, 1) == 0.5);
+  CHECK(ag::app::scheduled_lr(c, 20) == 0.5);
+
+  // The paper's table (Appendix C) divided by its first rate 0.0005.
+  c.train.schedule.name = ag::app::ScheduleKind::paper;
+  const double paper[] = {0.0005, 0.0005, 0.0002, 0.0002, 0.0002, 0.0001, 0.0001, 0.0001, 0.00005, 0.00005,
+                          0.00005, 0.00005, 0.00001, 0.00001, 0.00001, 0.00001, 0.00001, 0.00001, 0.00001, 0.00001};
+  for (int epoch = 1; epoch <= 20; ++epoch) {
+    CAPTURE(epoch);
+    CHECK(ag::app::paper_schedule_factor(epoch) == doctest::Approx(paper[epoch - 1] / 0.0005));
+    CHECK(ag::app::scheduled_lr(c, epoch) == doctest::Approx(0.5 * paper[epoch - 1] / 0.0005));
+  }
+  CHECK(ag::app::paper_schedule_factor(30) == 0.02);
+
+  c.train.schedule.name = ag::app::ScheduleKind::step;
+  c.train.schedule.step_size = 3;
+  c.train.schedule.gamma = 0.1;
+  CHECK(ag::app::scheduled_lr(c, 1) == 0.5);
+  CHECK(ag::app::scheduled_lr(c, 3) == 0.5);
+  CHECK(ag::app::scheduled_lr(c, 4) == doctest::Approx(0.05));
+  CHECK(ag::app::scheduled_lr(c, 7) == doctest::Approx(0.005));
+
+  c.train.schedule.name = ag::app::ScheduleKind::cosine;
+  c.train.schedule.min_lr = 0.1;
+  CHECK(ag::app::scheduled_lr(c, 1) == 0.5);
+  CHECK(ag::app::scheduled_lr(c, 11) == doctest::Approx(0.3));  // halfway: (0.5 + 0.1) / 2
+  CHECK(ag::app::scheduled_lr(c, 20) > 0.1);
+  for (int epoch = 2; epoch <= 20; ++epoch) {
+    CHECK(ag::app::scheduled_lr(c, epoch) < ag::app::scheduled_lr(c, epoch - 1));
+  }
+
+  CHECK(error_of([&] { ag::app::scheduled_lr(c, 0); }) == "scheduled_lr: epoch must be >= 1, got 0");
+}
+
+TEST_CASE("command line") {
+  const auto parse = [](std::vector<const char*> args) {
+    args.insert(args.begin(), "train_lenet");
+    return ag::app::parse_command_line(static_cast<int>(args.size()), args.data());
+  };
+  const auto parse_error = [&](std::vector<const char*> args) { return error_of([&] { parse(args); }); };
+
+  const ag::app::CommandLine line =
+      parse({"--config", "configs/lenet5.json", "--set", "train.epochs=3", "--set=model.variant=modern",
+             "--print-config"});
+  CHECK(line.config_path == "configs/lenet5.json");
+  CHECK(line.overrides == std::vector<std::string>{"train.epochs=3", "model.variant=modern"});
+  CHECK(line.print_config);
+  CHECK(!line.help);
+  CHECK(parse({"--config=a.json"}).config_path == "a.json");
+  CHECK(parse({"--help"}).help);
+  CHECK(parse({"-h"}).help);
+
+  const ag::app::CommandLine resume = parse({"--resume", "runs/x", "--set", "train.epochs=30"});
+  CHECK(resume.resume_dir == "runs/x");
+  CHECK(resume.config_path.empty());
+  CHECK(resume.overrides == std::vector<std::string>{"train.epochs=30"});
+  CHECK(parse({"--resume=runs/x", "--config", "a.json"}).config_path == "a.json");
+  CHECK(parse_error({"--resume", "a", "--resume", "b"}) == "--resume given twice: \"a\" and \"b\"");
+  CHECK(parse_error({"--resume"}) == "--resume: missing the run folder after it");
+  CHECK(parse_error({"--resume="}) == "--resume: the run folder is empty");
+
+  CHECK(parse_error({}) == "missing --config FILE (or --resume DIR); see --help");
+  CHECK(parse_error({"--config"}) == "--config: missing the file name after it");
+  CHECK(parse_error({"--config", "a.json", "--set"}) == "--set: missing key.path=value after it");
+  CHECK(parse_error({"--config", "a.json", "--config", "b.json"}) == "--config given twice: \"a.json\" and \"b.json\"");
+  CHECK(parse_error({"--confg", "a.json"}) == "unknown option \"--confg\"; did you mean --config?");
+  CHECK(parse_error({"--verbose"}) == "unknown option \"--verbose\"; see --help");
+  CHECK(parse_error({"--config", "a.json", "train.epochs=3"}) ==
+        "unexpected argument \"train.epochs=3\"; settings are given as --set key.path=value");
+  CHECK(ag::app::usage_text("train_lenet").starts_with("usage: train_lenet --config FILE"));
+}
+
+TEST_CASE("every shipped config loads cleanly") {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(kSource / "configs")) {
+    if (entry.path().extension() != ".json") continue;
+    CAPTURE(entry.path().string());
+    ++count;
+    json config;
+    CHECK_NOTHROW(config = load_config(entry.path().string()));
+    CHECK_NOTHROW(ag::app::to_train_config(config));
+  }
+  CHECK(count >= 3);
+
+  const auto load = [](const char* name) {
+    return ag::app::to_train_config(load_config((kSource / "configs" / name).string()));
+  };
+  const ag::app::TrainConfig paper = load("lenet5.json");
+  CHECK(paper.model.variant == ag::app::ModelVariant::lecun1998);
+  CHECK(paper.model.loss == ag::app::LossKind::map);
+  CHECK(paper.data.dataset == ag::app::Dataset::mnist);
+  CHECK(paper.train.epochs == 20);
+  const ag::app::TrainConfig modern = load("lenet5_modern.json");
+  CHECK(modern.model.variant == ag::app::ModelVariant::modern);
+  CHECK(modern.model.loss == ag::app::LossKind::cross_entropy);
+  const ag::app::TrainConfig fashion = load("lenet5_fashion.json");
+  CHECK(fashion.data.dataset == ag::app::Dataset::fashion_mnist);
+  CHECK(fashion.data.dir == "/usr/share/datasets/fashion-mnist");
+}
+
+TEST_CASE("docs/config.md documents every key and embeds the generated reference") {
+  const std::filesystem::path docs = kSource / "docs" / "config.md";
+  std::string text = read_text(docs);
+  REQUIRE(!text.empty());
+  // The reference between the markers is config_docs_markdown() verbatim. To regenerate it after changing the
+  // schema, run this test with LENETGRAD_UPDATE_DOCS=1 in the environment.
+  const std::string begin = "<!-- BEGIN GENERATED: config_docs_markdown() -->\n";
+  const std::string end = "<!-- END GENERATED -->";
+  std::size_t from = text.find(begin);
+  std::size_t to = text.find(end);
+  REQUIRE(from != std::string::npos);
+  REQUIRE(to != std::string::npos);
+  const std::string generated = ag::app::config_docs_markdown();
+  if (text.substr(from + begin.size(), to - from - begin.size()) != generated &&
+      std::getenv("LENETGRAD_UPDATE_DOCS") != nullptr) {
+    text = text.substr(0, from + begin.size()) + generated + text.substr(to);
+    std::ofstream(docs) << text;
+    MESSAGE("rewrote the generated reference in " << docs.string());
+    to = text.find(end);
+  }
+  CHECK_MESSAGE(text.substr(from + begin.size(), to - from - begin.size()) == generated,
+                "docs/config.md is out of date: rerun with LENETGRAD_UPDATE_DOCS=1");
+  for (const ag::app::ConfigKey& key : ag::app::config_schema()) {
+    CAPTURE(key.path);
+    CHECK(text.find("`" + key.path + "`") != std::string::npos);
+  }
+}

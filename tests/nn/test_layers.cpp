@@ -1,0 +1,119 @@
+// nn: modules, parameter naming and counting, initialisers, optimizers, schedules, losses.
+#include <doctest/doctest.h>
+
+#include <autograd/autograd.h>
+#include <nn/init.h>
+#include <nn/layers/activation.h>
+#include <nn/layers/conv2d.h>
+#include <nn/layers/linear.h>
+#include <nn/loss.h>
+#include <nn/optim/adam.h>
+#include <nn/optim/sgd.h>
+#include <nn/schedule.h>
+
+#include <cmath>
+
+using ag::Tensor;
+
+TEST_CASE("parameters carry hierarchical names and trainable counts") {
+  ag::Generator gen(1);
+  auto net = std::make_shared<ag::nn::Sequential>();
+  net->add("fc", std::make_shared<ag::nn::Linear>(4, 3, gen)).add("act", std::make_shared<ag::nn::Tanh>());
+  const auto params = net->parameters();
+  REQUIRE(params.size() == 2);
+  CHECK(params[0].name == "fc.weight");
+  CHECK(params[1].name == "fc.bias");
+  CHECK(params[0].value.shape() == ag::Shape{3, 4});
+  CHECK(net->trainable_count() == 15);
+  CHECK(params[0].value.requires_grad());
+}
+
+TEST_CASE("a connection table's missing weights are zero, not counted, and get no gradient") {
+  ag::Generator gen(2);
+  ag::Conv2dOptions options;
+  options.table = ag::ConnectionTable::lenet5_c3();
+  ag::nn::Conv2d c3(6, 16, 5, gen, options);
+  CHECK(c3.trainable_count() == 1516);
+  // Map 0 reads maps {0,1,2}: its weights on map 3 are zero.
+  for (std::int64_t i = 0; i < 5; ++i) CHECK(c3.weight.at({0, 3, i, i}) == 0.0);
+  CHECK(c3.weight.at({0, 0, 2, 2}) != 0.0);
+  Tensor x = ag::uniform({2, 6, 14, 14}, -1, 1, gen);
+  ag::sum(c3(x)).backward();
+  for (std::int64_t i = 0; i < 5; ++i) CHECK(c3.weight.grad().at({0, 3, i, i}) == 0.0);
+}
+
+TEST_CASE("the paper's initialisation draws within +-2.4 / fan-in, per output map") {
+  ag::Generator gen(3);
+  ag::Conv2dOptions options;
+  options.table = ag::ConnectionTable::lenet5_c3();
+  ag::nn::Conv2d c3(6, 16, 5, gen, options);
+  double max_map0 = 0, max_map15 = 0;  // map 0 has fan-in 75, map 15 has 150
+  for (std::int64_t c = 0; c < 6; ++c)
+    for (std::int64_t i = 0; i < 5; ++i)
+      for (std::int64_t j = 0; j < 5; ++j) {
+        max_map0 = std::max(max_map0, std::abs(c3.weight.at({0, c, i, j})));
+        max_map15 = std::max(max_map15, std::abs(c3.weight.at({15, c, i, j})));
+      }
+  CHECK(max_map0 <= 2.4 / 75);
+  CHECK(max_map0 > 0.8 * 2.4 / 75);
+  CHECK(max_map15 <= 2.4 / 150);
+  CHECK(max_map15 > 0.8 * 2.4 / 150);
+}
+
+TEST_CASE("SGD with momentum, Nesterov and weight decay follows its formula") {
+  Tensor w = ag::from_vector({1.0, -2.0}, {2}, ag::DType::f64);
+  ag::nn::Parameter p{"w", w, 2};
+  w.requires_grad_();
+  ag::nn::Sgd sgd({p}, {0.1, 0.9, false, 0.01});
+  w.set_grad(ag::from_vector({0.5, 0.5}, {2}, ag::DType::f64));
+  sgd.step();  // g' = g + 0.01 w; v = g'; w -= 0.1 v
+  CHECK(w.at({0}) == doctest::Approx(1.0 - 0.1 * (0.5 + 0.01)));
+  const double v0 = 0.5 + 0.01 * 1.0;
+  const double w1 = 1.0 - 0.1 * v0;
+  sgd.step();  // v = 0.9 v + g'
+  const double v1 = 0.9 * v0 + 0.5 + 0.01 * w1;
+  CHECK(w.at({0}) == doctest::Approx(w1 - 0.1 * v1));
+  CHECK(sgd.steps() == 2);
+  CHECK(sgd.state()[0].first == "w.velocity");
+}
+
+TEST_CASE("Adam's first step moves each weight by about lr against the gradient's sign") {
+  Tensor w = ag::from_vector({1.0, -2.0}, {2}, ag::DType::f64);
+  w.requires_grad_();
+  ag::nn::Adam adam({{"w", w, 2}}, {0.01, 0.9, 0.999, 1e-8, 0.0});
+  w.set_grad(ag::from_vector({3.0, -0.001}, {2}, ag::DType::f64));
+  adam.step();
+  CHECK(w.at({0}) == doctest::Approx(1.0 - 0.01).epsilon(1e-6));
+  CHECK(w.at({1}) == doctest::Approx(-2.0 + 0.01).epsilon(1e-4));
+}
+
+TEST_CASE("optimizers reject bad settings by name") {
+  Tensor w = ag::zeros({1});
+  CHECK_THROWS_WITH_AS(ag::nn::Sgd({{"w", w, 1}}, {0.1, 1.5, false, 0.0}), "sgd: momentum must be in [0, 1), got 1.5",
+                       ag::Error);
+  CHECK_THROWS_WITH_AS(ag::nn::Sgd({{"w", w, 1}}, {-1, 0.0, false, 0.0}),
+                       "optimizer: the learning rate must be finite and > 0, got -1", ag::Error);
+}
+
+TEST_CASE("schedules give the paper's table, steps and a cosine") {
+  ag::nn::Schedule paper{ag::nn::ScheduleKind::paper, 0.0005};
+  const double expected[] = {0.0005, 0.0005, 0.0002, 0.0002, 0.0002, 0.0001, 0.0001, 0.0001, 0.00005, 0.00005,
+                             0.00005, 0.00005, 0.00001, 0.00001, 0.00001, 0.00001, 0.00001, 0.00001, 0.00001, 0.00001};
+  for (int e = 0; e < 20; ++e) CHECK(paper.lr_at(e) == doctest::Approx(expected[e]));
+  ag::nn::Schedule step{ag::nn::ScheduleKind::step, 1.0, 3, 0.5};
+  CHECK(step.lr_at(2) == 1.0);
+  CHECK(step.lr_at(3) == 0.5);
+  CHECK(step.lr_at(6) == 0.25);
+  ag::nn::Schedule cosine{ag::nn::ScheduleKind::cosine, 1.0, 1, 0.1, 0.0, 10};
+  CHECK(cosine.lr_at(0) == 1.0);
+  CHECK(cosine.lr_at(5) == doctest::Approx(0.5));
+  CHECK(cosine.lr_at(10) == doctest::Approx(0.0));
+}
+
+TEST_CASE("predict takes the argmin of RBF distances and the argmax of logits") {
+  Tensor out = ag::from_vector({3, 1, 2, 0, 5, 4}, {2, 3});
+  CHECK(ag::nn::predict(ag::nn::LossKind::map, out).to_vector() == std::vector<double>{1, 0});
+  CHECK(ag::nn::predict(ag::nn::LossKind::cross_entropy, out).to_vector() == std::vector<double>{0, 1});
+  CHECK_THROWS_WITH_AS(ag::nn::parse_loss("hinge"), "loss: unknown loss \"hinge\"; expected map, mle or cross_entropy",
+                       ag::Error);
+}
