@@ -1,9 +1,12 @@
 #pragma once
-/// The whole engine in one include: tensors, the graph, backward, every op, gradcheck.
+/// The whole engine in one include: tensors, the graph and its DOT export, backward, every op, the helpers
+/// for ops of your own, gradcheck.
 #include "autograd/anomaly.h"
 #include "autograd/backward.h"
+#include "autograd/custom_op.h"
 #include "autograd/gradcheck.h"
 #include "autograd/graph.h"
+#include "autograd/graph_dot.h"
 #include "autograd/ops/activation.h"
 #include "autograd/ops/arithmetic.h"
 #include "autograd/ops/broadcast.h"

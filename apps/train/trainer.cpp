@@ -88,7 +88,7 @@ data::Dataset load_split(const TrainConfig& config, std::string_view split) {
   return data::load_mnist_split(config.data.dir, split, limit > 0 ? std::optional<std::int64_t>(limit) : std::nullopt);
 }
 
-TrainResult train(const nlohmann::json& resolved, bool resume) {
+TrainResult train(const nlohmann::json& resolved, bool resume, const TrainHooks& hooks) {
   const TrainConfig config = to_train_config(resolved);
   stop_requested.store(false);
   const std::filesystem::path out_dir = config.output.dir;
@@ -172,6 +172,7 @@ TrainResult train(const nlohmann::json& resolved, bool resume) {
       for (std::int64_t i = 0; i < size; ++i)
         errors += predicted.data<std::int64_t>()[i] != batch.labels.data<std::int64_t>()[i] ? 1 : 0;
       progress.batch_done(size, loss_value * static_cast<double>(size), errors);
+      if (hooks.after_batch) hooks.after_batch(epoch, b);
       if (stop_requested.load() && b + 1 < batches) {
         progress.finish();
         save(epoch - 1, b + 1, &progress);

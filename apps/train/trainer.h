@@ -1,6 +1,7 @@
 #pragma once
 /// The training loop of train_lenet: data, model, optimizer, schedule, metrics, checkpoints, resume.
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -40,10 +41,16 @@ std::unique_ptr<nn::Optimizer> make_optimizer(const TrainConfig& config, std::ve
 /// Loads the train or test split that `config` names (data.dataset, data.dir, limits).
 data::Dataset load_split(const TrainConfig& config, std::string_view split);
 
+/// Optional observers of a run (tests use them to stop at a chosen batch).
+struct TrainHooks {
+  /// Called after each training batch with the 1-based epoch and the 0-based batch index.
+  std::function<void(int epoch, std::int64_t batch)> after_batch;
+};
+
 /// Trains by `resolved` (a load_config result) into output.dir. With `resume`, continues from the
 /// checkpoint in output.dir: with the same seed and thread count the final weights are bitwise those of an
 /// uninterrupted run. Throws ag::Error or ConfigError on bad input.
-TrainResult train(const nlohmann::json& resolved, bool resume);
+TrainResult train(const nlohmann::json& resolved, bool resume, const TrainHooks& hooks = {});
 
 /// Asks a running train() to stop after the current batch, write a checkpoint and return (signal-safe).
 void request_stop();

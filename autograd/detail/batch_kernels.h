@@ -7,14 +7,165 @@
 /// boundaries depend only on the batch size, never on a thread count, so results are bitwise the same
 /// however many threads run the chunks.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <utility>
 #include <vector>
+
+#if defined(__FMA__) && defined(__AVX__)
+#include <immintrin.h>
+#endif
 
 namespace ag::detail {
 
-/// Elements of type T in one 256-bit vector register: 8 floats or 4 doubles.
+/// The bytes of one vector register the kernels are written for: 32 (AVX, AVX2, AVX-512 tuned for 256-bit
+/// vectors) or 16 (SSE2, the x86-64 baseline, when the build is not for the native machine).
+#if defined(__AVX__)
+inline constexpr int kVectorBytes = 32;
+#else
+inline constexpr int kVectorBytes = 16;
+#endif
+
+/// Elements of type T in one vector: 8 floats or 4 doubles with AVX.
 template <class T>
-inline constexpr int kLanes = static_cast<int>(32 / sizeof(T));
+inline constexpr int kLanes = static_cast<int>(kVectorBytes / sizeof(T));
+
+/// A vector of kLanes<T> elements (GCC/Clang vector extension: +, *, [] act lane by lane).
+template <class T>
+struct SimdOf;
+template <>
+struct SimdOf<float> {
+  using type = float __attribute__((vector_size(kVectorBytes)));
+};
+template <>
+struct SimdOf<double> {
+  using type = double __attribute__((vector_size(kVectorBytes)));
+};
+template <class T>
+using Simd = typename SimdOf<T>::type;
+
+/// Returns the kLanes<T> values at p (no alignment needed).
+template <class T>
+inline Simd<T> load(const T* p) {
+  Simd<T> v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+/// Writes the lanes of v to p[0..kLanes<T>).
+template <class T>
+inline void store(T* p, const Simd<T>& v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+template <class T, std::size_t... I>
+inline Simd<T> splat_lanes(T x, std::index_sequence<I...>) {
+  return Simd<T>{((void)I, x)...};
+}
+
+/// Returns a vector with x in every lane.
+template <class T>
+inline Simd<T> splat(T x) {
+  return splat_lanes<T>(x, std::make_index_sequence<static_cast<std::size_t>(kLanes<T>)>{});
+}
+
+/// Returns a b + c lane by lane, as one fused multiply-add per lane when the target has FMA. Written out
+/// rather than left to contraction, which some tunings (e.g. -mtune=znver3) apply in some loops and not in
+/// others: a value would then round differently depending on where in a register block it was computed.
+inline Simd<float> fmadd(const Simd<float>& a, const Simd<float>& b, const Simd<float>& c) {
+#if defined(__FMA__) && defined(__AVX__)
+  return _mm256_fmadd_ps(a, b, c);
+#else
+  return a * b + c;
+#endif
+}
+inline Simd<double> fmadd(const Simd<double>& a, const Simd<double>& b, const Simd<double>& c) {
+#if defined(__FMA__) && defined(__AVX__)
+  return _mm256_fmadd_pd(a, b, c);
+#else
+  return a * b + c;
+#endif
+}
+
+/// Returns a b + c for scalars, fused exactly when the vector fmadd is.
+inline float fmadd(float a, float b, float c) {
+#if defined(__FMA__) && defined(__AVX__)
+  return std::fma(a, b, c);
+#else
+  return a * b + c;
+#endif
+}
+inline double fmadd(double a, double b, double c) {
+#if defined(__FMA__) && defined(__AVX__)
+  return std::fma(a, b, c);
+#else
+  return a * b + c;
+#endif
+}
+
+/// Copies n values from src to dst (not overlapping), for the short runs of a row that a library memmove
+/// call would dominate: whole vectors, the last one moved back to end at n; fewer than kLanes<T> one by one.
+template <class T>
+inline void copy_short(const T* src, std::int64_t n, T* dst) {
+  constexpr int L = kLanes<T>;
+  if (n < L) {
+    for (int l = 0; l < L - 1; ++l)
+      if (l < n) dst[l] = src[l];
+    return;
+  }
+  for (std::int64_t i = 0; i < n; i += L) {
+    const std::int64_t at = std::min<std::int64_t>(i, n - L);
+    store(dst + at, load(src + at));
+  }
+}
+
+template <class T, std::size_t... I>
+inline Simd<T> even_lanes(const Simd<T>& a, const Simd<T>& b, std::index_sequence<I...>) {
+  return __builtin_shufflevector(a, b, (2 * I)...);
+}
+template <class T, std::size_t... I>
+inline Simd<T> odd_lanes(const Simd<T>& a, const Simd<T>& b, std::index_sequence<I...>) {
+  return __builtin_shufflevector(a, b, (2 * I + 1)...);
+}
+template <class T, std::size_t... I>
+inline Simd<T> doubled_low(const Simd<T>& a, std::index_sequence<I...>) {
+  return __builtin_shufflevector(a, a, (I / 2)...);
+}
+template <class T, std::size_t... I>
+inline Simd<T> doubled_high(const Simd<T>& a, std::index_sequence<I...>) {
+  return __builtin_shufflevector(a, a, (sizeof...(I) / 2 + I / 2)...);
+}
+
+/// Returns the even-numbered elements of the 2 L values a, b (a de-interleave): a0 a2 ... b0 b2 ...
+template <class T>
+inline Simd<T> evens(const Simd<T>& a, const Simd<T>& b) {
+  return even_lanes<T>(a, b, std::make_index_sequence<static_cast<std::size_t>(kLanes<T>)>{});
+}
+/// Returns the odd-numbered elements of the 2 L values a, b: a1 a3 ... b1 b3 ...
+template <class T>
+inline Simd<T> odds(const Simd<T>& a, const Simd<T>& b) {
+  return odd_lanes<T>(a, b, std::make_index_sequence<static_cast<std::size_t>(kLanes<T>)>{});
+}
+/// Returns the first half of a with each element twice: a0 a0 a1 a1 ...
+template <class T>
+inline Simd<T> twice_low(const Simd<T>& a) {
+  return doubled_low<T>(a, std::make_index_sequence<static_cast<std::size_t>(kLanes<T>)>{});
+}
+/// Returns the second half of a with each element twice.
+template <class T>
+inline Simd<T> twice_high(const Simd<T>& a) {
+  return doubled_high<T>(a, std::make_index_sequence<static_cast<std::size_t>(kLanes<T>)>{});
+}
+
+/// Returns the sum of v's lanes, added in lane order.
+template <class T>
+inline T lane_sum(const Simd<T>& v) {
+  T total = 0;
+  for (int l = 0; l < kLanes<T>; ++l) total += v[l];
+  return total;
+}
 
 /// Returns sum_i x[i], accumulated in kLanes<T> interleaved partial sums added in a fixed order.
 template <class T>

@@ -1,13 +1,15 @@
 #pragma once
-/// Internal kernels of conv2d for one sample: im2col and its adjoint in two layouts, and register-blocked
-/// products whose innermost loops have compile-time trip counts over contiguous memory, so the compiler
-/// keeps the accumulators in vector registers (AVX2/AVX-512 with FMA under -march=native).
+/// Internal kernels of conv2d: im2col and its adjoint in two layouts, and register-blocked products whose
+/// innermost loops have compile-time trip counts over contiguous memory, written with vector types so the
+/// accumulators stay in vector registers (AVX2/AVX-512 with FMA under -march=native; SSE2 otherwise).
 ///
-/// Layouts of the unrolled input ("columns") of a sample, with K = C kh kw taps and P = OH OW positions:
+/// The unrolled input ("columns") of a sample, with K = C kh kw taps and P = OH OW positions:
 ///   channel-major col[K,P]:  col[(c kh + ki) kw + kj, i OW + j] = x[c, i s + ki - pad, j s + kj - pad]
 ///   patch-major   col[P,K]:  the transpose (each row one receptive field), for outputs of few positions.
 /// Both are 0 where the tap falls in the zero padding. Tap order matches the weight's [O,C,kh,kw] layout.
+/// The products read B by rows (RowsOf), so a row can also be any pointer, e.g. a shifted input map.
 #include <algorithm>
+#include <cassert>
 #include <cstdint>
 #include <vector>
 
@@ -22,12 +24,13 @@ struct Range {
   bool operator==(const Range&) const = default;
 };
 
-/// Rows [first, last) of a product that all sum over the same index ranges `ks` (with a connection table,
-/// rows whose maps are connected to the same maps; without one, all rows and the single range [0, K)).
-struct RowGroup {
-  std::int64_t first = 0;
-  std::int64_t last = 0;
-  std::vector<Range> ks;
+/// Where the rows of a matrix operand are: row k at base + k stride, or at base + offsets[k] with a table.
+template <class T>
+struct RowsOf {
+  const T* base = nullptr;
+  std::int64_t stride = 0;
+  const std::int64_t* offsets = nullptr;
+  const T* row(std::int64_t k) const { return base + (offsets ? offsets[k] : k * stride); }
 };
 
 /// The geometry of one sample's convolution.
@@ -48,14 +51,15 @@ struct ConvGeometry {
   }
 };
 
-/// Writes the channel-major columns col[K,P] of one sample x[C,H,W].
+/// Writes the channel-major columns col[K,P] of one sample x[C,H,W], rows `ld` >= P apart (columns P..ld
+/// are left as they are: the caller zeroes them once so that padded rows can be read as whole vectors).
 template <class T>
-void im2col(const ConvGeometry& g, const T* x, T* col) {
-  const std::int64_t s = g.stride, ow = g.out_w, positions = g.positions();
+void im2col(const ConvGeometry& g, const T* x, T* col, std::int64_t ld) {
+  const std::int64_t s = g.stride, ow = g.out_w;
   for (std::int64_t c = 0; c < g.channels; ++c)
     for (std::int64_t ki = 0; ki < g.kh; ++ki)
       for (std::int64_t kj = 0; kj < g.kw; ++kj) {
-        T* row = col + ((c * g.kh + ki) * g.kw + kj) * positions;
+        T* row = col + ((c * g.kh + ki) * g.kw + kj) * ld;
         const Range valid = g.valid_columns(kj);
         for (std::int64_t i = 0; i < g.out_h; ++i) {
           T* dst = row + i * ow;
@@ -67,7 +71,7 @@ void im2col(const ConvGeometry& g, const T* x, T* col) {
           const T* src = x + (c * g.height + y) * g.width + kj - g.padding;
           std::fill(dst, dst + valid.begin, T(0));
           if (s == 1)
-            std::copy(src + valid.begin, src + valid.end, dst + valid.begin);
+            copy_short(src + valid.begin, valid.end - valid.begin, dst + valid.begin);
           else
             for (std::int64_t j = valid.begin; j < valid.end; ++j) dst[j] = src[j * s];
           std::fill(dst + valid.end, dst + ow, T(0));
@@ -75,14 +79,15 @@ void im2col(const ConvGeometry& g, const T* x, T* col) {
       }
 }
 
-/// Adds channel-major columns col[K,P] back into x[C,H,W] (the adjoint of im2col; padding taps dropped).
+/// Adds channel-major columns col[K,P] (rows `ld` apart) back into x[C,H,W]: the adjoint of im2col,
+/// dropping the taps that fall in the padding.
 template <class T>
-void col2im_add(const ConvGeometry& g, const T* col, T* x) {
-  const std::int64_t s = g.stride, ow = g.out_w, positions = g.positions();
+void col2im_add(const ConvGeometry& g, const T* col, std::int64_t ld, T* x) {
+  const std::int64_t s = g.stride, ow = g.out_w;
   for (std::int64_t c = 0; c < g.channels; ++c)
     for (std::int64_t ki = 0; ki < g.kh; ++ki)
       for (std::int64_t kj = 0; kj < g.kw; ++kj) {
-        const T* row = col + ((c * g.kh + ki) * g.kw + kj) * positions;
+        const T* row = col + ((c * g.kh + ki) * g.kw + kj) * ld;
         const Range valid = g.valid_columns(kj);
         for (std::int64_t i = 0; i < g.out_h; ++i) {
           const std::int64_t y = i * s + ki - g.padding;
@@ -142,99 +147,237 @@ void col2im_patches_add(const ConvGeometry& g, const T* col, T* x) {
     }
 }
 
-/// The column width of one panel block: two vector registers.
-template <class T>
-inline constexpr int kPanelColumns = 2 * kLanes<T>;
+/// The most rows of a product computed together, sharing each load of B (6 rows x 2 vectors = 12
+/// accumulators, which with the two loaded vectors and a broadcast fit in 16 vector registers).
+inline constexpr int kPanelRows = 6;
 
-/// C[r, j] (= or +=) sum over k in ks of A(r,k) B[k, j], for r < R and j < cols (cols <= NC), where
-/// A(r,k) = a[r a_rs + k a_ks], B rows are ldb apart and C rows ldc apart. When cols == NC the
-/// column loops have a compile-time trip count, and the R x NC accumulators stay in registers.
-template <class T, int R, int NC, bool kFull>
-inline void panel_block(const std::vector<Range>& ks, const T* a, std::int64_t a_rs, std::int64_t a_ks, const T* b,
-                        std::int64_t ldb, T* c, std::int64_t ldc, std::int64_t cols, bool accumulate) {
-  const std::int64_t width = kFull ? NC : cols;
-  T acc[R][NC];
-  for (int r = 0; r < R; ++r)
-    for (std::int64_t j = 0; j < width; ++j) acc[r][j] = accumulate ? c[r * ldc + j] : T(0);
+/// For the R rows r: C_r[j + v L + l] (= or +=) sum over k in ks of A_r[k a_ks] B_k[j + v L + l] for
+/// v < NV whole vectors of L lanes. R and NV are compile-time, so the accumulators live in registers.
+template <class T, int R, int NV>
+inline void panel_block(const std::vector<Range>& ks, const T* const* a, std::int64_t a_ks, const RowsOf<T>& b,
+                        T* const* c, std::int64_t j, bool accumulate) {
+  // Local copies of the row pointers, and fully unrolled fixed-size loops, let the compiler keep all R NV
+  // accumulators in registers (with the pointers behind `a` and `c` it must assume aliasing and spills).
+  constexpr int L = kLanes<T>;
+  const T* ap[R];
+  T* cp[R];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) ap[r] = a[r], cp[r] = c[r] + j;
+  Simd<T> acc[R * NV];
+#pragma GCC unroll 16
+  for (int i = 0; i < R * NV; ++i) acc[i] = accumulate ? load(cp[i / NV] + (i % NV) * L) : Simd<T>{};
   for (const Range& range : ks)
     for (std::int64_t k = range.begin; k < range.end; ++k) {
-      const T* brow = b + k * ldb;
+      const T* brow = b.row(k) + j;
+      Simd<T> bv[NV];
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) bv[v] = load(brow + v * L);
+#pragma GCC unroll 8
       for (int r = 0; r < R; ++r) {
-        const T av = a[r * a_rs + k * a_ks];
-        for (std::int64_t j = 0; j < width; ++j) acc[r][j] += av * brow[j];
+        const Simd<T> av = splat(ap[r][k * a_ks]);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) acc[r * NV + v] = fmadd(av, bv[v], acc[r * NV + v]);
       }
     }
-  for (int r = 0; r < R; ++r)
-    for (std::int64_t j = 0; j < width; ++j) c[r * ldc + j] = acc[r][j];
+#pragma GCC unroll 16
+  for (int i = 0; i < R * NV; ++i) store(cp[i / NV] + (i % NV) * L, acc[i]);
+}
+
+/// The same for the last `cols` < L columns, one at a time.
+template <class T, int R>
+inline void panel_tail(const std::vector<Range>& ks, const T* const* a, std::int64_t a_ks, const RowsOf<T>& b,
+                       T* const* c, std::int64_t j, std::int64_t cols, bool accumulate) {
+  for (std::int64_t q = j; q < j + cols; ++q)
+    for (int r = 0; r < R; ++r) {
+      T acc = accumulate ? c[r][q] : T(0);
+      for (const Range& range : ks)
+        for (std::int64_t k = range.begin; k < range.end; ++k) acc = fmadd(a[r][k * a_ks], b.row(k)[q], acc);
+      c[r][q] = acc;
+    }
 }
 
 template <class T, int R>
-inline void panel_rows(const std::vector<Range>& ks, std::int64_t cols, const T* a, std::int64_t a_rs,
-                       std::int64_t a_ks, const T* b, std::int64_t ldb, T* c, std::int64_t ldc, bool accumulate) {
-  constexpr int NC = kPanelColumns<T>;
+[[gnu::noinline]] void panel_rows(const std::vector<Range>& ks, std::int64_t cols, const T* const* a, std::int64_t a_ks,
+                                  const RowsOf<T>& b, T* const* c, bool accumulate) {
+  constexpr int L = kLanes<T>;
   std::int64_t j = 0;
-  for (; j + NC <= cols; j += NC)
-    panel_block<T, R, NC, true>(ks, a, a_rs, a_ks, b + j, ldb, c + j, ldc, NC, accumulate);
-  if (j < cols) panel_block<T, R, NC, false>(ks, a, a_rs, a_ks, b + j, ldb, c + j, ldc, cols - j, accumulate);
+  for (; j + 2 * L <= cols; j += 2 * L) panel_block<T, R, 2>(ks, a, a_ks, b, c, j, accumulate);
+  for (; j + L <= cols; j += L) panel_block<T, R, 1>(ks, a, a_ks, b, c, j, accumulate);
+  if (j < cols) panel_tail<T, R>(ks, a, a_ks, b, c, j, cols - j, accumulate);
 }
 
-/// For the rows r of `rows`: C[r, 0..cols) (= or +=) sum over k in rows.ks of A(r,k) B[k, 0..cols), with
-/// A(r,k) = a[r a_rs + k a_ks] (r counted from 0 at rows.first) and C's row r at c + r ldc. Rows go in
-/// blocks of 4 sharing each load of B.
+/// Rows of a product that all sum over the same index ranges: with a connection table, e.g. the output maps
+/// that read one input map, summing over that map's taps; without one, all rows and the single range [0,K).
+struct RowGroup {
+  std::vector<std::int64_t> rows;
+  std::vector<Range> ks;
+};
+
+/// Returns the group of rows [0, n) summing over [0, k).
+inline RowGroup all_rows(std::int64_t n, std::int64_t k) {
+  RowGroup g;
+  for (std::int64_t r = 0; r < n; ++r) g.rows.push_back(r);
+  g.ks.push_back({0, k});
+  return g;
+}
+
+/// For each row r of `group`: C[r, 0..cols) (= or +=) sum over k in group.ks of A(r,k) B_k[0..cols), where
+/// A(r,k) = a[r a_rs + k a_ks] and C's rows are ldc apart. Rows go kPanelRows at a time, columns two
+/// vectors at a time; innermost, one B vector times one broadcast A value per accumulator.
 template <class T>
-void panel_product(const RowGroup& rows, std::int64_t cols, const T* a, std::int64_t a_rs, std::int64_t a_ks,
-                   const T* b, std::int64_t ldb, T* c, std::int64_t ldc, bool accumulate) {
-  std::int64_t r = 0;
-  const std::int64_t n = rows.last - rows.first;
-  for (; r + 4 <= n; r += 4) panel_rows<T, 4>(rows.ks, cols, a + r * a_rs, a_rs, a_ks, b, ldb, c + r * ldc, ldc, accumulate);
-  switch (n - r) {
-    case 3: panel_rows<T, 3>(rows.ks, cols, a + r * a_rs, a_rs, a_ks, b, ldb, c + r * ldc, ldc, accumulate); break;
-    case 2: panel_rows<T, 2>(rows.ks, cols, a + r * a_rs, a_rs, a_ks, b, ldb, c + r * ldc, ldc, accumulate); break;
-    case 1: panel_rows<T, 1>(rows.ks, cols, a + r * a_rs, a_rs, a_ks, b, ldb, c + r * ldc, ldc, accumulate); break;
-    default: break;
+void panel_product(const RowGroup& group, std::int64_t cols, const T* a, std::int64_t a_rs, std::int64_t a_ks,
+                   const RowsOf<T>& b, T* c, std::int64_t ldc, bool accumulate) {
+  const T* ap[kPanelRows];
+  T* cp[kPanelRows];
+  const auto n = static_cast<std::int64_t>(group.rows.size());
+  const std::int64_t blocks = (n + kPanelRows - 1) / kPanelRows;  // as few blocks as possible, of even sizes
+  for (std::int64_t block = 0, first = 0; block < blocks; ++block) {
+    const std::int64_t left = blocks - block;
+    const std::int64_t count = (n - first + left - 1) / left;
+    for (std::int64_t q = 0; q < count; ++q) {
+      ap[q] = a + group.rows[static_cast<std::size_t>(first + q)] * a_rs;
+      cp[q] = c + group.rows[static_cast<std::size_t>(first + q)] * ldc;
+    }
+    switch (count) {
+      case 6:
+        panel_rows<T, 6>(group.ks, cols, ap, a_ks, b, cp, accumulate);
+        break;
+      case 5:
+        panel_rows<T, 5>(group.ks, cols, ap, a_ks, b, cp, accumulate);
+        break;
+      case 4:
+        panel_rows<T, 4>(group.ks, cols, ap, a_ks, b, cp, accumulate);
+        break;
+      case 3:
+        panel_rows<T, 3>(group.ks, cols, ap, a_ks, b, cp, accumulate);
+        break;
+      case 2:
+        panel_rows<T, 2>(group.ks, cols, ap, a_ks, b, cp, accumulate);
+        break;
+      default:
+        panel_rows<T, 1>(group.ks, cols, ap, a_ks, b, cp, accumulate);
+        break;
+    }
+    first += count;
   }
 }
 
-/// C[u, v] += sum_{p < n} A[u lda + p] B[v ldb + p] for u < RU, v < RV: RU x RV dot products sharing
-/// their loads, each accumulated in kLanes<T> interleaved partial sums added in a fixed order.
+/// acc[u RV + v] += A_u[p] B_v[p] lane-wise, for p < n in whole vectors (n a multiple of kLanes<T>), u < RU,
+/// v < RV: RU x RV dot products sharing their loads, their vector partial sums kept in `acc` between calls.
 template <class T, int RU, int RV>
-inline void dot_block(std::int64_t n, const T* a, std::int64_t lda, const T* b, std::int64_t ldb, T* c,
-                      std::int64_t ldc) {
+[[gnu::noinline]] void dot_tile(std::int64_t n, const T* const* a, const T* const* b, Simd<T>* acc) {
+  // Local pointer copies and unrolled fixed-size loops keep the RU RV sums in registers (see panel_block);
+  // kept out of line, where the register allocator has only this loop to serve (inlined, it spills).
   constexpr int L = kLanes<T>;
-  T acc[RU][RV][L] = {};
-  std::int64_t p = 0;
-  for (; p + L <= n; p += L)
-    for (int u = 0; u < RU; ++u)
-      for (int v = 0; v < RV; ++v)
-        for (int l = 0; l < L; ++l) acc[u][v][l] += a[u * lda + p + l] * b[v * ldb + p + l];
-  for (int u = 0; u < RU; ++u)
-    for (int v = 0; v < RV; ++v) {
-      T total = 0;
-      for (int l = 0; l < L; ++l) total += acc[u][v][l];
-      for (std::int64_t q = p; q < n; ++q) total += a[u * lda + q] * b[v * ldb + q];
-      c[u * ldc + v] += total;
+  const T* ap[RU];
+  const T* bp[RV];
+#pragma GCC unroll 8
+  for (int u = 0; u < RU; ++u) ap[u] = a[u];
+#pragma GCC unroll 4
+  for (int v = 0; v < RV; ++v) bp[v] = b[v];
+  Simd<T> sums[RU * RV];
+#pragma GCC unroll 16
+  for (int i = 0; i < RU * RV; ++i) sums[i] = acc[i];
+  for (std::int64_t p = 0; p < n; p += L) {
+    Simd<T> bv[RV];
+#pragma GCC unroll 4
+    for (int v = 0; v < RV; ++v) bv[v] = load(bp[v] + p);
+#pragma GCC unroll 8
+    for (int u = 0; u < RU; ++u) {
+      const Simd<T> av = load(ap[u] + p);
+#pragma GCC unroll 4
+      for (int v = 0; v < RV; ++v) sums[u * RV + v] = fmadd(av, bv[v], sums[u * RV + v]);
     }
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < RU * RV; ++i) acc[i] = sums[i];
 }
 
 template <class T, int RU>
-inline void dot_rows(const std::vector<Range>& vs, std::int64_t n, const T* a, std::int64_t lda, const T* b,
-                     std::int64_t ldb, T* c, std::int64_t ldc) {
-  for (const Range& range : vs) {
-    std::int64_t v = range.begin;
-    for (; v + 4 <= range.end; v += 4) dot_block<T, RU, 4>(n, a, lda, b + v * ldb, ldb, c + v, ldc);
-    for (; v < range.end; ++v) dot_block<T, RU, 1>(n, a, lda, b + v * ldb, ldb, c + v, ldc);
-  }
+inline void dot_tile_rows(std::int64_t n, const T* const* a, const T* const* b, int rv, Simd<T>* acc) {
+  if (rv == 2)
+    dot_tile<T, RU, 2>(n, a, b, acc);
+  else
+    dot_tile<T, RU, 1>(n, a, b, acc);
 }
 
-/// For the rows u of `rows` and every v in rows.ks: C[u, v] += sum_{p < n} A[u, p] B[v, p], with A's row u
-/// (counted from 0 at rows.first) at a + u lda, B's row v at b + v ldb and C's row u at c + u ldc.
+/// The most rows of A, and of B, in one block of dot products (6 x 2 vector accumulators).
+inline constexpr int kDotRowsA = 6;
+inline constexpr int kDotRowsB = 2;
+
+/// The dot products sum_p A[u, p] B_v[p] for each row u of a RowGroup and each v in its ks, accumulated over
+/// any number of add() calls (e.g. one per sample) lane-wise in vectors, whose lanes are added only once,
+/// in order, by add_into().
 template <class T>
-void dot_product(const RowGroup& rows, std::int64_t n, const T* a, std::int64_t lda, const T* b, std::int64_t ldb,
-                 T* c, std::int64_t ldc) {
-  std::int64_t u = 0;
-  const std::int64_t count = rows.last - rows.first;
-  for (; u + 2 <= count; u += 2) dot_rows<T, 2>(rows.ks, n, a + u * lda, lda, b, ldb, c + u * ldc, ldc);
-  if (u < count) dot_rows<T, 1>(rows.ks, n, a + u * lda, lda, b, ldb, c + u * ldc, ldc);
-}
+class DotSums {
+ public:
+  explicit DotSums(const RowGroup& group) : group_(group) {
+    for (const Range& range : group.ks)
+      for (std::int64_t v = range.begin; v < range.end; ++v) vs_.push_back(v);
+    acc_.assign(group.rows.size() * vs_.size(), Simd<T>{});
+  }
+
+  /// Adds sum_{p < n} A[u, p] B_v[p], A's rows lda apart, n a multiple of kLanes<T>. The p axis goes in
+  /// tiles that keep a block's rows in the L1 cache.
+  void add(std::int64_t n, const T* a, std::int64_t lda, const RowsOf<T>& b) {
+    assert(n % kLanes<T> == 0);
+    constexpr std::int64_t kTile = 4096 / static_cast<std::int64_t>(sizeof(T));
+    const auto rows = static_cast<std::int64_t>(group_.rows.size()), cols = static_cast<std::int64_t>(vs_.size());
+    const T* ap[kDotRowsA];
+    const T* bp[kDotRowsB];
+    for (std::int64_t p0 = 0; p0 < n; p0 += kTile) {
+      const std::int64_t len = std::min(kTile, n - p0);
+      for (std::int64_t u0 = 0; u0 < rows; u0 += kDotRowsA) {
+        const std::int64_t ru = std::min<std::int64_t>(kDotRowsA, rows - u0);
+        for (std::int64_t u = 0; u < ru; ++u) ap[u] = a + group_.rows[static_cast<std::size_t>(u0 + u)] * lda + p0;
+        for (std::int64_t v0 = 0; v0 < cols; v0 += kDotRowsB) {
+          const int rv = static_cast<int>(std::min<std::int64_t>(kDotRowsB, cols - v0));
+          for (int v = 0; v < rv; ++v) bp[v] = b.row(vs_[static_cast<std::size_t>(v0 + v)]) + p0;
+          Simd<T>* block = acc_.data() + u0 * cols + v0 * ru;  // this block's ru x rv accumulators
+          switch (ru) {
+            case 6:
+              dot_tile_rows<T, 6>(len, ap, bp, rv, block);
+              break;
+            case 5:
+              dot_tile_rows<T, 5>(len, ap, bp, rv, block);
+              break;
+            case 4:
+              dot_tile_rows<T, 4>(len, ap, bp, rv, block);
+              break;
+            case 3:
+              dot_tile_rows<T, 3>(len, ap, bp, rv, block);
+              break;
+            case 2:
+              dot_tile_rows<T, 2>(len, ap, bp, rv, block);
+              break;
+            default:
+              dot_tile_rows<T, 1>(len, ap, bp, rv, block);
+              break;
+          }
+        }
+      }
+    }
+  }
+
+  /// Adds each dot product (its lanes summed in order) to C[u, v], C's rows ldc apart.
+  void add_into(T* c, std::int64_t ldc) const {
+    const auto rows = static_cast<std::int64_t>(group_.rows.size()), cols = static_cast<std::int64_t>(vs_.size());
+    for (std::int64_t u0 = 0; u0 < rows; u0 += kDotRowsA) {
+      const std::int64_t ru = std::min<std::int64_t>(kDotRowsA, rows - u0);
+      for (std::int64_t v0 = 0; v0 < cols; v0 += kDotRowsB) {
+        const std::int64_t rv = std::min<std::int64_t>(kDotRowsB, cols - v0);
+        for (std::int64_t u = 0; u < ru; ++u)
+          for (std::int64_t v = 0; v < rv; ++v)
+            c[group_.rows[static_cast<std::size_t>(u0 + u)] * ldc + vs_[static_cast<std::size_t>(v0 + v)]] +=
+                lane_sum<T>(acc_[static_cast<std::size_t>(u0 * cols + v0 * ru + u * rv + v)]);
+      }
+    }
+  }
+
+ private:
+  const RowGroup& group_;
+  std::vector<std::int64_t> vs_;  // the B rows, in order
+  std::vector<Simd<T>> acc_;      // per block of rows u0.. and v0..: ru x rv vectors
+};
 
 }  // namespace ag::detail

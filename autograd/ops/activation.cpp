@@ -1,8 +1,10 @@
 #include "autograd/ops/activation.h"
 
 #include <cmath>
+#include <type_traits>
 
 #include "autograd/detail/elementwise.h"
+#include "autograd/detail/fast_math.h"
 #include "autograd/graph.h"
 
 namespace ag {
@@ -10,9 +12,27 @@ namespace ag {
 using detail::map_binary;
 using detail::map_unary;
 
+namespace {
+
+/// tanh in the element type: the vectorisable float32 form for training, libm for float64 (gradcheck).
+template <class T>
+T tanh_of(T v) {
+  if constexpr (std::is_same_v<T, float>) return detail::fast_tanhf(v);
+  else return std::tanh(v);
+}
+
+/// e^v in the element type, as tanh_of.
+template <class T>
+T exp_of(T v) {
+  if constexpr (std::is_same_v<T, float>) return detail::fast_expf(v);
+  else return std::exp(v);
+}
+
+}  // namespace
+
 // y = tanh x;  dL/dx = dL/dy (1 - y^2)
 Tensor tanh(const Tensor& x) {
-  Tensor out = map_unary("tanh", x, [](auto v) { return std::tanh(v); });
+  Tensor out = map_unary("tanh", x, [](auto v) { return tanh_of(v); });
   return record("tanh", out, {x}, [y = out.detach()](const Tensor& g, const std::vector<Tensor>&) {
     return std::vector<Tensor>{map_binary("tanh backward", g, y, [](auto gv, auto yv) { return gv * (1 - yv * yv); })};
   });
@@ -22,7 +42,7 @@ Tensor tanh(const Tensor& x) {
 Tensor scaled_tanh(const Tensor& x) {
   Tensor out = map_unary("scaled_tanh", x, [](auto v) {
     using T = decltype(v);
-    return static_cast<T>(kScaledTanhA) * std::tanh(static_cast<T>(kScaledTanhS) * v);
+    return static_cast<T>(kScaledTanhA) * tanh_of(static_cast<T>(kScaledTanhS) * v);
   });
   return record("scaled_tanh", out, {x}, [y = out.detach()](const Tensor& g, const std::vector<Tensor>&) {
     return std::vector<Tensor>{map_binary("scaled_tanh backward", g, y, [](auto gv, auto yv) {
@@ -36,12 +56,11 @@ Tensor scaled_tanh(const Tensor& x) {
 
 // y = 1 / (1 + e^-x);  dL/dx = dL/dy y (1 - y)
 Tensor sigmoid(const Tensor& x) {
-  // Written as e^x / (1 + e^x) for negative x so that e^-x never overflows.
+  // 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) for x < 0, both from e^-|x|, so nothing overflows.
   Tensor out = map_unary("sigmoid", x, [](auto v) {
     using T = decltype(v);
-    if (v >= 0) return T(1) / (T(1) + std::exp(-v));
-    const T e = std::exp(v);
-    return e / (T(1) + e);
+    const T e = exp_of(v < 0 ? v : -v);  // e^-|v| <= 1: never overflows
+    return v >= 0 ? T(1) / (T(1) + e) : e / (T(1) + e);
   });
   return record("sigmoid", out, {x}, [y = out.detach()](const Tensor& g, const std::vector<Tensor>&) {
     return std::vector<Tensor>{map_binary("sigmoid backward", g, y, [](auto gv, auto yv) { return gv * yv * (1 - yv); })};

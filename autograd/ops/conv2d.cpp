@@ -32,9 +32,9 @@ ConnectionTable::ConnectionTable(std::int64_t outputs, std::int64_t inputs, std:
 ConnectionTable ConnectionTable::lenet5_c3() {
   // Table I of the paper: the S2 maps that each C3 map reads.
   static const std::vector<std::vector<int>> reads = {
-      {0, 1, 2},    {1, 2, 3},    {2, 3, 4},    {3, 4, 5},    {4, 5, 0},    {5, 0, 1},          // 3 inputs
-      {0, 1, 2, 3}, {1, 2, 3, 4}, {2, 3, 4, 5}, {3, 4, 5, 0}, {4, 5, 0, 1}, {5, 0, 1, 2},       // 4 contiguous
-      {0, 1, 3, 4}, {1, 2, 4, 5}, {0, 2, 3, 5},                                                 // 4 split
+      {0, 1, 2},         {1, 2, 3},    {2, 3, 4},    {3, 4, 5},    {4, 5, 0},    {5, 0, 1},     // 3 inputs
+      {0, 1, 2, 3},      {1, 2, 3, 4}, {2, 3, 4, 5}, {3, 4, 5, 0}, {4, 5, 0, 1}, {5, 0, 1, 2},  // 4 contiguous
+      {0, 1, 3, 4},      {1, 2, 4, 5}, {0, 2, 3, 5},                                            // 4 split
       {0, 1, 2, 3, 4, 5}};                                                                      // all 6
   std::vector<std::uint8_t> entries(16 * 6, 0);
   for (std::size_t o = 0; o < reads.size(); ++o)
@@ -48,35 +48,63 @@ std::string ConnectionTable::size_str() const { return fmt::format("{}x{}", outp
 
 namespace {
 
-/// Outputs with fewer positions than this use the patch-major layout (see conv_kernels.h), which vectorises
-/// over output maps instead of positions and stacks the samples of a chunk; tables always use channel-major.
+/// How one call computes. Three layouts (see conv_kernels.h for the first two):
+///  - patch-major, for outputs of fewer than kPatchMajorBelow positions (C5's 1x1) without a table: the
+///    product vectorises over output maps, with a chunk's samples stacked;
+///  - shifted, for stride 1: each sample zero-padded into a buffer of width Wp, the output computed on a grid
+///    of width Wp whose last Wp - OW columns are dropped. Tap (c,ki,kj)'s row of the unrolled input is then
+///    the padded map itself shifted by ki Wp + kj: no im2col, and its adjoint is one add per tap;
+///  - channel-major im2col otherwise, with a chunk's samples side by side along the positions.
+enum class ConvLayout { patch_major, shifted, im2col };
+
 constexpr std::int64_t kPatchMajorBelow = 16;
 
 /// Everything the forward and backward kernels need to know about one call, shared by the backward rule.
 struct ConvPlan {
   detail::ConvGeometry geo;
   std::int64_t outputs = 0;
-  bool channel_major = true;
-  std::vector<detail::RowGroup> output_rows;  // rows o of weight and output, summing over taps k
-  std::vector<detail::RowGroup> tap_rows;     // rows k of the columns' gradient, summing over output maps o
+  ConvLayout layout = ConvLayout::im2col;
+  std::vector<detail::RowGroup> output_groups;  // rows o of weight and output, each summing over some taps k
+  std::vector<detail::RowGroup> tap_groups;     // rows k of the columns' gradient, each summing over some maps o
+  // The shifted layout: the padded map's size, the output grid's positions and each tap's offset.
+  std::int64_t padded_h = 0, padded_w = 0, grid = 0, padded_size = 0;
+  std::vector<std::int64_t> tap_offsets;
 };
 
-/// Returns the runs of consecutive true flags as ranges, each bound multiplied by `scale`.
-std::vector<detail::Range> runs(const std::vector<bool>& on, std::int64_t scale) {
+/// Returns the runs of consecutive true flags as ranges of indices.
+std::vector<detail::Range> runs(const std::vector<bool>& on) {
   std::vector<detail::Range> out;
   for (std::size_t i = 0; i < on.size(); ++i) {
     if (!on[i]) continue;
     const auto b = static_cast<std::int64_t>(i);
-    if (!out.empty() && out.back().end == b * scale) out.back().end = (b + 1) * scale;
-    else out.push_back({b * scale, (b + 1) * scale});
+    if (!out.empty() && out.back().end == b)
+      out.back().end = b + 1;
+    else
+      out.push_back({b, b + 1});
   }
   return out;
 }
 
-/// Appends rows [first, last) summing over `ks`, merged into the previous group when it sums over the same.
-void add_rows(std::vector<detail::RowGroup>& groups, std::int64_t first, std::int64_t last, std::vector<detail::Range> ks) {
-  if (!groups.empty() && groups.back().last == first && groups.back().ks == ks) groups.back().last = last;
-  else groups.push_back({first, last, std::move(ks)});
+/// Returns n rounded up to a multiple of m.
+std::int64_t round_up(std::int64_t n, std::int64_t m) { return (n + m - 1) / m * m; }
+
+/// An uninitialised buffer of n values (scratch that is fully written before it is read).
+template <class T>
+class Scratch {
+ public:
+  explicit Scratch(std::int64_t n) : values_(new T[static_cast<std::size_t>(std::max<std::int64_t>(n, 1))]) {}
+  T* get() { return values_.get(); }
+
+ private:
+  std::unique_ptr<T[]> values_;
+};
+
+/// Zeroes columns [P, ld) of each of the m samples' segments in each of `rows` rows of m ld values.
+template <class T>
+void zero_padding(T* buffer, std::int64_t rows, std::int64_t m, std::int64_t positions, std::int64_t ld) {
+  if (ld == positions) return;
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t n = 0; n < m; ++n) std::fill_n(buffer + (r * m + n) * ld + positions, ld - positions, T(0));
 }
 
 std::string shapes(const Tensor& x, const Tensor& weight) {
@@ -99,8 +127,7 @@ void check_arguments(const Tensor& x, const Tensor& weight, const Tensor& bias, 
   if (bias.defined() && (bias.dim() != 1 || bias.size(0) != w[0]))
     fail("conv2d", "bias {} does not match weight {}: expects [{}]", shape_str(bias.shape()), shape_str(w), w[0]);
   if (options.stride < 1) fail("conv2d", "stride must be at least 1, got {}: {}", options.stride, shapes(x, weight));
-  if (options.padding < 0)
-    fail("conv2d", "padding must be at least 0, got {}: {}", options.padding, shapes(x, weight));
+  if (options.padding < 0) fail("conv2d", "padding must be at least 0, got {}: {}", options.padding, shapes(x, weight));
   const std::int64_t ph = x.size(2) + 2 * options.padding, pw = x.size(3) + 2 * options.padding;
   if (w[2] > ph || w[3] > pw)
     fail("conv2d", "kernel {}x{} is larger than the padded input {}x{} (padding {}): {}", w[2], w[3], ph, pw,
@@ -124,47 +151,104 @@ ConvPlan make_plan(const Tensor& x, const Tensor& weight, const Conv2dOptions& o
   g.out_w = (g.width + 2 * g.padding - g.kw) / g.stride + 1;
   plan.outputs = weight.size(0);
   const std::int64_t taps = g.taps(), taps_per_map = g.kh * g.kw;
-  plan.channel_major = options.table.has_value() || g.positions() >= kPatchMajorBelow;
+  plan.padded_h = g.height + 2 * g.padding;
+  plan.padded_w = g.width + 2 * g.padding;
+  plan.grid = g.out_h * plan.padded_w;
+  if (!options.table && g.positions() < kPatchMajorBelow)
+    plan.layout = ConvLayout::patch_major;
+  else if (g.stride == 1 && plan.grid <= 2 * g.positions())
+    plan.layout = ConvLayout::shifted;
+  else
+    plan.layout = ConvLayout::im2col;
+  if (plan.layout == ConvLayout::shifted) {
+    // The padded maps one after another, then slack for the whole vectors read past the last map's grid.
+    plan.padded_size = g.channels * plan.padded_h * plan.padded_w + g.kw + 2 * detail::kLanes<float>;
+    for (std::int64_t c = 0; c < g.channels; ++c)
+      for (std::int64_t ki = 0; ki < g.kh; ++ki)
+        for (std::int64_t kj = 0; kj < g.kw; ++kj)
+          plan.tap_offsets.push_back((c * plan.padded_h + ki) * plan.padded_w + kj);
+  }
   if (!options.table) {
-    plan.output_rows.push_back({0, plan.outputs, {{0, taps}}});
-    plan.tap_rows.push_back({0, taps, {{0, plan.outputs}}});
+    plan.output_groups.push_back(detail::all_rows(plan.outputs, taps));
+    plan.tap_groups.push_back(detail::all_rows(taps, plan.outputs));
     return plan;
   }
+  // With a table, input map c contributes its taps [c kh kw, (c+1) kh kw) to the output maps that read it,
+  // and its taps' gradients sum over those maps only.
   const ConnectionTable& table = *options.table;
-  for (std::int64_t o = 0; o < plan.outputs; ++o) {
-    std::vector<bool> reads(static_cast<std::size_t>(g.channels));
-    for (std::int64_t c = 0; c < g.channels; ++c) reads[static_cast<std::size_t>(c)] = table.connected(o, c);
-    add_rows(plan.output_rows, o, o + 1, runs(reads, taps_per_map));
-  }
   for (std::int64_t c = 0; c < g.channels; ++c) {
+    detail::RowGroup readers;
     std::vector<bool> read_by(static_cast<std::size_t>(plan.outputs));
-    for (std::int64_t o = 0; o < plan.outputs; ++o) read_by[static_cast<std::size_t>(o)] = table.connected(o, c);
-    add_rows(plan.tap_rows, c * taps_per_map, (c + 1) * taps_per_map, runs(read_by, 1));
+    for (std::int64_t o = 0; o < plan.outputs; ++o) {
+      read_by[static_cast<std::size_t>(o)] = table.connected(o, c);
+      if (table.connected(o, c)) readers.rows.push_back(o);
+    }
+    readers.ks.push_back({c * taps_per_map, (c + 1) * taps_per_map});
+    if (!readers.rows.empty()) plan.output_groups.push_back(std::move(readers));
+    detail::RowGroup map_taps;
+    for (std::int64_t k = c * taps_per_map; k < (c + 1) * taps_per_map; ++k) map_taps.rows.push_back(k);
+    map_taps.ks = runs(read_by);
+    plan.tap_groups.push_back(std::move(map_taps));
   }
   return plan;
 }
 
-// Forward, per sample n (chunks of samples are independent):
-//   channel-major: col = im2col(x[n]) [K,P];  y[n] [O,P] = bias + W [O,K] col       (only connected taps)
-//   patch-major:   rows (n,p) of a chunk stacked: Y^T [(n,p),O] = col [(n,p),K] W^T [K,O];  y = Y + bias
+/// Copies x[C,H,W] into the interior of the zero-bordered padded maps (the borders and slack stay 0).
+template <class T>
+void pad_into(const ConvPlan& plan, const T* x, T* padded) {
+  const detail::ConvGeometry& g = plan.geo;
+  for (std::int64_t c = 0; c < g.channels; ++c)
+    for (std::int64_t y = 0; y < g.height; ++y)
+      detail::copy_short(x + (c * g.height + y) * g.width, g.width,
+                         padded + (c * plan.padded_h + y + g.padding) * plan.padded_w + g.padding);
+}
+
+// Forward, per sample n (chunks of samples are independent), y[n] [O,P] = bias + W [O,K] col(x[n]) [K,P]
+// over the connected taps only, where col(x)[k] is the unrolled input's row for tap k:
+//   shifted:      col[k] = the padded maps from offset k (on the Wp-wide grid; extra columns dropped)
+//   im2col:       col = im2col(x[n]), the chunk's samples side by side (each padded to ld columns)
+//   patch-major:  the chunk's rows (n,p) stacked: Y' [(n,p),O] = col^T [(n,p),K] W^T [K,O]
 template <class T>
 void conv_forward(const ConvPlan& plan, std::int64_t batch, const T* x, const T* w, const T* bias, T* y) {
   const detail::ConvGeometry& g = plan.geo;
-  const std::int64_t taps = g.taps(), positions = g.positions(), outputs = plan.outputs;
+  const std::int64_t taps = g.taps(), positions = g.positions(), outputs = plan.outputs, ow = g.out_w;
   const std::int64_t in_size = g.channels * g.height * g.width, out_size = outputs * positions;
   const auto chunks = detail::sample_chunks(batch);
-  if (plan.channel_major) {
+  const auto fill_bias = [&](T* acc, std::int64_t cols) {
+    for (std::int64_t o = 0; o < outputs; ++o) std::fill(acc + o * cols, acc + (o + 1) * cols, bias ? bias[o] : T(0));
+  };
+  if (plan.layout == ConvLayout::shifted) {
+    const std::int64_t cols = round_up(plan.grid, detail::kLanes<T>), wp = plan.padded_w;
     for (std::int64_t ch = 0; ch < chunks.count; ++ch) {
-      std::vector<T> col(static_cast<std::size_t>(taps * positions));
+      std::vector<T> padded(static_cast<std::size_t>(plan.padded_size), T(0));
+      Scratch<T> acc(outputs * cols);
+      const detail::RowsOf<T> rows{padded.data(), 0, plan.tap_offsets.data()};
       for (std::int64_t n = chunks.begin(ch); n < chunks.end(ch); ++n) {
-        detail::im2col(g, x + n * in_size, col.data());
-        T* yn = y + n * out_size;
+        pad_into(plan, x + n * in_size, padded.data());
+        fill_bias(acc.get(), cols);
+        for (const auto& group : plan.output_groups)
+          detail::panel_product(group, cols, w, taps, 1, rows, acc.get(), cols, true);
         for (std::int64_t o = 0; o < outputs; ++o)
-          std::fill(yn + o * positions, yn + (o + 1) * positions, bias ? bias[o] : T(0));
-        for (const auto& rows : plan.output_rows)
-          detail::panel_product(rows, positions, w + rows.first * taps, taps, 1, col.data(), positions,
-                                yn + rows.first * positions, positions, true);
+          for (std::int64_t i = 0; i < g.out_h; ++i)
+            detail::copy_short(acc.get() + o * cols + i * wp, ow, y + n * out_size + o * positions + i * ow);
       }
+    }
+    return;
+  }
+  if (plan.layout == ConvLayout::im2col) {
+    const std::int64_t ld = round_up(positions, detail::kLanes<T>);  // a sample's columns, padded
+    for (std::int64_t ch = 0; ch < chunks.count; ++ch) {
+      const std::int64_t first = chunks.begin(ch), m = chunks.end(ch) - first, cols = m * ld;
+      Scratch<T> col(taps * cols), acc(outputs * cols);
+      zero_padding(col.get(), taps, m, positions, ld);
+      for (std::int64_t n = first; n < first + m; ++n)
+        detail::im2col(g, x + n * in_size, col.get() + (n - first) * ld, cols);
+      fill_bias(acc.get(), cols);
+      for (const auto& group : plan.output_groups)
+        detail::panel_product(group, cols, w, taps, 1, detail::RowsOf<T>{col.get(), cols}, acc.get(), cols, true);
+      for (std::int64_t n = first; n < first + m; ++n)
+        for (std::int64_t o = 0; o < outputs; ++o)
+          detail::copy_short(acc.get() + o * cols + (n - first) * ld, positions, y + n * out_size + o * positions);
     }
     return;
   }
@@ -173,30 +257,32 @@ void conv_forward(const ConvPlan& plan, std::int64_t batch, const T* x, const T*
     for (std::int64_t k = 0; k < taps; ++k) wt[static_cast<std::size_t>(k * outputs + o)] = w[o * taps + k];
   for (std::int64_t ch = 0; ch < chunks.count; ++ch) {
     const std::int64_t first = chunks.begin(ch), rows = (chunks.end(ch) - first) * positions;
-    std::vector<T> col(static_cast<std::size_t>(rows * taps)), prod(static_cast<std::size_t>(rows * outputs));
+    Scratch<T> col(rows * taps), prod(rows * outputs);
     for (std::int64_t n = first; n < chunks.end(ch); ++n)
-      detail::im2col_patches(g, x + n * in_size, col.data() + (n - first) * positions * taps);
-    detail::panel_product(detail::RowGroup{0, rows, {{0, taps}}}, outputs, col.data(), taps, 1, wt.data(), outputs,
-                          prod.data(), outputs, false);
+      detail::im2col_patches(g, x + n * in_size, col.get() + (n - first) * positions * taps);
+    detail::panel_product(detail::all_rows(rows, taps), outputs, col.get(), taps, 1,
+                          detail::RowsOf<T>{wt.data(), outputs}, prod.get(), outputs, false);
     for (std::int64_t n = first; n < chunks.end(ch); ++n)
       for (std::int64_t o = 0; o < outputs; ++o) {
         T* yo = y + n * out_size + o * positions;
-        const T* po = prod.data() + (n - first) * positions * outputs + o;
+        const T* po = prod.get() + (n - first) * positions * outputs + o;
         const T b = bias ? bias[o] : T(0);
         for (std::int64_t p = 0; p < positions; ++p) yo[p] = po[p * outputs] + b;
       }
   }
 }
 
-// Backward, per sample n, with G = dL/dy[n] [O,P] and col as in the forward:
-//   dL/dW [O,K]   = sum_n G col^T               (a dot over positions per connected (o,k); per-chunk partials)
+// Backward, per sample n, with G = dL/dy[n] [O,P] and col(x) as in the forward:
+//   dL/dW [O,K]   = sum_n G col^T       (a dot over positions per connected (o,k), summed lane-wise over the
+//                                        chunk's samples, then over chunks in order)
 //   dL/dbias [O]  = sum_n sum_p G[:,p]
-//   dL/dx[n]      = col2im(W^T G)  [C,H,W]       (W^T G [K,P]: each tap row sums over the maps it feeds)
-// Patch-major: the same with the chunk's rows (n,p) stacked: dL/dW += G^T' col, dcol = G' W, G' = [(n,p),O].
+//   dL/dx[n]      = col^adjoint(W^T G)   (W^T G [K,P]: each tap's row sums over the maps it feeds; the adjoint
+//                                        adds tap k's row back where col took it from)
+// In the shifted layout G is placed on the Wp-wide grid with 0 in the dropped columns, so those add nothing.
 template <class T>
 void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb) {
   const detail::ConvGeometry& g = plan.geo;
-  const std::int64_t taps = g.taps(), positions = g.positions(), outputs = plan.outputs;
+  const std::int64_t taps = g.taps(), positions = g.positions(), outputs = plan.outputs, ow = g.out_w;
   const std::int64_t in_size = g.channels * g.height * g.width, out_size = outputs * positions;
   const auto chunks = detail::sample_chunks(batch);
   detail::ChunkPartials<T> part_w(chunks.count, gw ? outputs * taps : 0), part_b(chunks.count, gb ? outputs : 0);
@@ -206,52 +292,95 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
     T* pb = part_b.chunk(ch);
     if (gb)
       for (std::int64_t n = first; n < last; ++n)
-        for (std::int64_t o = 0; o < outputs; ++o) pb[o] += detail::sum_lanes(gy + n * out_size + o * positions, positions);
-    if (plan.channel_major) {
-      std::vector<T> col(gw ? static_cast<std::size_t>(taps * positions) : 0);
-      std::vector<T> dcol(gx ? static_cast<std::size_t>(taps * positions) : 0);
+        for (std::int64_t o = 0; o < outputs; ++o)
+          pb[o] += detail::sum_lanes(gy + n * out_size + o * positions, positions);
+    std::vector<detail::DotSums<T>> dots;  // dL/dW's dot products (not used by the patch-major layout)
+    if (gw && plan.layout != ConvLayout::patch_major)
+      for (const auto& group : plan.output_groups) dots.emplace_back(group);
+
+    if (plan.layout == ConvLayout::shifted) {
+      const std::int64_t cols = round_up(plan.grid, detail::kLanes<T>), wp = plan.padded_w;
+      std::vector<T> grid(static_cast<std::size_t>(outputs * cols), T(0));  // G on the grid; dropped columns 0
+      std::vector<T> padded(gw ? static_cast<std::size_t>(plan.padded_size) : 0, T(0));
+      std::vector<T> dpadded(gx ? static_cast<std::size_t>(plan.padded_size) : 0);
+      Scratch<T> dcol(gx ? taps * cols : 0);
+      const detail::RowsOf<T> x_rows{padded.data(), 0, plan.tap_offsets.data()};
       for (std::int64_t n = first; n < last; ++n) {
-        const T* gn = gy + n * out_size;
+        for (std::int64_t o = 0; o < outputs; ++o)
+          for (std::int64_t i = 0; i < g.out_h; ++i)
+            detail::copy_short(gy + n * out_size + o * positions + i * ow, ow, grid.data() + o * cols + i * wp);
         if (gw) {
-          detail::im2col(g, x + n * in_size, col.data());
-          for (const auto& rows : plan.output_rows)
-            detail::dot_product(rows, positions, gn + rows.first * positions, positions, col.data(), positions,
-                                pw + rows.first * taps, taps);
+          pad_into(plan, x + n * in_size, padded.data());
+          for (auto& d : dots) d.add(cols, grid.data(), cols, x_rows);
         }
         if (gx) {
-          for (const auto& rows : plan.tap_rows)
-            detail::panel_product(rows, positions, w + rows.first, 1, taps, gn, positions,
-                                  dcol.data() + rows.first * positions, positions, false);
+          for (const auto& group : plan.tap_groups)
+            detail::panel_product(group, cols, w, 1, taps, detail::RowsOf<T>{grid.data(), cols}, dcol.get(), cols,
+                                  false);
+          std::fill(dpadded.begin(), dpadded.end(), T(0));
+          for (std::int64_t k = 0; k < taps; ++k) {
+            T* dst = dpadded.data() + plan.tap_offsets[static_cast<std::size_t>(k)];
+            const T* src = dcol.get() + k * cols;
+            for (std::int64_t q = 0; q < plan.grid; ++q) dst[q] += src[q];
+          }
           T* gxn = gx + n * in_size;
-          std::fill(gxn, gxn + in_size, T(0));
-          detail::col2im_add(g, dcol.data(), gxn);
+          for (std::int64_t c = 0; c < g.channels; ++c)
+            for (std::int64_t yy = 0; yy < g.height; ++yy)
+              detail::copy_short(dpadded.data() + (c * plan.padded_h + yy + g.padding) * wp + g.padding, g.width,
+                                 gxn + (c * g.height + yy) * g.width);
         }
       }
-      continue;
-    }
-    const std::int64_t rows = (last - first) * positions;
-    std::vector<T> gt(static_cast<std::size_t>(rows * outputs));  // G' [(n,p),O]
-    for (std::int64_t n = first; n < last; ++n)
-      for (std::int64_t o = 0; o < outputs; ++o)
-        for (std::int64_t p = 0; p < positions; ++p)
-          gt[static_cast<std::size_t>(((n - first) * positions + p) * outputs + o)] = gy[n * out_size + o * positions + p];
-    if (gw) {
-      std::vector<T> col(static_cast<std::size_t>(rows * taps));
+    } else if (plan.layout == ConvLayout::im2col) {
+      // The chunk's samples side by side: G' [O, m ld], col [K, m ld] (each sample's ld >= P columns).
+      const std::int64_t ld = round_up(positions, detail::kLanes<T>), m = last - first, cols = m * ld;
+      Scratch<T> gcat(outputs * cols);
+      zero_padding(gcat.get(), outputs, m, positions, ld);
       for (std::int64_t n = first; n < last; ++n)
-        detail::im2col_patches(g, x + n * in_size, col.data() + (n - first) * positions * taps);
-      detail::panel_product(detail::RowGroup{0, outputs, {{0, rows}}}, taps, gt.data(), 1, outputs, col.data(), taps,
-                            pw, taps, true);
-    }
-    if (gx) {
-      std::vector<T> dcol(static_cast<std::size_t>(rows * taps));
-      detail::panel_product(detail::RowGroup{0, rows, {{0, outputs}}}, taps, gt.data(), outputs, 1, w, taps,
-                            dcol.data(), taps, false);
-      for (std::int64_t n = first; n < last; ++n) {
-        T* gxn = gx + n * in_size;
-        std::fill(gxn, gxn + in_size, T(0));
-        detail::col2im_patches_add(g, dcol.data() + (n - first) * positions * taps, gxn);
+        for (std::int64_t o = 0; o < outputs; ++o)
+          detail::copy_short(gy + n * out_size + o * positions, positions, gcat.get() + o * cols + (n - first) * ld);
+      if (gw) {
+        Scratch<T> col(taps * cols);
+        zero_padding(col.get(), taps, m, positions, ld);
+        for (std::int64_t n = first; n < last; ++n)
+          detail::im2col(g, x + n * in_size, col.get() + (n - first) * ld, cols);
+        for (auto& d : dots) d.add(cols, gcat.get(), cols, detail::RowsOf<T>{col.get(), cols});
+      }
+      if (gx) {
+        Scratch<T> dcol(taps * cols);
+        for (const auto& group : plan.tap_groups)
+          detail::panel_product(group, cols, w, 1, taps, detail::RowsOf<T>{gcat.get(), cols}, dcol.get(), cols, false);
+        for (std::int64_t n = first; n < last; ++n) {
+          T* gxn = gx + n * in_size;
+          std::fill(gxn, gxn + in_size, T(0));
+          detail::col2im_add(g, dcol.get() + (n - first) * ld, cols, gxn);
+        }
+      }
+    } else {
+      const std::int64_t rows = (last - first) * positions;
+      Scratch<T> gt(rows * outputs);  // G' [(n,p),O]
+      for (std::int64_t n = first; n < last; ++n)
+        for (std::int64_t o = 0; o < outputs; ++o)
+          for (std::int64_t p = 0; p < positions; ++p)
+            gt.get()[((n - first) * positions + p) * outputs + o] = gy[n * out_size + o * positions + p];
+      if (gw) {
+        Scratch<T> col(rows * taps);
+        for (std::int64_t n = first; n < last; ++n)
+          detail::im2col_patches(g, x + n * in_size, col.get() + (n - first) * positions * taps);
+        detail::panel_product(detail::all_rows(outputs, rows), taps, gt.get(), 1, outputs,
+                              detail::RowsOf<T>{col.get(), taps}, pw, taps, true);
+      }
+      if (gx) {
+        Scratch<T> dcol(rows * taps);
+        detail::panel_product(detail::all_rows(rows, outputs), taps, gt.get(), outputs, 1, detail::RowsOf<T>{w, taps},
+                              dcol.get(), taps, false);
+        for (std::int64_t n = first; n < last; ++n) {
+          T* gxn = gx + n * in_size;
+          std::fill(gxn, gxn + in_size, T(0));
+          detail::col2im_patches_add(g, dcol.get() + (n - first) * positions * taps, gxn);
+        }
       }
     }
+    for (const auto& d : dots) d.add_into(pw, taps);
   }
   if (gw) part_w.reduce_into(gw);
   if (gb) part_b.reduce_into(gb);
@@ -266,7 +395,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   Tensor out = empty({batch, plan->outputs, plan->geo.out_h, plan->geo.out_w}, x.dtype());
   dispatch_floating(x.dtype(), "conv2d", [&](auto type) {
     using T = decltype(type);
-    conv_forward<T>(*plan, batch, x.data<T>(), weight.data<T>(), bias.defined() ? bias.data<T>() : nullptr, out.data<T>());
+    conv_forward<T>(*plan, batch, x.data<T>(), weight.data<T>(), bias.defined() ? bias.data<T>() : nullptr,
+                    out.data<T>());
   });
   // dL/dx [N,C,H,W] = col2im(W^T G);  dL/dW [O,C,kh,kw] = sum_n G col^T (0 where unconnected);
   // dL/dbias [O] = sum over n, i, j of G   (G = dL/dy [N,O,OH,OW], col = im2col(x))
@@ -279,7 +409,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
     dispatch_floating(g.dtype(), "conv2d backward", [&](auto type) {
       using T = decltype(type);
       conv_backward<T>(*plan, in[0].size(0), in[0].data<T>(), in[1].data<T>(), g.data<T>(),
-                       need_x ? gx.data<T>() : nullptr, need_w ? gw.data<T>() : nullptr, need_b ? gb.data<T>() : nullptr);
+                       need_x ? gx.data<T>() : nullptr, need_w ? gw.data<T>() : nullptr,
+                       need_b ? gb.data<T>() : nullptr);
     });
     return std::vector<Tensor>{gx, gw, gb};
   });

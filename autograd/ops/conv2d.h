@@ -25,13 +25,16 @@ class ConnectionTable {
   /// Returns C, the number of input maps (columns).
   std::int64_t inputs() const { return inputs_; }
   /// Returns true when output map o reads input map c.
-  bool connected(std::int64_t o, std::int64_t c) const { return entries_[static_cast<std::size_t>(o * inputs_ + c)] != 0; }
+  bool connected(std::int64_t o, std::int64_t c) const {
+    return entries_[static_cast<std::size_t>(o * inputs_ + c)] != 0;
+  }
   /// Returns the number of connected (output map, input map) pairs.
   std::int64_t count() const;
   /// Returns the O x C entries, row-major.
   const std::vector<std::uint8_t>& entries() const { return entries_; }
   /// Returns "OxC", e.g. "16x6", the form error messages use.
   std::string size_str() const;
+  /// Returns true when both tables have the same sizes and entries.
   bool operator==(const ConnectionTable&) const = default;
 
  private:

@@ -21,7 +21,8 @@ struct MaxPoolGeometry {
 void check_arguments(const Tensor& x, std::int64_t k, std::int64_t s) {
   if (!x.defined()) fail("max_pool2d", "the input must be a defined tensor");
   if (x.dim() != 4) fail("max_pool2d", "expects input [N,C,H,W], got {}", shape_str(x.shape()));
-  if (x.dtype() == DType::i64) fail("max_pool2d", "expects a float32 or float64 tensor, got int64: input {}", shape_str(x.shape()));
+  if (x.dtype() == DType::i64)
+    fail("max_pool2d", "expects a float32 or float64 tensor, got int64: input {}", shape_str(x.shape()));
   if (k < 1 || s < 1)
     fail("max_pool2d", "kernel and stride must be at least 1, got kernel {} and stride {}: input {}", k, s,
          shape_str(x.shape()));
@@ -33,44 +34,100 @@ void check_arguments(const Tensor& x, std::int64_t k, std::int64_t s) {
          shape_str(x.shape()));
 }
 
-// y[i,j] = x[argmax], argmax = the first maximal element of the window in row-major order. The window is
-// scanned a row-major (a, b) at a time across a whole output row, with a strict > so earlier elements win ties.
-// `index` (optional) gets each argmax as an offset within its plane.
-template <class T>
-void max_pool_forward(const MaxPoolGeometry& g, const T* x, T* y, std::int32_t* index) {
-  const std::int64_t k = g.k, s = g.stride, w = g.width, oh = g.out_h(), ow = g.out_w();
-  const std::int64_t in_plane = g.height * w, out_plane = oh * ow;
-  const auto chunks = detail::sample_chunks(g.planes);
-  for (std::int64_t ch = 0; ch < chunks.count; ++ch) {
-    std::vector<std::int32_t> best_at(static_cast<std::size_t>(ow));
-    for (std::int64_t plane = chunks.begin(ch); plane < chunks.end(ch); ++plane) {
-      const T* xp = x + plane * in_plane;
-      for (std::int64_t i = 0; i < oh; ++i) {
-        T* best = y + plane * out_plane + i * ow;
-        const T* top = xp + i * s * w;
-        for (std::int64_t j = 0; j < ow; ++j) {
-          best[j] = top[j * s];
-          best_at[static_cast<std::size_t>(j)] = static_cast<std::int32_t>(i * s * w + j * s);
-        }
-        for (std::int64_t a = 0; a < k; ++a)
-          for (std::int64_t b = a == 0 ? 1 : 0; b < k; ++b) {
-            const T* src = top + a * w + b;
-            const auto offset = static_cast<std::int32_t>((i * s + a) * w + b);
-            for (std::int64_t j = 0; j < ow; ++j) {
-              const T v = src[j * s];
-              const bool better = v > best[j];
-              best[j] = better ? v : best[j];
-              best_at[static_cast<std::size_t>(j)] =
-                  better ? offset + static_cast<std::int32_t>(j * s) : best_at[static_cast<std::size_t>(j)];
-            }
-          }
-        if (index) std::copy(best_at.begin(), best_at.end(), index + plane * out_plane + i * ow);
+// One output row: y[j] = x[argmax] over the window at column j s, rows `top` onwards, with argmax the first
+// maximal element in row-major window order (a strict > keeps the earlier of equal values), and at[j] its
+// offset within the plane. K > 0 fixes the kernel size at compile time (so the window loops unroll and the
+// j loop vectorises); K = 0 reads it from k.
+template <class T, int K>
+inline void max_pool_row(const T* top, std::int64_t top_offset, std::int64_t w, std::int64_t ow, std::int64_t s,
+                         std::int64_t k_runtime, T* y, std::int32_t* at) {
+  const std::int64_t k = K > 0 ? K : k_runtime;
+  for (std::int64_t j = 0; j < ow; ++j) {
+    const T* window = top + j * s;
+    T best = window[0];
+    std::int64_t where = 0;
+    for (std::int64_t a = 0; a < k; ++a)
+      for (std::int64_t b = a == 0 ? 1 : 0; b < k; ++b) {
+        const T v = window[a * w + b];
+        const bool better = v > best;
+        best = better ? v : best;
+        where = better ? a * w + b : where;
       }
-    }
+    y[j] = best;
+    if (at) at[j] = static_cast<std::int32_t>(top_offset + j * s + where);
   }
 }
 
-// dL/dx[n,c,argmax of window (i,j)] += dL/dy[n,c,i,j]; 0 elsewhere.
+// The 2x2, stride 2 case (LeNet's), kLanes<T> outputs at a time without branches: the four window elements
+// (0,0), (0,1), (1,0), (1,1) are de-interleaved from the two rows and compared in that order with a strict
+// >, so the first maximal one wins; `code` records which (0..3).
+template <class T>
+void max_pool_row_2x2(const T* r0, std::int64_t base, std::int64_t w, std::int64_t ow, T* y, std::int32_t* at) {
+  using V = detail::Simd<T>;
+  using Mask = decltype(V{} > V{});
+  constexpr int L = detail::kLanes<T>;
+  const T* r1 = r0 + w;
+  if (ow < L) {
+    max_pool_row<T, 2>(r0, base, w, ow, 2, 2, y, at);
+    return;
+  }
+  // Blocks of L outputs; the last block is moved back to end at ow, recomputing a few outputs identically.
+  for (std::int64_t block = 0; block < ow; block += L) {
+    const std::int64_t j = std::min<std::int64_t>(block, ow - L);
+    const V a0 = detail::load(r0 + 2 * j), a1 = detail::load(r0 + 2 * j + L);
+    const V b0 = detail::load(r1 + 2 * j), b1 = detail::load(r1 + 2 * j + L);
+    const V x01 = detail::odds<T>(a0, a1), x10 = detail::evens<T>(b0, b1), x11 = detail::odds<T>(b0, b1);
+    V best = detail::evens<T>(a0, a1);
+    Mask code = Mask{};
+    Mask better = x01 > best;
+    best = better ? x01 : best;
+    code = better ? Mask{} + 1 : code;
+    better = x10 > best;
+    best = better ? x10 : best;
+    code = better ? Mask{} + 2 : code;
+    better = x11 > best;
+    best = better ? x11 : best;
+    code = better ? Mask{} + 3 : code;
+    detail::store(y + j, best);
+    if (at)
+      for (int l = 0; l < L; ++l)
+        at[j + l] = static_cast<std::int32_t>(base + 2 * (j + l) + (code[l] & 1) + (code[l] >> 1) * w);
+  }
+}
+
+template <class T, int K>
+void max_pool_planes(const MaxPoolGeometry& g, std::int64_t first, std::int64_t last, const T* x, T* y,
+                     std::int32_t* index) {
+  const std::int64_t w = g.width, oh = g.out_h(), ow = g.out_w(), s = g.stride;
+  const std::int64_t in_plane = g.height * w, out_plane = oh * ow;
+  for (std::int64_t plane = first; plane < last; ++plane)
+    for (std::int64_t i = 0; i < oh; ++i) {
+      const T* top = x + plane * in_plane + i * s * w;
+      T* yrow = y + plane * out_plane + i * ow;
+      std::int32_t* at = index ? index + plane * out_plane + i * ow : nullptr;
+      if (K == 2 && s == 2)
+        max_pool_row_2x2<T>(top, i * s * w, w, ow, yrow, at);
+      else
+        max_pool_row<T, K>(top, i * s * w, w, ow, s, g.k, yrow, at);
+    }
+}
+
+// Forward: y[n,c,i,j] = max over the window; `index` (optional) gets each argmax as an offset in its plane.
+template <class T>
+void max_pool_forward(const MaxPoolGeometry& g, const T* x, T* y, std::int32_t* index) {
+  const auto chunks = detail::sample_chunks(g.planes);
+  for (std::int64_t ch = 0; ch < chunks.count; ++ch) {
+    const std::int64_t first = chunks.begin(ch), last = chunks.end(ch);
+    if (g.k == 2)
+      max_pool_planes<T, 2>(g, first, last, x, y, index);
+    else if (g.k == 3)
+      max_pool_planes<T, 3>(g, first, last, x, y, index);
+    else
+      max_pool_planes<T, 0>(g, first, last, x, y, index);
+  }
+}
+
+// Backward: dL/dx[n,c,argmax of window (i,j)] += dL/dy[n,c,i,j]; 0 elsewhere.
 template <class T>
 void max_pool_backward(const MaxPoolGeometry& g, const T* gy, const std::int32_t* index, T* gx) {
   const std::int64_t in_plane = g.height * g.width, out_plane = g.out_h() * g.out_w();

@@ -12,7 +12,8 @@ namespace {
 void check_arguments(const Tensor& x, const Tensor& centres) {
   if (!x.defined() || !centres.defined()) fail("rbf", "the input and the centres must be defined tensors");
   if (x.dim() != 2 || centres.dim() != 2)
-    fail("rbf", "expects x [N,D] and centres [K,D], got x {}, centres {}", shape_str(x.shape()), shape_str(centres.shape()));
+    fail("rbf", "expects x [N,D] and centres [K,D], got x {}, centres {}", shape_str(x.shape()),
+         shape_str(centres.shape()));
   if (x.size(1) != centres.size(1))
     fail("rbf", "x has {} features but the centres have {}: x {}, centres {}", x.size(1), centres.size(1),
          shape_str(x.shape()), shape_str(centres.shape()));

@@ -39,50 +39,80 @@ void check_arguments(const Tensor& x, const Tensor& coeff, const Tensor& bias, s
          shape_str(x.shape()));
 }
 
-// Forward, per sample n and map c:  s[i,j] = sum_{a,b<k} x[k i+a, k j+b] (rows summed first, then
-// the k neighbours of each row sum);  y = coeff[c] s + bias[c];  s is kept when the backward needs it.
+/// Returns the sum of a k x k window (rows `w` apart), in row-major order: each row summed from its first
+/// element, then the row sums added from the first row.
+template <class T>
+inline T window_sum(const T* window, std::int64_t w, std::int64_t k) {
+  T total = 0;
+  for (std::int64_t a = 0; a < k; ++a) {
+    T row = window[a * w];
+    for (std::int64_t b = 1; b < k; ++b) row += window[a * w + b];
+    total = a == 0 ? row : total + row;
+  }
+  return total;
+}
+
+// Forward, per sample n and map c:  s[i,j] = sum_{a,b<k} x[k i+a, k j+b] (window_sum's order; for k = 2,
+// kLanes<T> windows at a time from de-interleaved rows);  y = coeff[c] s + bias[c];  s kept when the
+// backward needs it.
 template <class T>
 void subsample_forward(const PoolGeometry& g, std::int64_t batch, const T* x, const T* coeff, const T* bias, T* y,
                        T* pooled) {
+  constexpr int L = detail::kLanes<T>;
   const std::int64_t k = g.k, w = g.width, oh = g.out_h(), ow = g.out_w();
   const std::int64_t in_plane = g.height * w, out_plane = oh * ow;
   const auto chunks = detail::sample_chunks(batch);
-  for (std::int64_t ch = 0; ch < chunks.count; ++ch) {
-    std::vector<T> rows(static_cast<std::size_t>(w)), sums(static_cast<std::size_t>(ow));
+  for (std::int64_t ch = 0; ch < chunks.count; ++ch)
     for (std::int64_t n = chunks.begin(ch); n < chunks.end(ch); ++n)
       for (std::int64_t c = 0; c < g.channels; ++c) {
         const std::int64_t plane = n * g.channels + c;
-        const T* xp = x + plane * in_plane;
         const T cf = coeff[c], b = bias ? bias[c] : T(0);
         for (std::int64_t i = 0; i < oh; ++i) {
-          const T* top = xp + i * k * w;
-          std::copy(top, top + w, rows.begin());
-          for (std::int64_t a = 1; a < k; ++a)
-            for (std::int64_t j = 0; j < w; ++j) rows[static_cast<std::size_t>(j)] += top[a * w + j];
-          for (std::int64_t j = 0; j < ow; ++j) {
-            T s = rows[static_cast<std::size_t>(j * k)];
-            for (std::int64_t bb = 1; bb < k; ++bb) s += rows[static_cast<std::size_t>(j * k + bb)];
-            sums[static_cast<std::size_t>(j)] = s;
-          }
+          const T* r0 = x + plane * in_plane + i * k * w;
           T* yrow = y + plane * out_plane + i * ow;
-          for (std::int64_t j = 0; j < ow; ++j) yrow[j] = cf * sums[static_cast<std::size_t>(j)] + b;
-          if (pooled) std::copy(sums.begin(), sums.end(), pooled + plane * out_plane + i * ow);
+          T* srow = pooled ? pooled + plane * out_plane + i * ow : nullptr;
+          if (k == 2 && ow >= L) {
+            const T* r1 = r0 + w;
+            // Blocks of L windows, the last one moved back to end at ow (recomputing a few identically).
+            for (std::int64_t block = 0; block < ow; block += L) {
+              const std::int64_t j = std::min<std::int64_t>(block, ow - L);
+              const auto a0 = detail::load(r0 + 2 * j), a1 = detail::load(r0 + 2 * j + L);
+              const auto b0 = detail::load(r1 + 2 * j), b1 = detail::load(r1 + 2 * j + L);
+              const auto sums = (detail::evens<T>(a0, a1) + detail::odds<T>(a0, a1)) +
+                                (detail::evens<T>(b0, b1) + detail::odds<T>(b0, b1));
+              detail::store(yrow + j, detail::fmadd(detail::splat(cf), sums, detail::splat(b)));
+              if (srow) detail::store(srow + j, sums);
+            }
+            continue;
+          }
+          if (k == 2) {  // narrow rows: the same sums, one window at a time
+            for (std::int64_t j = 0; j < ow; ++j) {
+              const T sum = (r0[2 * j] + r0[2 * j + 1]) + (r0[w + 2 * j] + r0[w + 2 * j + 1]);
+              yrow[j] = detail::fmadd(cf, sum, b);
+              if (srow) srow[j] = sum;
+            }
+            continue;
+          }
+          for (std::int64_t j = 0; j < ow; ++j) {
+            const T sum = window_sum(r0 + j * k, w, k);
+            yrow[j] = detail::fmadd(cf, sum, b);
+            if (srow) srow[j] = sum;
+          }
         }
       }
-  }
 }
 
 // Backward, with G = dL/dy and s the window sums:
 //   dL/dx[n,c,k i+a,k j+b] = coeff[c] G[n,c,i,j];  dL/dcoeff[c] = sum_{n,i,j} G s;  dL/dbias[c] = sum_{n,i,j} G
 template <class T>
-void subsample_backward(const PoolGeometry& g, std::int64_t batch, const T* gy, const T* coeff, const T* pooled,
-                        T* gx, T* gcoeff, T* gbias) {
+void subsample_backward(const PoolGeometry& g, std::int64_t batch, const T* gy, const T* coeff, const T* pooled, T* gx,
+                        T* gcoeff, T* gbias) {
+  constexpr int L = detail::kLanes<T>;
   const std::int64_t k = g.k, w = g.width, oh = g.out_h(), ow = g.out_w();
   const std::int64_t in_plane = g.height * w, out_plane = oh * ow;
   const auto chunks = detail::sample_chunks(batch);
   detail::ChunkPartials<T> part_c(chunks.count, gcoeff ? g.channels : 0), part_b(chunks.count, gbias ? g.channels : 0);
   for (std::int64_t ch = 0; ch < chunks.count; ++ch) {
-    std::vector<T> row(static_cast<std::size_t>(w));
     T* pc = part_c.chunk(ch);
     T* pb = part_b.chunk(ch);
     for (std::int64_t n = chunks.begin(ch); n < chunks.end(ch); ++n)
@@ -93,11 +123,36 @@ void subsample_backward(const PoolGeometry& g, std::int64_t batch, const T* gy, 
         if (gbias) pb[c] += detail::sum_lanes(gp, out_plane);
         if (!gx) continue;
         const T cf = coeff[c];
-        T* xp = gx + plane * in_plane;
         for (std::int64_t i = 0; i < oh; ++i) {
-          for (std::int64_t j = 0; j < ow; ++j)
-            for (std::int64_t bb = 0; bb < k; ++bb) row[static_cast<std::size_t>(j * k + bb)] = cf * gp[i * ow + j];
-          for (std::int64_t a = 0; a < k; ++a) std::copy(row.begin(), row.end(), xp + (i * k + a) * w);
+          T* r0 = gx + plane * in_plane + i * k * w;
+          const T* grow = gp + i * ow;
+          if (k == 2 && ow >= L) {
+            for (std::int64_t block = 0; block < ow; block += L) {
+              const std::int64_t j = std::min<std::int64_t>(block, ow - L);
+              const auto v = detail::splat(cf) * detail::load(grow + j);
+              const auto lo = detail::twice_low<T>(v), hi = detail::twice_high<T>(v);
+              detail::store(r0 + 2 * j, lo);
+              detail::store(r0 + 2 * j + L, hi);
+              detail::store(r0 + w + 2 * j, lo);
+              detail::store(r0 + w + 2 * j + L, hi);
+            }
+            continue;
+          }
+          if (k == 2) {
+            for (std::int64_t j = 0; j < ow; ++j) {
+              const T v = cf * grow[j];
+              r0[2 * j] = v;
+              r0[2 * j + 1] = v;
+              r0[w + 2 * j] = v;
+              r0[w + 2 * j + 1] = v;
+            }
+            continue;
+          }
+          for (std::int64_t j = 0; j < ow; ++j) {
+            const T v = cf * grow[j];
+            for (std::int64_t a = 0; a < k; ++a)
+              for (std::int64_t b = 0; b < k; ++b) r0[a * w + j * k + b] = v;
+          }
         }
       }
   }
@@ -134,7 +189,8 @@ Tensor subsample(const Tensor& x, const Tensor& coeff, const Tensor& bias, std::
         sums = empty(g.shape(), g.dtype());
         const std::vector<T> unit(static_cast<std::size_t>(geo.channels), T(1));
         Tensor scratch = empty(g.shape(), g.dtype());
-        subsample_forward<T>(geo, in[0].size(0), in[0].data<T>(), unit.data(), nullptr, scratch.data<T>(), sums.data<T>());
+        subsample_forward<T>(geo, in[0].size(0), in[0].data<T>(), unit.data(), nullptr, scratch.data<T>(),
+                             sums.data<T>());
       }
       subsample_backward<T>(geo, in[0].size(0), g.data<T>(), in[1].data<T>(), need_c ? sums.data<T>() : nullptr,
                             need_x ? gx.data<T>() : nullptr, need_c ? gc.data<T>() : nullptr,

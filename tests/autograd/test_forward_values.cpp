@@ -157,3 +157,18 @@ TEST_CASE("float32 and float64 agree") {
   const auto a = f(x64).to_vector(), b = f(x32).to_vector();
   for (std::size_t i = 0; i < a.size(); ++i) CHECK(b[i] == doctest::Approx(a[i]).epsilon(1e-5));
 }
+
+TEST_CASE("float32 tanh, scaled_tanh and sigmoid (vectorised forms) track float64 within 5e-7") {
+  std::vector<double> xs;
+  for (double x = -20; x <= 20; x += 0.0007) xs.push_back(x);
+  xs.insert(xs.end(), {0.0, 1e-30, -1e-30, 0.2999, 0.3, 0.3001, 100, -100});
+  const ag::Shape shape{static_cast<std::int64_t>(xs.size())};
+  const Tensor x32 = from_vector(xs, shape, ag::DType::f32);
+  const Tensor x64 = ag::to_dtype(x32, ag::DType::f64);  // the same inputs, exactly
+  for (auto op : {&ag::tanh, &ag::scaled_tanh, &ag::sigmoid}) {
+    const auto a = op(x32).to_vector(), b = op(x64).to_vector();
+    double worst = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(a[i] - b[i]) / std::max(1.0, std::abs(b[i])));
+    CHECK(worst < 5e-7);
+  }
+}

@@ -1,9 +1,8 @@
 #pragma once
 // Helpers for the LeNet op tests: the four ops re-built from the engine's primitive ops (whose gradients
 // the engine derives itself), gradient collection, and comparisons.
-#include <doctest/doctest.h>
-
 #include <autograd/autograd.h>
+#include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cmath>
@@ -129,7 +128,7 @@ inline Tensor conv2d_composed(const Tensor& x, const Tensor& w, const Tensor& b,
     for (std::int64_t kj = 0; kj < kw; ++kj) {
       Tensor onehot = ag::zeros({kh * kw, 1}, w.dtype());
       onehot.set({ki * kw + kj, 0}, 1.0);
-      const Tensor tap = ag::reshape(ag::matmul(flat, onehot), {out, c});                                   // [O,C]
+      const Tensor tap = ag::reshape(ag::matmul(flat, onehot), {out, c});  // [O,C]
       const Tensor slice = ag::reshape(shifted(x, oh, ow, o.stride, ki - o.padding, kj - o.padding), {n, c, oh * ow});
       const Tensor term = ag::matmul(tap, slice);  // [N,O,P]
       y = y.defined() ? ag::add(y, term) : term;

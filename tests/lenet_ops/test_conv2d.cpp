@@ -1,8 +1,7 @@
 // conv2d, proven three ways: gradcheck against central differences; the same convolution composed from the
 // engine's primitive ops, whose gradient the engine derives; and the closed-form gradients written out here.
-#include <doctest/doctest.h>
-
 #include <autograd/autograd.h>
+#include <doctest/doctest.h>
 
 #include "lenet_ops/lenet_ops_support.h"
 
@@ -115,7 +114,7 @@ TEST_CASE("conv2d: gradcheck over strides, paddings, tables and batch sizes") {
 TEST_CASE("conv2d: the hand-written gradient matches the engine's gradient of the composed convolution") {
   ag::Generator gen(12);
   auto cases = sweep();
-  cases.push_back({9, 3, 5, 8, 8, 5, 5, 1, 0, true});   // more samples than chunks
+  cases.push_back({9, 3, 5, 8, 8, 5, 5, 1, 0, true});     // more samples than chunks
   cases.push_back({2, 1, 6, 12, 12, 5, 5, 1, 0, false});  // C1-like
   cases.push_back({3, 16, 10, 5, 5, 5, 5, 1, 0, false});  // C5-like: one output position
   cases.push_back({2, 2, 3, 9, 7, 2, 4, 3, 1, false});    // stride 3, unequal kernel sides
@@ -138,7 +137,8 @@ TEST_CASE("conv2d: the hand-written gradient matches the engine's gradient of th
     const Tensor x = test::param({2, 6, 14, 14}, gen), w = test::param({16, 6, 5, 5}, gen), b = test::param({16}, gen);
     const Tensor upstream = ag::normal({2, 16, 10, 10}, 0, 1, gen, DType::f64);
     const auto g1 = gradients([&](const Inputs& v) { return ag::conv2d(v[0], v[1], v[2], c3); }, {x, w, b}, upstream);
-    const auto g2 = gradients([&](const Inputs& v) { return conv2d_composed(v[0], v[1], v[2], c3); }, {x, w, b}, upstream);
+    const auto g2 =
+        gradients([&](const Inputs& v) { return conv2d_composed(v[0], v[1], v[2], c3); }, {x, w, b}, upstream);
     for (std::size_t i = 0; i < 3; ++i) CHECK(max_abs_diff(g1[i], g2[i]) < 1e-10);
   }
 }
@@ -155,10 +155,12 @@ TEST_CASE("conv2d: the gradients equal their closed forms") {
     const auto in = make_inputs(c, gen);
     const Tensor y = ag::conv2d(in.x, in.w, in.b, in.options);
     const Tensor g = ag::normal(y.shape(), 0, 1, gen, DType::f64);
-    const auto grads = gradients([&](const Inputs& v) { return ag::conv2d(v[0], v[1], v[2], in.options); },
-                                 {in.x, in.w, in.b}, g);
+    const auto grads =
+        gradients([&](const Inputs& v) { return ag::conv2d(v[0], v[1], v[2], in.options); }, {in.x, in.w, in.b}, g);
     const std::int64_t oh = y.size(2), ow = y.size(3), s = c.stride, p = c.padding;
-    const auto connected = [&](std::int64_t o, std::int64_t ch) { return !in.options.table || in.options.table->connected(o, ch); };
+    const auto connected = [&](std::int64_t o, std::int64_t ch) {
+      return !in.options.table || in.options.table->connected(o, ch);
+    };
     Tensor gw = ag::zeros(in.w.shape(), DType::f64), gb = ag::zeros(in.b.shape(), DType::f64);
     Tensor gx = ag::zeros(in.x.shape(), DType::f64);
     for (std::int64_t n = 0; n < c.batch; ++n)
@@ -214,8 +216,10 @@ TEST_CASE("conv2d: unconnected weights are not parameters") {
       for (std::int64_t c = 0; c < 6; ++c)
         for (std::int64_t k = 0; k < 25; ++k) {
           const double v = gw.at({o, c, k / 5, k % 5});
-          if (c3.table->connected(o, c)) CHECK(v != 0.0);
-          else CHECK(v == 0.0);
+          if (c3.table->connected(o, c))
+            CHECK(v != 0.0);
+          else
+            CHECK(v == 0.0);
         }
   }
 }
@@ -303,8 +307,8 @@ TEST_CASE("conv2d: bad arguments name the op and the shapes") {
                        ag::Error);
   CHECK_THROWS_WITH_AS(ag::conv2d(zeros({1, 1, 8, 8}), zeros({2, 1, 3, 3}), zeros({3})),
                        "conv2d: bias [3] does not match weight [2,1,3,3]: expects [2]", ag::Error);
-  CHECK_THROWS_WITH_AS(ag::conv2d(zeros({1, 1, 8, 8}), zeros({0, 1, 3, 3})), "conv2d: weight [0,1,3,3] has an empty dimension",
-                       ag::Error);
+  CHECK_THROWS_WITH_AS(ag::conv2d(zeros({1, 1, 8, 8}), zeros({0, 1, 3, 3})),
+                       "conv2d: weight [0,1,3,3] has an empty dimension", ag::Error);
   CHECK_THROWS_WITH_AS(ag::conv2d(ag::from_indices({1, 2, 3, 4}, {1, 1, 2, 2}), ag::from_indices({1}, {1, 1, 1, 1})),
                        "conv2d: expects float32 or float64 tensors, got int64: input [1,1,2,2], weight [1,1,1,1]",
                        ag::Error);

@@ -1,8 +1,7 @@
 // max_pool2d, proven three ways: gradcheck (test points kept away from ties); the same pooling composed from
 // reshape/transpose (or shifted slices) and max along a dimension; and the closed-form routing written out here.
-#include <doctest/doctest.h>
-
 #include <autograd/autograd.h>
+#include <doctest/doctest.h>
 
 #include "lenet_ops/lenet_ops_support.h"
 
@@ -87,13 +86,22 @@ TEST_CASE("max_pool2d: the hand-written gradient matches the engine's gradient o
     }
   }
   // With ties the composed max (first maximal element along the flattened window) agrees too: same rule.
-  Tensor ties = ag::uniform({3, 2, 6, 6}, 0, 1, gen, DType::f64);
-  for (std::int64_t i = 0; i < ties.numel(); ++i) ties.data<double>()[i] = std::floor(ties.data<double>()[i] * 3);
-  ties.requires_grad_();
-  const Tensor up = ag::normal({3, 2, 3, 3}, 0, 1, gen, DType::f64);
-  const auto t1 = gradients([](const Inputs& v) { return ag::max_pool2d(v[0], 2); }, {ties}, up);
-  const auto t2 = gradients([](const Inputs& v) { return max_pool_composed(v[0], 2); }, {ties}, up);
-  CHECK(t1[0].to_vector() == t2[0].to_vector());
+  // Rows of 3 and of 18 windows: the one-at-a-time path and the vector path, in both dtypes.
+  for (DType dtype : {DType::f64, DType::f32})
+    for (const Shape& shape : {Shape{3, 2, 6, 6}, Shape{3, 2, 12, 36}}) {
+      CAPTURE(ag::dtype_name(dtype));
+      CAPTURE(ag::shape_str(shape));
+      Tensor ties = ag::uniform(shape, 0, 1, gen, DType::f64);
+      for (std::int64_t i = 0; i < ties.numel(); ++i) ties.data<double>()[i] = std::floor(ties.data<double>()[i] * 3);
+      ties = ag::to_dtype(ties, dtype);
+      ties.requires_grad_();
+      const Tensor up =
+          ag::to_dtype(ag::normal({shape[0], shape[1], shape[2] / 2, shape[3] / 2}, 0, 1, gen, DType::f64), dtype);
+      const auto t1 = gradients([](const Inputs& v) { return ag::max_pool2d(v[0], 2); }, {ties}, up);
+      const auto t2 = gradients([](const Inputs& v) { return max_pool_composed(v[0], 2); }, {ties}, up);
+      CHECK(t1[0].to_vector() == t2[0].to_vector());
+      CHECK(ag::max_pool2d(ties, 2).to_vector() == max_pool_composed(ties, 2).to_vector());
+    }
 }
 
 TEST_CASE("max_pool2d: the gradient is the upstream gradient routed to each window's first maximum") {

@@ -1,8 +1,7 @@
 // rbf (LeNet-5's Euclidean RBF output units), proven three ways: gradcheck; the same units composed from
 // sub, square and sum; and the closed-form derivative dy_i/dx_j = 2 (x_j - w_ij) written out here.
-#include <doctest/doctest.h>
-
 #include <autograd/autograd.h>
+#include <doctest/doctest.h>
 
 #include "lenet_ops/lenet_ops_support.h"
 
@@ -40,8 +39,8 @@ TEST_CASE("rbf: forward values on tiny inputs") {
   CHECK(y.shape() == Shape{2, 3});
   CHECK(y.to_vector() == std::vector<double>{1, 1, 13, 2, 4, 10});
   // A 10-feature row (longer than one vector register), float32.
-  const Tensor x10 = ag::full({1, 10}, 1.0), w10 = ag::from_vector({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, -2},
-                                                                      {2, 10});
+  const Tensor x10 = ag::full({1, 10}, 1.0),
+               w10 = ag::from_vector({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, -2}, {2, 10});
   CHECK(ag::rbf(x10, w10).to_vector() == std::vector<double>{10, 9});
 }
 
@@ -94,7 +93,8 @@ TEST_CASE("rbf: the derivatives equal their closed form") {
   // The MLE loss of the paper (eq. 8) for one sample: dE/dx_j = 2 (x_j - w_correct,j).
   const Tensor x = test::param({1, 84}, gen), w = ag::uniform({10, 84}, -1, 1, gen, DType::f64);
   ag::rbf(x, w).backward(ag::from_vector({0, 0, 0, 1, 0, 0, 0, 0, 0, 0}, {1, 10}, DType::f64));
-  for (std::int64_t j = 0; j < 84; ++j) CHECK(x.grad().at({0, j}) == doctest::Approx(2 * (x.at({0, j}) - w.at({3, j}))));
+  for (std::int64_t j = 0; j < 84; ++j)
+    CHECK(x.grad().at({0, j}) == doctest::Approx(2 * (x.at({0, j}) - w.at({3, j}))));
 }
 
 TEST_CASE("rbf: float32 agrees with float64") {

@@ -1,8 +1,7 @@
 // subsample (LeNet-5's S2/S4, sum form), proven three ways: gradcheck; the same layer composed from reshape,
 // sum, mul and add; and the closed-form gradients written out here.
-#include <doctest/doctest.h>
-
 #include <autograd/autograd.h>
+#include <doctest/doctest.h>
 
 #include "lenet_ops/lenet_ops_support.h"
 
@@ -21,7 +20,7 @@ std::string describe(const PoolCase& c) {
 }
 
 std::vector<PoolCase> sweep() {
-  return {{1, 2, 2, 3, 2, true}, {2, 3, 3, 2, 2, true}, {3, 1, 2, 2, 3, true}, {2, 2, 3, 3, 1, true},
+  return {{1, 2, 2, 3, 2, true}, {2, 3, 3, 2, 2, true},  {3, 1, 2, 2, 3, true}, {2, 2, 3, 3, 1, true},
           {9, 2, 2, 1, 2, true}, {2, 3, 2, 2, 2, false}, {1, 4, 1, 1, 4, true}};
 }
 
@@ -45,7 +44,8 @@ TEST_CASE("subsample: forward values on tiny inputs") {
   CHECK(ag::subsample(x, coeff, bias, 1).to_vector() == std::vector<double>{1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5});
   // One coefficient and one bias per map.
   const Tensor x2 = ag::from_vector({1, 1, 1, 1, 2, 2, 2, 2}, {1, 2, 2, 2}, DType::f64);
-  const Tensor y2 = ag::subsample(x2, ag::from_vector({1, 10}, {2}, DType::f64), ag::from_vector({0, -1}, {2}, DType::f64), 2);
+  const Tensor y2 =
+      ag::subsample(x2, ag::from_vector({1, 10}, {2}, DType::f64), ag::from_vector({0, -1}, {2}, DType::f64), 2);
   CHECK(y2.shape() == Shape{1, 2, 1, 1});
   CHECK(y2.to_vector() == std::vector<double>{4, 79});
 }
@@ -56,7 +56,8 @@ TEST_CASE("subsample: gradcheck over kernels, batch sizes, with and without bias
     CAPTURE(describe(c));
     const auto in = make_inputs(c, gen);
     const std::int64_t k = c.k;
-    CHECK(ag::gradcheck([k](const Inputs& v) { return ag::subsample(v[0], v[1], v[2], k); }, {in.x, in.coeff, in.bias}));
+    CHECK(
+        ag::gradcheck([k](const Inputs& v) { return ag::subsample(v[0], v[1], v[2], k); }, {in.x, in.coeff, in.bias}));
   }
 }
 
@@ -72,7 +73,8 @@ TEST_CASE("subsample: the hand-written gradient matches the engine's gradient of
     const Tensor fused = ag::subsample(in.x, in.coeff, in.bias, k);
     CHECK(max_abs_diff(fused, subsample_composed(in.x, in.coeff, in.bias, k)) < 1e-12);
     const Tensor up = ag::normal(fused.shape(), 0, 1, gen, DType::f64);
-    const auto g1 = gradients([k](const Inputs& v) { return ag::subsample(v[0], v[1], v[2], k); }, {in.x, in.coeff, in.bias}, up);
+    const auto g1 =
+        gradients([k](const Inputs& v) { return ag::subsample(v[0], v[1], v[2], k); }, {in.x, in.coeff, in.bias}, up);
     const auto g2 = gradients([k](const Inputs& v) { return subsample_composed(v[0], v[1], v[2], k); },
                               {in.x, in.coeff, in.bias}, up);
     for (std::size_t i = 0; i < 3; ++i) {
@@ -95,8 +97,8 @@ TEST_CASE("subsample: the gradients equal their closed forms") {
     const std::int64_t k = c.k;
     const Tensor y = ag::subsample(in.x, in.coeff, in.bias, k);
     const Tensor g = ag::normal(y.shape(), 0, 1, gen, DType::f64);
-    const auto grads = gradients([k](const Inputs& v) { return ag::subsample(v[0], v[1], v[2], k); },
-                                 {in.x, in.coeff, in.bias}, g);
+    const auto grads =
+        gradients([k](const Inputs& v) { return ag::subsample(v[0], v[1], v[2], k); }, {in.x, in.coeff, in.bias}, g);
     Tensor gx = ag::zeros(in.x.shape(), DType::f64), gc = ag::zeros({c.channels}, DType::f64);
     Tensor gb = ag::zeros({c.channels}, DType::f64);
     for (std::int64_t n = 0; n < c.batch; ++n)
@@ -126,7 +128,8 @@ TEST_CASE("subsample: float32 agrees with float64, and a coefficient marked trai
     const auto in = make_inputs(c, gen);
     const Tensor y64 = ag::subsample(in.x, in.coeff, in.bias, 2);
     const Tensor up = ag::normal(y64.shape(), 0, 1, gen, DType::f64);
-    const auto g64 = gradients([](const Inputs& v) { return ag::subsample(v[0], v[1], v[2], 2); }, {in.x, in.coeff, in.bias}, up);
+    const auto g64 =
+        gradients([](const Inputs& v) { return ag::subsample(v[0], v[1], v[2], 2); }, {in.x, in.coeff, in.bias}, up);
     Inputs in32{to_f32(in.x), to_f32(in.coeff), to_f32(in.bias)};
     for (auto& t : in32) t.requires_grad_();
     CHECK(max_rel_diff(ag::subsample(in32[0], in32[1], in32[2], 2), y64) < 1e-5);

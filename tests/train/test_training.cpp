@@ -1,0 +1,161 @@
+// train_lenet's loop end to end on small data the test writes itself: overfitting, checkpoints, resume.
+#include <doctest/doctest.h>
+
+#include <apps/train/checkpoint.h>
+#include <apps/train/config.h>
+#include <apps/train/trainer.h>
+
+#include <fstream>
+
+#include "data/idx_files.h"
+
+using test_data::Bytes;
+using test_data::TempDir;
+
+namespace {
+
+/// Writes an MNIST-format dataset of `count` samples into `dir` (the same samples as train and test split):
+/// each image a blurred blob whose position depends on its label, plus noise, so the classes are learnable.
+void write_dataset(const std::filesystem::path& dir, std::uint32_t count, std::uint64_t seed) {
+  ag::Generator gen(seed);
+  Bytes images, labels;
+  for (std::uint32_t n = 0; n < count; ++n) {
+    const int label = static_cast<int>(n % 10);
+    labels.push_back(static_cast<std::uint8_t>(label));
+    const double cy = 6 + 4 * (label / 4), cx = 6 + 5 * (label % 4);
+    for (int y = 0; y < 28; ++y)
+      for (int x = 0; x < 28; ++x) {
+        const double d2 = (y - cy) * (y - cy) + (x - cx) * (x - cx);
+        const double ink = 255 * std::exp(-d2 / 18) + 40 * gen.uniform();
+        images.push_back(static_cast<std::uint8_t>(std::min(255.0, ink)));
+      }
+  }
+  for (const char* prefix : {"train", "t10k"}) {
+    test_data::write_file(dir / (std::string(prefix) + "-images-idx3-ubyte"), test_data::idx_bytes({count, 28, 28}, images));
+    test_data::write_file(dir / (std::string(prefix) + "-labels-idx1-ubyte"), test_data::idx_bytes({count}, labels, 0x08));
+  }
+}
+
+nlohmann::json config_for(const TempDir& dir, const std::string& variant, int epochs) {
+  nlohmann::json doc = {
+      {"model", {{"variant", variant}}},
+      {"data", {{"dir", dir.path().string()}}},
+      {"train", {{"epochs", epochs}, {"batch_size", 16}, {"seed", 7}}},
+      {"output", {{"dir", (dir / "run").string()}, {"progress", "lines"}}},
+  };
+  doc["train"]["optimizer"] = {{"name", "adam"}, {"lr", 0.003}};
+  return ag::app::resolve_config(doc, "test config");
+}
+
+std::vector<std::vector<double>> final_weights(const TempDir& dir, const nlohmann::json& resolved) {
+  const auto config = ag::app::to_train_config(resolved);
+  auto setup = ag::app::make_model_setup(config);
+  auto optimizer = ag::app::make_optimizer(config, setup.model->parameters());
+  ag::app::CheckpointContents contents;
+  contents.variant = ag::models::variant_name(setup.variant);
+  contents.optimizer = ag::app::to_string(config.train.optimizer.name);
+  for (const auto& p : setup.model->parameters()) contents.tensors.emplace_back(p.name, p.value);
+  for (auto& s : optimizer->state()) contents.tensors.push_back(s);
+  ag::app::load_checkpoint(dir / "run" / "checkpoint.bin", contents);
+  std::vector<std::vector<double>> out;
+  for (const auto& [name, t] : contents.tensors) out.push_back(t.to_vector());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("both variants overfit 64 samples to zero training error in a few seconds") {
+  for (const std::string variant : {"lecun1998", "modern"}) {
+    CAPTURE(variant);
+    TempDir dir;
+    write_dataset(dir.path(), 64, 3);
+    const auto result = ag::app::train(config_for(dir, variant, 30), false);
+    CHECK(result.epochs_completed == 30);
+    std::ifstream metrics(dir / "run" / "metrics.jsonl");
+    std::string line, last;
+    int lines = 0;
+    while (std::getline(metrics, line)) last = line, ++lines;
+    CHECK(lines == 30);
+    const auto record = nlohmann::json::parse(last);
+    CHECK(record["train_error"].get<double>() == 0.0);
+    CHECK(record["test_error"].get<double>() == 0.0);  // the "test" split is the same 64 samples
+    for (const char* key : {"epoch", "lr", "train_loss", "test_loss", "seconds", "samples_per_second"})
+      CHECK(record.contains(key));
+    const auto summary = nlohmann::json::parse(std::ifstream(dir / "run" / "summary.json"));
+    CHECK(summary["test_error"].get<double>() == 0.0);
+  }
+}
+
+TEST_CASE("a run stopped mid-epoch and resumed ends with bitwise the same weights as an uninterrupted one") {
+  for (const std::string variant : {"lecun1998", "modern"}) {
+    CAPTURE(variant);
+    TempDir straight, interrupted;
+    write_dataset(straight.path(), 80, 5);
+    write_dataset(interrupted.path(), 80, 5);
+    ag::app::train(config_for(straight, variant, 3), false);
+
+    const auto config = config_for(interrupted, variant, 3);
+    ag::app::TrainHooks stop_at;
+    stop_at.after_batch = [](int epoch, std::int64_t batch) {
+      if (epoch == 2 && batch == 1) ag::app::request_stop();
+    };
+    const auto first = ag::app::train(config, false, stop_at);
+    CHECK(first.stopped_early);
+    CHECK(first.epochs_completed == 1);
+    const auto second = ag::app::train(config, true);
+    CHECK_FALSE(second.stopped_early);
+    CHECK(second.epochs_completed == 3);
+    CHECK(final_weights(straight, config_for(straight, variant, 3)) == final_weights(interrupted, config));
+  }
+}
+
+TEST_CASE("a checkpoint from another variant, a truncated or corrupt one, or a missing one is refused") {
+  TempDir dir;
+  write_dataset(dir.path(), 32, 1);
+  const auto config = config_for(dir, "modern", 1);
+  ag::app::train(config, false);
+  const auto path = (dir / "run" / "checkpoint.bin").string();
+  const auto modern_config = ag::app::to_train_config(config);
+  auto setup = ag::app::make_model_setup(modern_config);
+  auto make_contents = [&](const std::string& variant) {
+    ag::app::CheckpointContents c;
+    c.variant = variant;
+    c.optimizer = "adam";
+    for (const auto& p : setup.model->parameters()) c.tensors.emplace_back(p.name, p.value);
+    return c;
+  };
+  auto other = make_contents("lecun1998");
+  CHECK_THROWS_WITH_AS(ag::app::load_checkpoint(path, other),
+                       (std::string("checkpoint: ") + path + ": holds a modern model, but the config asks for lecun1998").c_str(),
+                       ag::Error);
+
+  std::ifstream in(path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto rewrite = [&](const std::string& data) { std::ofstream(path, std::ios::binary | std::ios::trunc) << data; };
+
+  rewrite(bytes.substr(0, bytes.size() - 100));
+  auto same = make_contents("modern");
+  CHECK_THROWS_WITH_AS(ag::app::load_checkpoint(path, same),
+                       (std::string("checkpoint: ") + path + ": checksum mismatch: the file is corrupt or truncated").c_str(),
+                       ag::Error);
+  std::string flipped = bytes;
+  flipped[flipped.size() / 2] ^= 0x10;
+  rewrite(flipped);
+  CHECK_THROWS_WITH_AS(ag::app::load_checkpoint(path, same),
+                       (std::string("checkpoint: ") + path + ": checksum mismatch: the file is corrupt or truncated").c_str(),
+                       ag::Error);
+  std::string version = bytes;
+  version[8] = 9;
+  rewrite(version);
+  CHECK_THROWS_WITH_AS(ag::app::load_checkpoint(path, same),
+                       (std::string("checkpoint: ") + path + ": format version 9 is not supported (this build reads version 1)").c_str(),
+                       ag::Error);
+  rewrite("PK\x03\x04 not a checkpoint");
+  CHECK_THROWS_WITH_AS(ag::app::load_checkpoint(path, same),
+                       (std::string("checkpoint: ") + path + ": not a lenetgrad checkpoint (bad magic bytes)").c_str(), ag::Error);
+  std::filesystem::remove(path);
+  CHECK_THROWS_WITH_AS(ag::app::load_checkpoint(path, same),
+                       (std::string("checkpoint: ") + path + ": cannot open the file").c_str(), ag::Error);
+  rewrite(bytes);
+  CHECK_NOTHROW(ag::app::load_checkpoint(path, same));
+}
