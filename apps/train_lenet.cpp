@@ -1,7 +1,9 @@
 // train_lenet: trains LeNet-5 from a JSON config. Usage: train_lenet --help.
 //
 // Exit status: 0 done; 1 a runtime fault (data, checkpoint, numerical); 2 a usage or config error;
-// 3 stopped by SIGINT/SIGTERM after writing a checkpoint (continue with --resume DIR).
+// 3 stopped by SIGINT/SIGTERM after writing a checkpoint (continue with --resume DIR). A second SIGINT or
+// SIGTERM ends the program at once (status 130 or 143 from the shell), leaving the previous checkpoint intact.
+// docs/faults.md describes every fault and what happens.
 #include <fmt/format.h>
 
 #include <csignal>
@@ -17,7 +19,12 @@ constexpr int kExitFault = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitStopped = 3;
 
-extern "C" void on_stop_signal(int) { ag::app::request_stop(); }
+// The first signal asks for a stop after the current batch; the handler then resets itself to the default,
+// so that a second signal ends the process at once (only async-signal-safe calls here).
+extern "C" void on_stop_signal(int signal) {
+  ag::app::request_stop();
+  std::signal(signal, SIG_DFL);
+}
 
 }  // namespace
 
@@ -32,6 +39,11 @@ int main(int argc, char** argv) {
     std::vector<std::string> overrides = cli.overrides;
     std::string config_path = cli.config_path;
     if (!cli.resume_dir.empty()) {
+      std::error_code ec;
+      if (!std::filesystem::exists(cli.resume_dir, ec))
+        throw ConfigError(fmt::format("--resume {}: no such folder", cli.resume_dir));
+      if (!std::filesystem::is_directory(cli.resume_dir, ec))
+        throw ConfigError(fmt::format("--resume {}: not a folder (give the run's output.dir)", cli.resume_dir));
       // A resumed run reads the config it saved, unless another is given, and writes where it left off.
       if (config_path.empty()) config_path = (std::filesystem::path(cli.resume_dir) / "config.json").string();
       overrides.push_back("output.dir=" + cli.resume_dir);

@@ -23,10 +23,13 @@ struct GradientSink {
 /// place (a rule may return its upstream gradient itself), so accumulation makes a new tensor.
 void accumulate(Tensor& slot, const Tensor& g) { slot = slot.defined() ? add(slot, g) : g; }
 
-/// Adds `g` into a leaf's .grad. The leaf owns its .grad storage (it is a copy), so adding in place is safe.
-void accumulate_leaf(TensorImpl& leaf, const Tensor& g) {
+/// Adds `g` into a leaf's .grad. The leaf owns its .grad storage, so adding in place is safe: the first
+/// gradient becomes the .grad itself when nothing else refers to it or to its values (a fresh result of a
+/// backward rule, the usual case: no copy), and a copy otherwise.
+void accumulate_leaf(TensorImpl& leaf, Tensor g) {
   if (!leaf.grad.defined()) {
-    leaf.grad = g.clone();
+    const bool exclusive = g.impl().use_count() == 1 && g.impl()->storage.use_count() == 1 && !g.grad_fn();
+    leaf.grad = exclusive ? std::move(g) : g.clone();
     return;
   }
   dispatch_floating(leaf.dtype, "backward", [&](auto type) {
@@ -67,8 +70,8 @@ Tensor seed_gradient(const Tensor& root, const Tensor& grad) {
 }
 
 void execute(const Tensor& root, const Tensor& seed, bool retain_graph, GradientSink& sink) {
-  const auto leaf_receives = [&](const Tensor& leaf, const Tensor& g) {
-    if (!sink.capturing) accumulate_leaf(*leaf.impl(), g);
+  const auto leaf_receives = [&](const Tensor& leaf, Tensor g) {
+    if (!sink.capturing) accumulate_leaf(*leaf.impl(), std::move(g));
     else if (auto it = sink.capture.find(leaf.impl().get()); it != sink.capture.end()) accumulate(it->second, g);
   };
   if (!root.grad_fn()) {
@@ -122,7 +125,7 @@ void execute(const Tensor& root, const Tensor& seed, bool retain_graph, Gradient
       const bool has_grad = i < input_grads.size() && input_grads[i].defined();
       if (has_grad) check_gradient(*node, i, input, input_grads[i]);
       if (!input.grad_fn()) {
-        if (has_grad) leaf_receives(input, input_grads[i]);
+        if (has_grad) leaf_receives(input, std::move(input_grads[i]));
         continue;
       }
       auto& child = pending.at(input.grad_fn().get());

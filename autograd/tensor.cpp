@@ -3,26 +3,130 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <functional>
 #include <cstring>
+#include <functional>
+#include <mutex>
 #include <new>
 #include <ostream>
+#include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "autograd/backward.h"
 #include "autograd/graph.h"
+#include "autograd/memory.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+// Cached storage is poisoned, so that AddressSanitizer still reports a use of a freed tensor's values.
+#define LENETGRAD_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define LENETGRAD_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define LENETGRAD_POISON(p, n) ((void)(p), (void)(n))
+#define LENETGRAD_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
 
 namespace ag {
 
 namespace {
 
+/// Freed storage kept for reuse, by size (a multiple of 64 bytes). One cache for the process, behind a
+/// mutex: a tensor may be freed on another thread than the one that made it, and an uncontended lock costs
+/// far less than the allocation and page faults it saves. Never destroyed (tensors in static objects may be
+/// freed after main returns); what it holds stays reachable, so leak checkers do not report it.
+class StorageCache {
+ public:
+  static StorageCache& instance() {
+    static auto* cache = new StorageCache;
+    return *cache;
+  }
+
+  std::byte* take(std::size_t bytes) {
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = free_.find(bytes); it != free_.end() && !it->second.empty()) {
+        std::byte* p = it->second.back();
+        it->second.pop_back();
+        cached_bytes_ -= bytes;
+        --cached_blocks_;
+        ++reuses_;
+        LENETGRAD_UNPOISON(p, bytes);
+        return p;
+      }
+      ++fresh_;
+    }
+    return static_cast<std::byte*>(::operator new[](bytes, std::align_val_t{64}));
+  }
+
+  void give(std::byte* p, std::size_t bytes) {
+    {
+      std::lock_guard lock(mutex_);
+      if (cached_bytes_ + bytes <= limit_) {
+        free_[bytes].push_back(p);
+        LENETGRAD_POISON(p, bytes);
+        cached_bytes_ += bytes;
+        ++cached_blocks_;
+        return;
+      }
+    }
+    ::operator delete[](p, std::align_val_t{64});
+  }
+
+  StorageStats stats() {
+    std::lock_guard lock(mutex_);
+    return {fresh_, reuses_, static_cast<std::int64_t>(cached_bytes_), cached_blocks_};
+  }
+
+  void reset_stats() {
+    std::lock_guard lock(mutex_);
+    fresh_ = reuses_ = 0;
+  }
+
+  void release(std::size_t keep_bytes) {
+    std::lock_guard lock(mutex_);
+    for (auto& [bytes, blocks] : free_)
+      while (cached_bytes_ > keep_bytes && !blocks.empty()) {
+        LENETGRAD_UNPOISON(blocks.back(), bytes);
+        ::operator delete[](blocks.back(), std::align_val_t{64});
+        blocks.pop_back();
+        cached_bytes_ -= bytes;
+        --cached_blocks_;
+      }
+  }
+
+  void set_limit(std::size_t bytes) {
+    {
+      std::lock_guard lock(mutex_);
+      limit_ = bytes;
+    }
+    release(bytes);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<std::size_t, std::vector<std::byte*>> free_;
+  std::size_t cached_bytes_ = 0, limit_ = std::size_t{1} << 30;
+  std::int64_t cached_blocks_ = 0, fresh_ = 0, reuses_ = 0;
+};
+
 std::shared_ptr<std::byte[]> allocate_storage(std::int64_t count, DType dtype) {
   // 64-byte alignment lets the compiler use aligned AVX loads; at least one byte so data() is never null.
   const std::size_t bytes = std::max<std::size_t>(1, static_cast<std::size_t>(count) * dtype_size(dtype));
   const std::size_t rounded = (bytes + 63) / 64 * 64;
-  auto* memory = static_cast<std::byte*>(::operator new[](rounded, std::align_val_t{64}));
-  return std::shared_ptr<std::byte[]>(memory, [](std::byte* p) { ::operator delete[](p, std::align_val_t{64}); });
+  std::byte* memory = StorageCache::instance().take(rounded);
+  return std::shared_ptr<std::byte[]>(memory, [rounded](std::byte* p) { StorageCache::instance().give(p, rounded); });
 }
+
+}  // namespace
+
+StorageStats storage_stats() { return StorageCache::instance().stats(); }
+void reset_storage_stats() { StorageCache::instance().reset_stats(); }
+void release_cached_storage() { StorageCache::instance().release(0); }
+void set_storage_cache_limit(std::int64_t bytes) {
+  StorageCache::instance().set_limit(static_cast<std::size_t>(std::max<std::int64_t>(bytes, 0)));
+}
+
+namespace {
 
 std::int64_t flat_index(const Shape& shape, std::initializer_list<std::int64_t> index) {
   if (index.size() != shape.size())

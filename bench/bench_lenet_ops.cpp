@@ -3,7 +3,7 @@
 // microseconds per call and GFLOP/s. Each figure comes from 11 timed runs: the table shows the median and
 // the best run (GFLOP/s from the best, the figure least disturbed by other work on the machine).
 //
-//   bench_lenet_ops [--json FILE] [--seconds S] [--only LAYER] [--clock wall|cpu]
+//   bench_lenet_ops [--json FILE] [--seconds S] [--only LAYER] [--clock wall|cpu] [--threads N]
 //
 // --clock cpu times with the process's CPU time instead of the wall clock: steadier on a machine shared with
 // other work (it still counts the work of every thread, so it is not a latency once the ops use threads).
@@ -162,12 +162,15 @@ int main(int argc, char** argv) {
       seconds = std::atof(argv[++i]);
     else if (arg == "--only" && i + 1 < argc)
       only = argv[++i];
+    else if (arg == "--threads" && i + 1 < argc)
+      ag::set_num_threads(std::atoi(argv[++i]));
     else if (arg == "--clock" && i + 1 < argc &&
              (std::string(argv[i + 1]) == "wall" || std::string(argv[i + 1]) == "cpu"))
       use_cpu_clock = std::string(argv[++i]) == "cpu";
     else {
       std::cerr
-          << "usage: bench_lenet_ops [--json FILE] [--seconds S] [--only C1|S2|C3|S4|C5|pool|RBF] [--clock wall|cpu]\n";
+          << "usage: bench_lenet_ops [--json FILE] [--seconds S] [--only C1|S2|C3|S4|C5|pool|RBF] [--clock wall|cpu] "
+             "[--threads N]\n";
       return 2;
     }
   }
@@ -176,9 +179,9 @@ int main(int argc, char** argv) {
   nlohmann::json results = nlohmann::json::array();
   double lenet_forward = 0, lenet_backward = 0;
   fmt::print(
-      "LeNet-5 ops, batch {}, float32; us per call ({}): median and best of 11 runs, GFLOP/s at the best;\n"
-      "backward = the op's hand-written rule alone\n\n",
-      kBatch, use_cpu_clock ? "process CPU time" : "wall clock");
+      "LeNet-5 ops, batch {}, float32, {} thread(s); us per call ({}): median and best of 11 runs, GFLOP/s at the "
+      "best;\nbackward = the op's hand-written rule alone\n\n",
+      kBatch, ag::num_threads(), use_cpu_clock ? "process CPU time" : "wall clock");
   fmt::print("{:<5} {:<24} {:<14} {:>9} {:>9} {:>7}  {:>9} {:>9} {:>7}  {}\n", "layer", "op", "input", "fwd med",
              "fwd best", "GFLOP/s", "bwd med", "bwd best", "GFLOP/s", "backward computes");
   for (const auto& c : cases) {
@@ -218,6 +221,7 @@ int main(int argc, char** argv) {
                           {"batch", kBatch},
                           {"dtype", "float32"},
                           {"clock", use_cpu_clock ? "process_cpu_time" : "wall"},
+                          {"threads", ag::num_threads()},
                           {"results", results},
                           {"lenet_forward_us_best", lenet_forward},
                           {"lenet_backward_us_best", lenet_backward}}

@@ -3,11 +3,15 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <fcntl.h>
 #include <unistd.h>
+
+#include "autograd/random.h"
 
 namespace ag::app {
 
@@ -81,13 +85,23 @@ void save_checkpoint(const std::filesystem::path& path, const CheckpointContents
     fail("checkpoint", "cannot write {}: {}", temporary.string(), std::strerror(errno));
   }
   std::filesystem::rename(temporary, path);  // atomic on POSIX: readers see the old file or the new one
+  // Syncing the folder makes the rename itself durable (a power cut could otherwise undo it); a kill cannot.
+  const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  if (const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY); fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
 }
 
 void load_checkpoint(const std::filesystem::path& path, CheckpointContents& contents) {
   const std::string where = path.string();
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) fail("checkpoint", "{}: is a directory, not a checkpoint file", where);
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("checkpoint", "{}: cannot open the file", where);
   const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (data.size() < sizeof(kMagic) && std::memcmp(data.data(), kMagic, data.size()) == 0)
+    fail("checkpoint", "{}: truncated: {} bytes, too short for a header", where, data.size());
   if (data.size() < sizeof(kMagic) || std::memcmp(data.data(), kMagic, sizeof(kMagic)) != 0)
     fail("checkpoint", "{}: not a lenetgrad checkpoint (bad magic bytes)", where);
   if (data.size() < kPrefix + sizeof(std::uint64_t))
@@ -102,18 +116,56 @@ void load_checkpoint(const std::filesystem::path& path, CheckpointContents& cont
   if (read_at<std::uint64_t>(data, body) != fnv1a(data.data(), body))
     fail("checkpoint", "{}: checksum mismatch: the file is corrupt or truncated", where);
 
+  // The checksum only shows that the file is as written; every header field is still checked before use, so
+  // that a file written by another program (or crafted) is refused with a message, never misread.
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(data.substr(kPrefix, header_size));
   } catch (const nlohmann::json::exception& e) {
     fail("checkpoint", "{}: unreadable header: {}", where, e.what());
   }
-  const std::string variant = header.value("variant", "");
+  if (!header.is_object()) fail("checkpoint", "{}: unreadable header: not a JSON object", where);
+  const auto field = [&](const char* name) -> const nlohmann::json& {
+    const auto it = header.find(name);
+    if (it == header.end()) fail("checkpoint", "{}: the header has no field \"{}\"", where, name);
+    return *it;
+  };
+  const auto bad_field = [&](const char* name, const char* expected) {
+    std::string shown = field(name).dump();
+    if (shown.size() > 60) shown = shown.substr(0, 57) + "...";
+    fail("checkpoint", "{}: header field \"{}\": expected {}, got {}", where, name, expected, shown);
+  };
+  const auto count_field = [&](const char* name) {
+    const nlohmann::json& value = field(name);
+    if (!value.is_number_integer() || value.get<std::int64_t>() < 0) bad_field(name, "an integer >= 0");
+    return value.get<std::int64_t>();
+  };
+  const auto text_field = [&](const char* name) {
+    if (!field(name).is_string()) bad_field(name, "a string");
+    return field(name).get<std::string>();
+  };
+  const std::string variant = text_field("variant");
   if (variant != contents.variant)
     fail("checkpoint", "{}: holds a {} model, but the config asks for {}", where, variant, contents.variant);
-  const std::string optimizer = header.value("optimizer", "");
+  const std::string optimizer = text_field("optimizer");
   if (optimizer != contents.optimizer)
     fail("checkpoint", "{}: holds {} optimizer state, but the config asks for {}", where, optimizer, contents.optimizer);
+  const std::int64_t epoch = count_field("epoch");
+  const std::int64_t batches_done = count_field("batches_done");
+  const std::int64_t epoch_errors = count_field("epoch_errors");
+  const std::int64_t optimizer_steps = count_field("optimizer_steps");
+  if (!field("epoch_loss_sum").is_number() || !std::isfinite(field("epoch_loss_sum").get<double>()))
+    bad_field("epoch_loss_sum", "a finite number");
+  const double epoch_loss_sum = field("epoch_loss_sum").get<double>();
+  const std::string rng_state = text_field("rng_state");
+  try {
+    Generator probe;
+    probe.set_state(rng_state);
+  } catch (const Error&) {
+    bad_field("rng_state", "a generator state");
+  }
+  const nlohmann::json& tensors = field("tensors");
+  if (!tensors.is_array()) bad_field("tensors", "an array");
 
   // Locate every stored tensor, then copy those the caller asks for, checking name, shape and dtype.
   struct Stored {
@@ -123,12 +175,32 @@ void load_checkpoint(const std::filesystem::path& path, CheckpointContents& cont
   };
   std::map<std::string, Stored> stored;
   std::size_t offset = kPrefix + header_size;
-  for (const auto& entry : header.at("tensors")) {
-    Stored s{entry.at("shape").get<Shape>(), entry.at("dtype").get<std::string>(), offset};
-    const std::size_t size = static_cast<std::size_t>(numel_of(s.shape)) * (s.dtype == "float32" ? 4 : 8);
-    if (offset + size > body) fail("checkpoint", "{}: truncated: tensor {} runs past the end", where, entry.at("name").get<std::string>());
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    const nlohmann::json& entry = tensors[i];
+    const bool well_formed = entry.is_object() && entry.contains("name") && entry["name"].is_string() &&
+                             entry.contains("shape") && entry["shape"].is_array() && entry.contains("dtype") &&
+                             entry["dtype"].is_string();
+    if (!well_formed)
+      fail("checkpoint", "{}: header field \"tensors\": entry {} is not {{name, shape, dtype}}", where, i);
+    const std::string name = entry["name"].get<std::string>();
+    Stored s{{}, entry["dtype"].get<std::string>(), offset};
+    if (s.dtype != "float32" && s.dtype != "float64")
+      fail("checkpoint", "{}: tensor {} has dtype \"{}\"; expected float32 or float64", where, name, s.dtype);
+    // The tensor's byte size, computed so that no claim can overflow: it must fit in what the file holds.
+    std::size_t size = s.dtype == "float32" ? 4 : 8;
+    for (const nlohmann::json& dim : entry["shape"]) {
+      if (!dim.is_number_integer() || dim.get<std::int64_t>() < 0)
+        fail("checkpoint", "{}: tensor {} has a bad shape {}", where, name, entry["shape"].dump());
+      const auto d = static_cast<std::size_t>(dim.get<std::int64_t>());
+      if (d != 0 && size > (body - offset) / d) size = body - offset + 1;  // too large: caught just below
+      else size *= d;
+      s.shape.push_back(dim.get<std::int64_t>());
+    }
+    if (size > body - offset)
+      fail("checkpoint", "{}: truncated: tensor {} {} runs past the end", where, name, entry["shape"].dump());
     offset += size;
-    stored.emplace(entry.at("name").get<std::string>(), std::move(s));
+    if (!stored.emplace(name, std::move(s)).second)
+      fail("checkpoint", "{}: tensor {} is stored twice", where, name);
   }
   for (auto& [name, t] : contents.tensors) {
     const auto it = stored.find(name);
@@ -137,14 +209,17 @@ void load_checkpoint(const std::filesystem::path& path, CheckpointContents& cont
       fail("checkpoint", "{}: tensor {} is {} {} in the file but {} {} in the model", where, name,
            shape_str(it->second.shape), it->second.dtype, shape_str(t.shape()), dtype_name(t.dtype()));
   }
+  if (offset != body)
+    fail("checkpoint", "{}: {} bytes follow the last tensor; the header does not describe the file", where,
+         body - offset);
   for (auto& [name, t] : contents.tensors)
     std::memcpy(t.impl()->storage.get(), data.data() + stored.at(name).offset, byte_size(t));
-  contents.epoch = header.at("epoch").get<std::int64_t>();
-  contents.batches_done = header.at("batches_done").get<std::int64_t>();
-  contents.epoch_loss_sum = header.at("epoch_loss_sum").get<double>();
-  contents.epoch_errors = header.at("epoch_errors").get<std::int64_t>();
-  contents.optimizer_steps = header.at("optimizer_steps").get<std::int64_t>();
-  contents.rng_state = header.at("rng_state").get<std::string>();
+  contents.epoch = epoch;
+  contents.batches_done = batches_done;
+  contents.epoch_loss_sum = epoch_loss_sum;
+  contents.epoch_errors = epoch_errors;
+  contents.optimizer_steps = optimizer_steps;
+  contents.rng_state = rng_state;
 }
 
 }  // namespace ag::app

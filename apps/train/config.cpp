@@ -248,6 +248,12 @@ class Resolver {
       }
       unknown_key(where, path, false);
     }
+    // A value must be UTF-8 text like the config file (nlohmann would throw on it later, when writing it out).
+    try {
+      (void)json(text).dump();
+    } catch (const json::type_error&) {
+      config_fail(fmt::format("--set {}: the value is not valid UTF-8 text", path));
+    }
     // The value is JSON when it parses as JSON, otherwise the text itself; string keys always take the text
     // unless it is a JSON string, so --set output.dir=2024 names the folder "2024".
     json value = json::parse(text, nullptr, false);
@@ -306,12 +312,14 @@ class Resolver {
   }
 
   // Reports an unknown name; inside an unknown section, names the first full key ("trian.epochs").
-  [[noreturn]] void unknown(const std::string& path, const json& value) {
-    if (value.is_object() && !value.empty()) {
-      const auto first = value.items().begin();
-      unknown(path + "." + first.key(), first.value());
+  [[noreturn]] void unknown(std::string path, const json& value) {
+    const json* inner = &value;  // a loop, not recursion: a deeply nested document must not exhaust the stack
+    while (inner->is_object() && !inner->empty()) {
+      const auto first = inner->items().begin();
+      path += "." + first.key();
+      inner = &first.value();
     }
-    unknown_key(document_where_, path, value.is_object());
+    unknown_key(document_where_, path, inner->is_object());
   }
 
   void set(const ConfigKey& key, const json& value, std::string_view where) {
@@ -460,11 +468,54 @@ nlohmann::json resolve_config(const nlohmann::json& document, const std::string&
 nlohmann::json load_config(const std::string& path, const std::vector<std::string>& overrides) {
   if (path.empty()) config_fail("load_config: the config file path is empty");
   const std::string text = read_file(path);
+  // nlohmann's lexer takes a NUL byte for the end of the input and would silently ignore what follows it.
+  if (const std::size_t nul = text.find('\0'); nul != std::string::npos) {
+    const std::size_t line = 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + nul, '\n'));
+    const std::size_t line_start = text.rfind('\n', nul);
+    config_fail(fmt::format("{}:{}:{}: invalid JSON: a NUL byte (is this a text file?)", path, line,
+                            line_start == std::string::npos ? nul + 1 : nul - line_start));
+  }
+  // While parsing: a key given twice in one object is an error (nlohmann would keep the last silently), and
+  // so is nesting deeper than any config needs (it would only exhaust the stack of the code that walks it).
+  constexpr int kMaxDepth = 64;
+  std::vector<std::pair<std::set<std::string>, std::string>> objects;  // keys seen and the current key
+  const json::parser_callback_t check = [&](int depth, json::parse_event_t event, json& parsed) {
+    if (depth > kMaxDepth) {
+      config_fail(fmt::format("{}: invalid config: objects or arrays nested more than {} deep", path, kMaxDepth));
+    }
+    if (event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) {
+      objects.emplace_back();
+    } else if (event == json::parse_event_t::object_end || event == json::parse_event_t::array_end) {
+      if (!objects.empty()) objects.pop_back();
+    } else if (event == json::parse_event_t::key && !objects.empty()) {
+      auto& [keys, current] = objects.back();
+      current = parsed.get<std::string>();
+      if (!keys.insert(current).second) {
+        std::string key_path;
+        for (const auto& frame : objects) {
+          if (!frame.second.empty()) key_path += (key_path.empty() ? "" : ".") + frame.second;
+        }
+        config_fail(fmt::format("{}: {}: set twice", path, key_path));
+      }
+    }
+    return true;
+  };
   json document;
   try {
-    document = json::parse(text, nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
+    document = json::parse(text, check, /*allow_exceptions=*/true, /*ignore_comments=*/true);
   } catch (const json::parse_error& error) {
     syntax_error(path, text, error);
+  } catch (const json::out_of_range& error) {
+    // A number too large for a double (1e400): nlohmann gives no position, so the number is looked up.
+    std::string detail = error.what();
+    const std::size_t quote = detail.find('\'');
+    const std::string number = quote == std::string::npos ? "" : detail.substr(quote + 1, detail.rfind('\'') - quote - 1);
+    const std::size_t at = number.empty() ? std::string::npos : text.find(number);
+    const std::size_t index = at == std::string::npos ? 0 : at;
+    const std::size_t line = 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + index, '\n'));
+    const std::size_t line_start = index == 0 ? std::string::npos : text.rfind('\n', index - 1);
+    config_fail(fmt::format("{}:{}:{}: invalid JSON: the number {} is too large to represent", path, line,
+                            line_start == std::string::npos ? index + 1 : index - line_start, number));
   }
   return resolve_config(document, path, overrides);
 }
@@ -504,6 +555,7 @@ TrainConfig to_train_config(const nlohmann::json& config) {
   schedule.min_lr = at("train/schedule/min_lr").get<double>();
   result.output.dir = at("output/dir").get<std::string>();
   result.output.checkpoint_every = integer("output/checkpoint_every");
+  result.output.checkpoint_every_batches = integer("output/checkpoint_every_batches");
   result.output.progress = from_string(c, "output/progress", kProgress);
   return result;
 }
@@ -514,33 +566,6 @@ std::string_view to_string(Dataset value) { return name_of(value, kDatasets); }
 std::string_view to_string(OptimizerKind value) { return name_of(value, kOptimizers); }
 std::string_view to_string(ScheduleKind value) { return name_of(value, kSchedules); }
 std::string_view to_string(ProgressMode value) { return name_of(value, kProgress); }
-
-double paper_schedule_factor(int epoch) {
-  // Appendix C: eta = 0.0005 (passes 1-2), 0.0002 (3-5), 0.0001 (6-8), 0.00005 (9-12), 0.00001 (13-20),
-  // divided by 0.0005; kept at the last factor after pass 20.
-  if (epoch < 1) config_fail(fmt::format("paper_schedule_factor: epoch must be >= 1, got {}", epoch));
-  if (epoch <= 2) return 1.0;
-  if (epoch <= 5) return 0.4;
-  if (epoch <= 8) return 0.2;
-  if (epoch <= 12) return 0.1;
-  return 0.02;
-}
-
-double scheduled_lr(const TrainConfig& config, int epoch) {
-  if (epoch < 1) config_fail(fmt::format("scheduled_lr: epoch must be >= 1, got {}", epoch));
-  const double lr = config.train.optimizer.lr;
-  const ScheduleConfig& schedule = config.train.schedule;
-  switch (schedule.name) {
-    case ScheduleKind::constant: return lr;
-    case ScheduleKind::paper: return lr * paper_schedule_factor(epoch);
-    case ScheduleKind::step: return lr * std::pow(schedule.gamma, (epoch - 1) / schedule.step_size);
-    case ScheduleKind::cosine: {
-      const double progress = static_cast<double>(epoch - 1) / config.train.epochs;
-      return schedule.min_lr + (lr - schedule.min_lr) * 0.5 * (1.0 + std::cos(std::numbers::pi * progress));
-    }
-  }
-  return lr;
-}
 
 std::string config_docs_markdown() {
   const auto type_name = [](KeyType type) -> std::string_view {

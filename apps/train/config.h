@@ -127,6 +127,7 @@ struct TrainSettings {
 struct OutputConfig {
   std::string dir = "runs/lenet5";                  ///< output.dir
   int checkpoint_every = 0;                         ///< output.checkpoint_every: epochs, 0 = only at the end
+  int checkpoint_every_batches = 0;                 ///< output.checkpoint_every_batches: also mid-epoch, 0 = never
   ProgressMode progress = ProgressMode::automatic;  ///< output.progress
 };
 
@@ -153,12 +154,6 @@ std::string_view to_string(OptimizerKind value);
 std::string_view to_string(ScheduleKind value);
 /// Returns the config value spelling of a progress mode ("auto", "bar", "lines").
 std::string_view to_string(ProgressMode value);
-
-/// Returns the multiplier of lr for a 1-based epoch under the "paper" schedule: 1, 0.4, 0.2, 0.1, then 0.02.
-double paper_schedule_factor(int epoch);
-
-/// Returns the learning rate for a 1-based epoch (constant over the epoch) under train.schedule; see docs.
-double scheduled_lr(const TrainConfig& config, int epoch);
 
 // ---------------------------------------------------------------------------------------------------------
 // Documentation and command line.

@@ -138,6 +138,9 @@ std::vector<ConfigKey> make_schema() {
                  "Folder for the run: resolved config, log, metrics and checkpoints (created if missing)."),
       integer_key("output.checkpoint_every", 0, 0, 1000,
                   "Write a checkpoint every N epochs, and always after the last; 0 = only after the last."),
+      integer_key("output.checkpoint_every_batches", 0, 0, 1000000,
+                  "Also write a checkpoint every N batches within an epoch, so that a kill loses at most N "
+                  "batches of work; 0 = only at the ends of epochs."),
       choice_key("output.progress", "auto", {"auto", "bar", "lines"},
                  "Progress display: `bar` redraws one line, `lines` prints a line per report, `auto` = `bar` "
                  "on a terminal, `lines` otherwise."),

@@ -10,6 +10,7 @@
 #include "apps/train/progress.h"
 #include "autograd/anomaly.h"
 #include "autograd/backward.h"
+#include "autograd/parallel.h"
 #include "nn/optim/adam.h"
 #include "nn/optim/sgd.h"
 #include "nn/schedule.h"
@@ -42,7 +43,7 @@ void write_file_atomically(const std::filesystem::path& path, const std::string&
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     out << text;
     out.flush();
-    if (!out) fail("train_lenet", "cannot write {}", temporary.string());
+    if (!out) throw Error(fmt::format("cannot write {}", temporary.string()));
   }
   std::filesystem::rename(temporary, path);
 }
@@ -57,6 +58,29 @@ std::string metrics_up_to(const std::filesystem::path& path, std::int64_t epoch)
     if (!record.is_discarded() && record.value("epoch", std::int64_t{0}) <= epoch) kept += line + "\n";
   }
   return kept;
+}
+
+/// Clears a stop request when train() returns, however it returns: a request that arrives before train()
+/// starts (a signal during start-up) is honoured, and one honoured is not carried into the next call.
+struct StopRequestReset {
+  StopRequestReset() = default;
+  StopRequestReset(const StopRequestReset&) = delete;
+  StopRequestReset& operator=(const StopRequestReset&) = delete;
+  ~StopRequestReset() { stop_requested.store(false); }
+};
+
+/// Throws when a parameter or optimizer state tensor holds NaN or Inf, naming it and, from `context()`, when
+/// it was found and what is kept: a broken model is never written over the last good checkpoint.
+template <class Context>
+void require_finite(const std::vector<std::pair<std::string, Tensor>>& tensors, const Context& context) {
+  for (const auto& [name, t] : tensors) {
+    try {
+      check_finite(name, "training", t);
+    } catch (const Error& e) {
+      throw Error(fmt::format("{} ({}). Set train.anomaly_detection=true to name the op that produced it", e.what(),
+                              context()));
+    }
+  }
 }
 
 bool use_bar(ProgressMode mode) { return mode == ProgressMode::bar || (mode == ProgressMode::automatic && is_terminal(stdout)); }
@@ -85,14 +109,21 @@ std::unique_ptr<nn::Optimizer> make_optimizer(const TrainConfig& config, std::ve
 
 data::Dataset load_split(const TrainConfig& config, std::string_view split) {
   const std::int64_t limit = split == "train" ? config.data.train_limit : config.data.test_limit;
-  return data::load_mnist_split(config.data.dir, split, limit > 0 ? std::optional<std::int64_t>(limit) : std::nullopt);
+  data::Dataset set =
+      data::load_mnist_split(config.data.dir, split, limit > 0 ? std::optional<std::int64_t>(limit) : std::nullopt);
+  if (set.count == 0)
+    fail("load_split", "'{}': the {} split holds no samples; training and evaluation need at least one",
+         config.data.dir, split);
+  return set;
 }
 
 TrainResult train(const nlohmann::json& resolved, bool resume, const TrainHooks& hooks) {
   const TrainConfig config = to_train_config(resolved);
-  stop_requested.store(false);
+  ag::set_num_threads(config.train.threads);  // results are bitwise the same for any count (autograd/parallel.h)
+  const StopRequestReset stop_reset;
   const std::filesystem::path out_dir = config.output.dir;
-  std::filesystem::create_directories(out_dir);
+  if (std::error_code ec; !std::filesystem::create_directories(out_dir, ec) && ec)
+    throw Error(fmt::format("output.dir '{}': cannot create the folder: {}", out_dir.string(), ec.message()));
   const std::filesystem::path checkpoint_path = out_dir / "checkpoint.bin";
   const std::filesystem::path metrics_path = out_dir / "metrics.jsonl";
 
@@ -110,12 +141,24 @@ TrainResult train(const nlohmann::json& resolved, bool resume, const TrainHooks&
   contents.variant = models::variant_name(setup.variant);
   contents.optimizer = to_string(config.train.optimizer.name);
   for (const auto& p : setup.model->parameters()) contents.tensors.emplace_back(p.name, p.value);
+  const std::vector<std::pair<std::string, Tensor>> parameters = contents.tensors;
   for (auto& entry : optimizer->state()) contents.tensors.push_back(entry);
 
+  const std::int64_t batch_size = config.train.batch_size;
+  const std::int64_t batches = (train_set.count + batch_size - 1) / batch_size;
   int first_epoch = 1;
   std::string metrics_text;
   if (resume) {
+    std::error_code ec;
+    if (!std::filesystem::exists(checkpoint_path, ec))
+      throw Error(fmt::format("--resume {}: there is no checkpoint.bin to resume from (the run was stopped before "
+                              "its first checkpoint); start it again with --config",
+                              out_dir.string()));
     load_checkpoint(checkpoint_path, contents);
+    if (contents.batches_done >= batches)
+      throw Error(fmt::format("checkpoint: {}: stopped after batch {} of epoch {}, but an epoch now has only {} "
+                              "batches; were train.batch_size or the data changed since?",
+                              checkpoint_path.string(), contents.batches_done, contents.epoch + 1, batches));
     optimizer->set_steps(contents.optimizer_steps);
     shuffle.set_state(contents.rng_state);
     first_epoch = static_cast<int>(contents.epoch) + 1;
@@ -128,7 +171,18 @@ TrainResult train(const nlohmann::json& resolved, bool resume, const TrainHooks&
   // A checkpoint is taken at an epoch's end, or after a batch when a stop is requested. It stores the
   // shuffling generator's state at the start of the next batch's epoch, so the same order is drawn again.
   std::string epoch_start_rng = shuffle.state();
+  bool have_checkpoint = resume;
+  const auto kept = [&] {
+    return have_checkpoint ? fmt::format("{} (the last good checkpoint) is kept", checkpoint_path.string())
+                           : std::string("no checkpoint was written yet");
+  };
   const auto save = [&](int epochs_done, std::int64_t batches_done, const EpochProgress* partial) {
+    require_finite(contents.tensors, [&] {
+      return fmt::format("{}; not checkpointed, {}",
+                         partial ? fmt::format("epoch {}, batch {}", epochs_done + 1, batches_done)
+                                 : fmt::format("the end of epoch {}", epochs_done),
+                         kept());
+    });
     contents.epoch = epochs_done;
     contents.batches_done = batches_done;
     contents.epoch_loss_sum = partial ? partial->loss_sum() : 0.0;
@@ -136,12 +190,11 @@ TrainResult train(const nlohmann::json& resolved, bool resume, const TrainHooks&
     contents.optimizer_steps = optimizer->steps();
     contents.rng_state = partial ? epoch_start_rng : shuffle.state();
     save_checkpoint(checkpoint_path, contents);
+    have_checkpoint = true;
   };
 
   TrainResult result;
   result.epochs_completed = first_epoch - 1;
-  const std::int64_t batch_size = config.train.batch_size;
-  const std::int64_t batches = (train_set.count + batch_size - 1) / batch_size;
   for (int epoch = first_epoch; epoch <= config.train.epochs; ++epoch) {
     const double lr = schedule.lr_at(epoch - 1);
     optimizer->set_learning_rate(lr);
@@ -157,16 +210,31 @@ TrainResult train(const nlohmann::json& resolved, bool resume, const TrainHooks&
     for (std::int64_t b = first_batch; b < batches; ++b) {
       const std::int64_t start = b * batch_size, size = std::min(batch_size, train_set.count - start);
       const auto batch = data::make_batch(train_set, std::span(order).subspan(static_cast<std::size_t>(start), static_cast<std::size_t>(size)), setup.norm);
-      const Tensor output = setup.model->forward(batch.images);
-      const Tensor loss = nn::compute_loss(setup.loss, output, batch.labels, setup.map_j);
-      const double loss_value = loss.item();
+      Tensor output, loss;
+      double loss_value = 0;
+      try {
+        output = setup.model->forward(batch.images);
+        loss = nn::compute_loss(setup.loss, output, batch.labels, setup.map_j);
+        loss_value = loss.item();
+        if (std::isfinite(loss_value)) {
+          optimizer->zero_grad();
+          loss.backward();
+        }
+      } catch (const Error& e) {
+        if (!anomaly) throw;
+        // Anomaly mode names the op; say where in the run it happened, and what is kept.
+        throw Error(fmt::format("{} (anomaly detection, at epoch {}, batch {}; {})", e.what(), epoch, b + 1, kept()));
+      }
       if (!std::isfinite(loss_value))
-        fail("train_lenet", "the loss became {} at epoch {}, batch {}; the last good checkpoint is kept. Set "
-                            "train.anomaly_detection=true to name the op that produced it",
-             loss_value, epoch, b + 1);
-      optimizer->zero_grad();
-      loss.backward();
+        throw Error(fmt::format("the loss became {} at epoch {}, batch {}; {}. Set "
+                                "train.anomaly_detection=true to name the op that produced it",
+                                loss_value, epoch, b + 1, kept()));
       optimizer->step();
+      // A NaN or Inf gradient shows in the parameters at once, even when an op downstream hid it from the loss.
+      require_finite(parameters, [&] {
+        return fmt::format("after the optimizer step of epoch {}, batch {}: a gradient was NaN or Inf; {}", epoch,
+                           b + 1, kept());
+      });
       const Tensor predicted = nn::predict(setup.loss, output.detach());
       std::int64_t errors = 0;
       for (std::int64_t i = 0; i < size; ++i)
@@ -181,6 +249,9 @@ TrainResult train(const nlohmann::json& resolved, bool resume, const TrainHooks&
         result.stopped_early = true;
         return result;
       }
+      if (config.output.checkpoint_every_batches > 0 && (b + 1) % config.output.checkpoint_every_batches == 0 &&
+          b + 1 < batches)
+        save(epoch - 1, b + 1, &progress);  // a periodic mid-epoch checkpoint: a kill loses little work
     }
     progress.finish();
     const double train_seconds = progress.seconds();
@@ -208,9 +279,19 @@ TrainResult train(const nlohmann::json& resolved, bool resume, const TrainHooks&
         (config.output.checkpoint_every > 0 && epoch % config.output.checkpoint_every == 0))
       save(epoch, 0, nullptr);
     if (stop_requested.load() && !last) {
+      fmt::print("stopped after epoch {}; {} holds the state, --resume continues\n", epoch, checkpoint_path.string());
       result.stopped_early = true;
       return result;
     }
+  }
+  if (first_epoch > config.train.epochs) {
+    // A finished run resumed (e.g. killed after its last checkpoint, before it exited): nothing to train;
+    // the summary reports the saved model, evaluated again.
+    const Evaluation test = evaluate(*setup.model, setup.loss, setup.map_j, test_set, setup.norm);
+    result.test_error = test.error;
+    result.test_loss = test.loss;
+    fmt::print("{} already holds epoch {} of {}: nothing left to train (raise train.epochs to continue)\n",
+               checkpoint_path.string(), first_epoch - 1, config.train.epochs);
   }
   const nlohmann::json summary = {{"test_error", result.test_error},
                                   {"test_loss", result.test_loss},

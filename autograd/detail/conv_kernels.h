@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "autograd/detail/batch_kernels.h"
@@ -102,10 +103,11 @@ void col2im_add(const ConvGeometry& g, const T* col, std::int64_t ld, T* x) {
       }
 }
 
-/// Writes the patch-major columns col[P,K] of one sample x[C,H,W].
+/// Writes the patch-major columns col[P,K] of one sample x[C,H,W], rows `ld` >= K apart (ld = 0 means K;
+/// columns K..ld of each row are left as they are).
 template <class T>
-void im2col_patches(const ConvGeometry& g, const T* x, T* col) {
-  const std::int64_t taps = g.taps();
+void im2col_patches(const ConvGeometry& g, const T* x, T* col, std::int64_t ld = 0) {
+  const std::int64_t taps = ld > 0 ? ld : g.taps();
   for (std::int64_t i = 0; i < g.out_h; ++i)
     for (std::int64_t j = 0; j < g.out_w; ++j) {
       T* patch = col + (i * g.out_w + j) * taps;
@@ -152,40 +154,40 @@ void col2im_patches_add(const ConvGeometry& g, const T* col, T* x) {
 inline constexpr int kPanelRows = 6;
 
 /// For the R rows r: C_r[j + v L + l] (= or +=) sum over k in ks of A_r[k a_ks] B_k[j + v L + l] for
-/// v < NV whole vectors of L lanes. R and NV are compile-time, so the accumulators live in registers.
+/// v < NV whole wide vectors of L = kWideLanes<T> lanes. R and NV are compile-time, so the accumulators live in registers.
 template <class T, int R, int NV>
-inline void panel_block(const std::vector<Range>& ks, const T* const* a, std::int64_t a_ks, const RowsOf<T>& b,
+inline void panel_block(std::span<const Range> ks, const T* const* a, std::int64_t a_ks, const RowsOf<T>& b,
                         T* const* c, std::int64_t j, bool accumulate) {
   // Local copies of the row pointers, and fully unrolled fixed-size loops, let the compiler keep all R NV
   // accumulators in registers (with the pointers behind `a` and `c` it must assume aliasing and spills).
-  constexpr int L = kLanes<T>;
+  constexpr int L = kWideLanes<T>;
   const T* ap[R];
   T* cp[R];
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) ap[r] = a[r], cp[r] = c[r] + j;
-  Simd<T> acc[R * NV];
+  Wide<T> acc[R * NV];
 #pragma GCC unroll 16
-  for (int i = 0; i < R * NV; ++i) acc[i] = accumulate ? load(cp[i / NV] + (i % NV) * L) : Simd<T>{};
+  for (int i = 0; i < R * NV; ++i) acc[i] = accumulate ? load_wide(cp[i / NV] + (i % NV) * L) : Wide<T>{};
   for (const Range& range : ks)
     for (std::int64_t k = range.begin; k < range.end; ++k) {
       const T* brow = b.row(k) + j;
-      Simd<T> bv[NV];
+      Wide<T> bv[NV];
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) bv[v] = load(brow + v * L);
+      for (int v = 0; v < NV; ++v) bv[v] = load_wide(brow + v * L);
 #pragma GCC unroll 8
       for (int r = 0; r < R; ++r) {
-        const Simd<T> av = splat(ap[r][k * a_ks]);
+        const Wide<T> av = splat_wide(ap[r][k * a_ks]);
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) acc[r * NV + v] = fmadd(av, bv[v], acc[r * NV + v]);
       }
     }
 #pragma GCC unroll 16
-  for (int i = 0; i < R * NV; ++i) store(cp[i / NV] + (i % NV) * L, acc[i]);
+  for (int i = 0; i < R * NV; ++i) store_wide(cp[i / NV] + (i % NV) * L, acc[i]);
 }
 
 /// The same for the last `cols` < L columns, one at a time.
 template <class T, int R>
-inline void panel_tail(const std::vector<Range>& ks, const T* const* a, std::int64_t a_ks, const RowsOf<T>& b,
+inline void panel_tail(std::span<const Range> ks, const T* const* a, std::int64_t a_ks, const RowsOf<T>& b,
                        T* const* c, std::int64_t j, std::int64_t cols, bool accumulate) {
   for (std::int64_t q = j; q < j + cols; ++q)
     for (int r = 0; r < R; ++r) {
@@ -197,9 +199,9 @@ inline void panel_tail(const std::vector<Range>& ks, const T* const* a, std::int
 }
 
 template <class T, int R>
-[[gnu::noinline]] void panel_rows(const std::vector<Range>& ks, std::int64_t cols, const T* const* a, std::int64_t a_ks,
+[[gnu::noinline]] void panel_rows(std::span<const Range> ks, std::int64_t cols, const T* const* a, std::int64_t a_ks,
                                   const RowsOf<T>& b, T* const* c, bool accumulate) {
-  constexpr int L = kLanes<T>;
+  constexpr int L = kWideLanes<T>;
   std::int64_t j = 0;
   for (; j + 2 * L <= cols; j += 2 * L) panel_block<T, R, 2>(ks, a, a_ks, b, c, j, accumulate);
   for (; j + L <= cols; j += L) panel_block<T, R, 1>(ks, a, a_ks, b, c, j, accumulate);
@@ -208,9 +210,18 @@ template <class T, int R>
 
 /// Rows of a product that all sum over the same index ranges: with a connection table, e.g. the output maps
 /// that read one input map, summing over that map's taps; without one, all rows and the single range [0,K).
+/// `columns` lists the indices of `ks` one by one (the B rows of DotSums), filled by finish().
 struct RowGroup {
   std::vector<std::int64_t> rows;
   std::vector<Range> ks;
+  std::vector<std::int64_t> columns;
+  /// Fills `columns` from `ks`; returns *this.
+  RowGroup& finish() {
+    columns.clear();
+    for (const Range& range : ks)
+      for (std::int64_t v = range.begin; v < range.end; ++v) columns.push_back(v);
+    return *this;
+  }
 };
 
 /// Returns the group of rows [0, n) summing over [0, k).
@@ -218,73 +229,89 @@ inline RowGroup all_rows(std::int64_t n, std::int64_t k) {
   RowGroup g;
   for (std::int64_t r = 0; r < n; ++r) g.rows.push_back(r);
   g.ks.push_back({0, k});
-  return g;
+  return g.finish();
 }
 
-/// For each row r of `group`: C[r, 0..cols) (= or +=) sum over k in group.ks of A(r,k) B_k[0..cols), where
+/// The rows of a product: list[i] when a list is given, else first + i (a run, with nothing to allocate).
+struct RowList {
+  const std::int64_t* list = nullptr;
+  std::int64_t count = 0;
+  std::int64_t first = 0;
+  std::int64_t at(std::int64_t i) const { return list ? list[i] : first + i; }
+};
+
+/// For each row r of `rows`: C[r, 0..cols) (= or +=) sum over k in `ks` of A(r,k) B_k[0..cols), where
 /// A(r,k) = a[r a_rs + k a_ks] and C's rows are ldc apart. Rows go kPanelRows at a time, columns two
 /// vectors at a time; innermost, one B vector times one broadcast A value per accumulator.
 template <class T>
-void panel_product(const RowGroup& group, std::int64_t cols, const T* a, std::int64_t a_rs, std::int64_t a_ks,
-                   const RowsOf<T>& b, T* c, std::int64_t ldc, bool accumulate) {
+void panel_product(RowList rows, std::span<const Range> ks, std::int64_t cols, const T* a, std::int64_t a_rs,
+                   std::int64_t a_ks, const RowsOf<T>& b, T* c, std::int64_t ldc, bool accumulate) {
   const T* ap[kPanelRows];
   T* cp[kPanelRows];
-  const auto n = static_cast<std::int64_t>(group.rows.size());
+  const std::int64_t n = rows.count;
   const std::int64_t blocks = (n + kPanelRows - 1) / kPanelRows;  // as few blocks as possible, of even sizes
   for (std::int64_t block = 0, first = 0; block < blocks; ++block) {
     const std::int64_t left = blocks - block;
     const std::int64_t count = (n - first + left - 1) / left;
     for (std::int64_t q = 0; q < count; ++q) {
-      ap[q] = a + group.rows[static_cast<std::size_t>(first + q)] * a_rs;
-      cp[q] = c + group.rows[static_cast<std::size_t>(first + q)] * ldc;
+      ap[q] = a + rows.at(first + q) * a_rs;
+      cp[q] = c + rows.at(first + q) * ldc;
     }
     switch (count) {
       case 6:
-        panel_rows<T, 6>(group.ks, cols, ap, a_ks, b, cp, accumulate);
+        panel_rows<T, 6>(ks, cols, ap, a_ks, b, cp, accumulate);
         break;
       case 5:
-        panel_rows<T, 5>(group.ks, cols, ap, a_ks, b, cp, accumulate);
+        panel_rows<T, 5>(ks, cols, ap, a_ks, b, cp, accumulate);
         break;
       case 4:
-        panel_rows<T, 4>(group.ks, cols, ap, a_ks, b, cp, accumulate);
+        panel_rows<T, 4>(ks, cols, ap, a_ks, b, cp, accumulate);
         break;
       case 3:
-        panel_rows<T, 3>(group.ks, cols, ap, a_ks, b, cp, accumulate);
+        panel_rows<T, 3>(ks, cols, ap, a_ks, b, cp, accumulate);
         break;
       case 2:
-        panel_rows<T, 2>(group.ks, cols, ap, a_ks, b, cp, accumulate);
+        panel_rows<T, 2>(ks, cols, ap, a_ks, b, cp, accumulate);
         break;
       default:
-        panel_rows<T, 1>(group.ks, cols, ap, a_ks, b, cp, accumulate);
+        panel_rows<T, 1>(ks, cols, ap, a_ks, b, cp, accumulate);
         break;
     }
     first += count;
   }
 }
 
-/// acc[u RV + v] += A_u[p] B_v[p] lane-wise, for p < n in whole vectors (n a multiple of kLanes<T>), u < RU,
+/// panel_product over the rows and ranges of `group`.
+template <class T>
+void panel_product(const RowGroup& group, std::int64_t cols, const T* a, std::int64_t a_rs, std::int64_t a_ks,
+                   const RowsOf<T>& b, T* c, std::int64_t ldc, bool accumulate) {
+  panel_product(RowList{group.rows.data(), static_cast<std::int64_t>(group.rows.size())}, std::span(group.ks), cols, a,
+                a_rs, a_ks, b, c, ldc, accumulate);
+}
+
+/// acc[u RV + v] += A_u[p] B_v[p] lane-wise, for p < n in whole vectors (n a multiple of kWideLanes<T>), u < RU,
 /// v < RV: RU x RV dot products sharing their loads, their vector partial sums kept in `acc` between calls.
 template <class T, int RU, int RV>
-[[gnu::noinline]] void dot_tile(std::int64_t n, const T* const* a, const T* const* b, Simd<T>* acc) {
+[[gnu::noinline]] void dot_tile(std::int64_t n, const T* const* a, const T* const* b, Wide<T>* acc) {
   // Local pointer copies and unrolled fixed-size loops keep the RU RV sums in registers (see panel_block);
   // kept out of line, where the register allocator has only this loop to serve (inlined, it spills).
-  constexpr int L = kLanes<T>;
+  constexpr int L = kWideLanes<T>;
   const T* ap[RU];
   const T* bp[RV];
 #pragma GCC unroll 8
   for (int u = 0; u < RU; ++u) ap[u] = a[u];
 #pragma GCC unroll 4
   for (int v = 0; v < RV; ++v) bp[v] = b[v];
-  Simd<T> sums[RU * RV];
+  Wide<T> sums[RU * RV];
 #pragma GCC unroll 16
   for (int i = 0; i < RU * RV; ++i) sums[i] = acc[i];
   for (std::int64_t p = 0; p < n; p += L) {
-    Simd<T> bv[RV];
+    Wide<T> bv[RV];
 #pragma GCC unroll 4
-    for (int v = 0; v < RV; ++v) bv[v] = load(bp[v] + p);
+    for (int v = 0; v < RV; ++v) bv[v] = load_wide(bp[v] + p);
 #pragma GCC unroll 8
     for (int u = 0; u < RU; ++u) {
-      const Simd<T> av = load(ap[u] + p);
+      const Wide<T> av = load_wide(ap[u] + p);
 #pragma GCC unroll 4
       for (int v = 0; v < RV; ++v) sums[u * RV + v] = fmadd(av, bv[v], sums[u * RV + v]);
     }
@@ -294,7 +321,7 @@ template <class T, int RU, int RV>
 }
 
 template <class T, int RU>
-inline void dot_tile_rows(std::int64_t n, const T* const* a, const T* const* b, int rv, Simd<T>* acc) {
+inline void dot_tile_rows(std::int64_t n, const T* const* a, const T* const* b, int rv, Wide<T>* acc) {
   if (rv == 2)
     dot_tile<T, RU, 2>(n, a, b, acc);
   else
@@ -305,24 +332,57 @@ inline void dot_tile_rows(std::int64_t n, const T* const* a, const T* const* b, 
 inline constexpr int kDotRowsA = 6;
 inline constexpr int kDotRowsB = 2;
 
-/// The dot products sum_p A[u, p] B_v[p] for each row u of a RowGroup and each v in its ks, accumulated over
-/// any number of add() calls (e.g. one per sample) lane-wise in vectors, whose lanes are added only once,
-/// in order, by add_into().
+/// dot_tile for ru <= kDotRowsA rows of A and rv <= kDotRowsB rows of B chosen at run time.
+template <class T>
+inline void dot_tile_block(std::int64_t n, const T* const* a, int ru, const T* const* b, int rv, Wide<T>* acc) {
+  switch (ru) {
+    case 6:
+      dot_tile_rows<T, 6>(n, a, b, rv, acc);
+      break;
+    case 5:
+      dot_tile_rows<T, 5>(n, a, b, rv, acc);
+      break;
+    case 4:
+      dot_tile_rows<T, 4>(n, a, b, rv, acc);
+      break;
+    case 3:
+      dot_tile_rows<T, 3>(n, a, b, rv, acc);
+      break;
+    case 2:
+      dot_tile_rows<T, 2>(n, a, b, rv, acc);
+      break;
+    default:
+      dot_tile_rows<T, 1>(n, a, b, rv, acc);
+      break;
+  }
+}
+
+/// The dot products sum_p A[u, p] B_v[p] for each row u of a RowGroup and each v of its columns, accumulated
+/// over any number of add() calls (e.g. one per sample) lane-wise in vectors, whose lanes are added only
+/// once, in order, by add_into(). The accumulators live in caller-provided memory (scratch), zeroed here.
 template <class T>
 class DotSums {
  public:
-  explicit DotSums(const RowGroup& group) : group_(group) {
-    for (const Range& range : group.ks)
-      for (std::int64_t v = range.begin; v < range.end; ++v) vs_.push_back(v);
-    acc_.assign(group.rows.size() * vs_.size(), Simd<T>{});
+  /// Returns the number of vectors of accumulators that a group needs.
+  static std::int64_t accumulators(const RowGroup& group) {
+    return static_cast<std::int64_t>(group.rows.size() * group.columns.size());
   }
 
-  /// Adds sum_{p < n} A[u, p] B_v[p], A's rows lda apart, n a multiple of kLanes<T>. The p axis goes in
+  /// Uses acc[0 .. accumulators(group)) for the sums, zeroed; `group` (finished) must outlive this object.
+  DotSums(const RowGroup& group, Wide<T>* acc) : group_(group), acc_(acc) {
+    std::fill_n(acc_, accumulators(group), Wide<T>{});
+  }
+
+  /// Returns a DotSums that continues the sums already in acc (made by the constructor, added to since).
+  static DotSums resume(const RowGroup& group, Wide<T>* acc) { return DotSums(group, acc, 0); }
+
+  /// Adds sum_{p < n} A[u, p] B_v[p], A's rows lda apart, n a multiple of kWideLanes<T>. The p axis goes in
   /// tiles that keep a block's rows in the L1 cache.
   void add(std::int64_t n, const T* a, std::int64_t lda, const RowsOf<T>& b) {
-    assert(n % kLanes<T> == 0);
+    assert(n % kWideLanes<T> == 0);
     constexpr std::int64_t kTile = 4096 / static_cast<std::int64_t>(sizeof(T));
-    const auto rows = static_cast<std::int64_t>(group_.rows.size()), cols = static_cast<std::int64_t>(vs_.size());
+    const auto& vs = group_.columns;
+    const auto rows = static_cast<std::int64_t>(group_.rows.size()), cols = static_cast<std::int64_t>(vs.size());
     const T* ap[kDotRowsA];
     const T* bp[kDotRowsB];
     for (std::int64_t p0 = 0; p0 < n; p0 += kTile) {
@@ -332,28 +392,8 @@ class DotSums {
         for (std::int64_t u = 0; u < ru; ++u) ap[u] = a + group_.rows[static_cast<std::size_t>(u0 + u)] * lda + p0;
         for (std::int64_t v0 = 0; v0 < cols; v0 += kDotRowsB) {
           const int rv = static_cast<int>(std::min<std::int64_t>(kDotRowsB, cols - v0));
-          for (int v = 0; v < rv; ++v) bp[v] = b.row(vs_[static_cast<std::size_t>(v0 + v)]) + p0;
-          Simd<T>* block = acc_.data() + u0 * cols + v0 * ru;  // this block's ru x rv accumulators
-          switch (ru) {
-            case 6:
-              dot_tile_rows<T, 6>(len, ap, bp, rv, block);
-              break;
-            case 5:
-              dot_tile_rows<T, 5>(len, ap, bp, rv, block);
-              break;
-            case 4:
-              dot_tile_rows<T, 4>(len, ap, bp, rv, block);
-              break;
-            case 3:
-              dot_tile_rows<T, 3>(len, ap, bp, rv, block);
-              break;
-            case 2:
-              dot_tile_rows<T, 2>(len, ap, bp, rv, block);
-              break;
-            default:
-              dot_tile_rows<T, 1>(len, ap, bp, rv, block);
-              break;
-          }
+          for (int v = 0; v < rv; ++v) bp[v] = b.row(vs[static_cast<std::size_t>(v0 + v)]) + p0;
+          dot_tile_block(len, ap, static_cast<int>(ru), bp, rv, acc_ + u0 * cols + v0 * ru);
         }
       }
     }
@@ -361,23 +401,43 @@ class DotSums {
 
   /// Adds each dot product (its lanes summed in order) to C[u, v], C's rows ldc apart.
   void add_into(T* c, std::int64_t ldc) const {
-    const auto rows = static_cast<std::int64_t>(group_.rows.size()), cols = static_cast<std::int64_t>(vs_.size());
+    const auto& vs = group_.columns;
+    const auto rows = static_cast<std::int64_t>(group_.rows.size()), cols = static_cast<std::int64_t>(vs.size());
     for (std::int64_t u0 = 0; u0 < rows; u0 += kDotRowsA) {
       const std::int64_t ru = std::min<std::int64_t>(kDotRowsA, rows - u0);
       for (std::int64_t v0 = 0; v0 < cols; v0 += kDotRowsB) {
         const std::int64_t rv = std::min<std::int64_t>(kDotRowsB, cols - v0);
         for (std::int64_t u = 0; u < ru; ++u)
           for (std::int64_t v = 0; v < rv; ++v)
-            c[group_.rows[static_cast<std::size_t>(u0 + u)] * ldc + vs_[static_cast<std::size_t>(v0 + v)]] +=
-                lane_sum<T>(acc_[static_cast<std::size_t>(u0 * cols + v0 * ru + u * rv + v)]);
+            c[group_.rows[static_cast<std::size_t>(u0 + u)] * ldc + vs[static_cast<std::size_t>(v0 + v)]] +=
+                wide_lane_sum<T>(acc_[u0 * cols + v0 * ru + u * rv + v]);
       }
     }
   }
 
  private:
+  DotSums(const RowGroup& group, Wide<T>* acc, int) : group_(group), acc_(acc) {}
+
   const RowGroup& group_;
-  std::vector<std::int64_t> vs_;  // the B rows, in order
-  std::vector<Simd<T>> acc_;      // per block of rows u0.. and v0..: ru x rv vectors
+  Wide<T>* acc_;  // per block of rows u0.. and columns v0..: ru x rv vectors
 };
+
+/// For u < ru, v < rv: out[u ldo + v] = sum_{p < n} A_u[p] B_v[p], each a lane-wise dot
+/// product whose lanes are summed in order at the end, so a dot's value does not depend on ru, rv or on
+/// which other rows share its block. n is a multiple of kWideLanes<T>; ru <= kDotRowsA, rv <= kDotRowsB.
+template <class T>
+void dot_block(std::int64_t n, const T* const* a, int ru, const T* const* b, int rv, T* out, std::int64_t ldo) {
+  constexpr std::int64_t kTile = 4096 / static_cast<std::int64_t>(sizeof(T));
+  Wide<T> acc[kDotRowsA * kDotRowsB] = {};
+  const T* ap[kDotRowsA];
+  const T* bp[kDotRowsB];
+  for (std::int64_t p0 = 0; p0 < n; p0 += kTile) {
+    for (int u = 0; u < ru; ++u) ap[u] = a[u] + p0;
+    for (int v = 0; v < rv; ++v) bp[v] = b[v] + p0;
+    dot_tile_block(std::min(kTile, n - p0), ap, ru, bp, rv, acc);
+  }
+  for (int u = 0; u < ru; ++u)
+    for (int v = 0; v < rv; ++v) out[u * ldo + v] = wide_lane_sum<T>(acc[u * rv + v]);
+}
 
 }  // namespace ag::detail

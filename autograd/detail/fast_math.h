@@ -13,8 +13,9 @@ inline float fast_expf(float x) {
   // e^x = 2^n e^r with n = round(x / ln 2) and |r| <= ln(2)/2; e^r by its Taylor polynomial to r^7
   // (remainder under 1.3e-8 relative). ln 2 is split in two parts so that n ln 2 is subtracted exactly.
   // Plain comparisons, not fmin/fmax: those must honour NaN rules that block vectorisation.
-  x = x < -87.0f ? -87.0f : x;
-  x = x > 88.0f ? 88.0f : x;
+  // Written so that a NaN compares false and is clamped too: the int conversion below must never see one.
+  x = x > -87.0f ? x : -87.0f;
+  x = x < 88.0f ? x : 88.0f;
   // Rounding to nearest by adding and subtracting 1.5 * 2^23 (exact in float arithmetic, and unlike
   // nearbyint not a library call).
   constexpr float kRound = 12582912.0f;
@@ -47,7 +48,8 @@ inline float fast_tanhf(float x) {
   const float e = fast_expf(a < 9.0f ? 2 * a : 18.0f);
   const float far = 1.0f - 2.0f / (e + 1.0f);
   const float magnitude = a < 0.3f ? series : far;
-  return x < 0 ? -magnitude : magnitude;
+  const float result = x < 0 ? -magnitude : magnitude;
+  return x == x ? result : x;  // NaN in, NaN out (the arithmetic above would turn it into 1)
 }
 
 }  // namespace ag::detail

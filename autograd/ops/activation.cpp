@@ -60,7 +60,8 @@ Tensor sigmoid(const Tensor& x) {
   Tensor out = map_unary("sigmoid", x, [](auto v) {
     using T = decltype(v);
     const T e = exp_of(v < 0 ? v : -v);  // e^-|v| <= 1: never overflows
-    return v >= 0 ? T(1) / (T(1) + e) : e / (T(1) + e);
+    const T y = v >= 0 ? T(1) / (T(1) + e) : e / (T(1) + e);
+    return v == v ? y : v;  // NaN in, NaN out
   });
   return record("sigmoid", out, {x}, [y = out.detach()](const Tensor& g, const std::vector<Tensor>&) {
     return std::vector<Tensor>{map_binary("sigmoid backward", g, y, [](auto gv, auto yv) { return gv * yv * (1 - yv); })};
@@ -69,7 +70,8 @@ Tensor sigmoid(const Tensor& x) {
 
 // y = max(x, 0);  dL/dx = dL/dy where x > 0, else 0 (the subgradient chosen at the kink x = 0 is 0)
 Tensor relu(const Tensor& x) {
-  Tensor out = map_unary("relu", x, [](auto v) { return v > 0 ? v : decltype(v)(0); });
+  // v < 0 ? 0 : v rather than v > 0 ? v : 0, so that a NaN passes through instead of becoming 0.
+  Tensor out = map_unary("relu", x, [](auto v) { return v < 0 ? decltype(v)(0) : v; });
   return record("relu", out, {x}, [](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{map_binary("relu backward", g, in[0], [](auto gv, auto xv) {
       return xv > 0 ? gv : decltype(gv)(0);

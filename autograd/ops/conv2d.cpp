@@ -49,8 +49,8 @@ std::string ConnectionTable::size_str() const { return fmt::format("{}x{}", outp
 namespace {
 
 /// How one call computes. Three layouts (see conv_kernels.h for the first two):
-///  - patch-major, for outputs of fewer than kPatchMajorBelow positions (C5's 1x1) without a table: the
-///    product vectorises over output maps, with a chunk's samples stacked;
+///  - patch-major, for outputs of fewer than kPatchMajorBelow positions (C5's 1x1) without a table: each
+///    output is a dot product of a weight row with a receptive field, both contiguous;
 ///  - shifted, for stride 1: each sample zero-padded into a buffer of width Wp, the output computed on a grid
 ///    of width Wp whose last Wp - OW columns are dropped. Tap (c,ki,kj)'s row of the unrolled input is then
 ///    the padded map itself shifted by ki Wp + kj: no im2col, and its adjoint is one add per tap;
@@ -60,15 +60,20 @@ enum class ConvLayout { patch_major, shifted, im2col };
 constexpr std::int64_t kPatchMajorBelow = 16;
 
 /// Everything the forward and backward kernels need to know about one call, shared by the backward rule.
+/// Plans are cached by geometry (plan_for), so a training step builds none.
 struct ConvPlan {
   detail::ConvGeometry geo;
   std::int64_t outputs = 0;
   ConvLayout layout = ConvLayout::im2col;
   std::vector<detail::RowGroup> output_groups;  // rows o of weight and output, each summing over some taps k
   std::vector<detail::RowGroup> tap_groups;     // rows k of the columns' gradient, each summing over some maps o
+  std::int64_t dot_accumulators = 0;            // vectors of DotSums accumulators over all output_groups
   // The shifted layout: the padded map's size, the output grid's positions and each tap's offset.
   std::int64_t padded_h = 0, padded_w = 0, grid = 0, padded_size = 0;
   std::vector<std::int64_t> tap_offsets;
+  // What the plan was made for (the cache's key).
+  std::int64_t stride = 1, padding = 0;
+  std::vector<std::uint8_t> table;  // the connection table's entries, empty without one
 };
 
 /// Returns the runs of consecutive true flags as ranges of indices.
@@ -87,17 +92,6 @@ std::vector<detail::Range> runs(const std::vector<bool>& on) {
 
 /// Returns n rounded up to a multiple of m.
 std::int64_t round_up(std::int64_t n, std::int64_t m) { return (n + m - 1) / m * m; }
-
-/// An uninitialised buffer of n values (scratch that is fully written before it is read).
-template <class T>
-class Scratch {
- public:
-  explicit Scratch(std::int64_t n) : values_(new T[static_cast<std::size_t>(std::max<std::int64_t>(n, 1))]) {}
-  T* get() { return values_.get(); }
-
- private:
-  std::unique_ptr<T[]> values_;
-};
 
 /// Zeroes columns [P, ld) of each of the m samples' segments in each of `rows` rows of m ld values.
 template <class T>
@@ -162,17 +156,24 @@ ConvPlan make_plan(const Tensor& x, const Tensor& weight, const Conv2dOptions& o
     plan.layout = ConvLayout::im2col;
   if (plan.layout == ConvLayout::shifted) {
     // The padded maps one after another, then slack for the whole vectors read past the last map's grid.
-    plan.padded_size = g.channels * plan.padded_h * plan.padded_w + g.kw + 2 * detail::kLanes<float>;
+    plan.padded_size = g.channels * plan.padded_h * plan.padded_w + g.kw + 2 * detail::kWideLanes<float>;
     for (std::int64_t c = 0; c < g.channels; ++c)
       for (std::int64_t ki = 0; ki < g.kh; ++ki)
         for (std::int64_t kj = 0; kj < g.kw; ++kj)
           plan.tap_offsets.push_back((c * plan.padded_h + ki) * plan.padded_w + kj);
   }
+  plan.stride = options.stride;
+  plan.padding = options.padding;
+  const auto count_accumulators = [&plan] {
+    for (const auto& group : plan.output_groups) plan.dot_accumulators += detail::DotSums<float>::accumulators(group);
+  };
   if (!options.table) {
     plan.output_groups.push_back(detail::all_rows(plan.outputs, taps));
     plan.tap_groups.push_back(detail::all_rows(taps, plan.outputs));
+    count_accumulators();
     return plan;
   }
+  plan.table = options.table->entries();
   // With a table, input map c contributes its taps [c kh kw, (c+1) kh kw) to the output maps that read it,
   // and its taps' gradients sum over those maps only.
   const ConnectionTable& table = *options.table;
@@ -184,12 +185,32 @@ ConvPlan make_plan(const Tensor& x, const Tensor& weight, const Conv2dOptions& o
       if (table.connected(o, c)) readers.rows.push_back(o);
     }
     readers.ks.push_back({c * taps_per_map, (c + 1) * taps_per_map});
-    if (!readers.rows.empty()) plan.output_groups.push_back(std::move(readers));
+    if (!readers.rows.empty()) plan.output_groups.push_back(std::move(readers.finish()));
     detail::RowGroup map_taps;
     for (std::int64_t k = c * taps_per_map; k < (c + 1) * taps_per_map; ++k) map_taps.rows.push_back(k);
     map_taps.ks = runs(read_by);
-    plan.tap_groups.push_back(std::move(map_taps));
+    plan.tap_groups.push_back(std::move(map_taps.finish()));
   }
+  count_accumulators();
+  return plan;
+}
+
+/// Returns the plan for this call: from a per-thread cache of recent plans when one matches (comparing the
+/// geometry and the table's entries allocates nothing), else a new one, which replaces the oldest.
+std::shared_ptr<const ConvPlan> plan_for(const Tensor& x, const Tensor& weight, const Conv2dOptions& options) {
+  constexpr std::size_t kCached = 16;
+  thread_local std::vector<std::shared_ptr<const ConvPlan>> cache;
+  for (const auto& plan : cache) {
+    const detail::ConvGeometry& g = plan->geo;
+    if (g.channels == x.size(1) && g.height == x.size(2) && g.width == x.size(3) && plan->outputs == weight.size(0) &&
+        g.kh == weight.size(2) && g.kw == weight.size(3) && plan->stride == options.stride &&
+        plan->padding == options.padding &&
+        (options.table ? options.table->entries() == plan->table : plan->table.empty()))
+      return plan;
+  }
+  auto plan = std::make_shared<const ConvPlan>(make_plan(x, weight, options));
+  if (cache.size() == kCached) cache.erase(cache.begin());
+  cache.push_back(plan);
   return plan;
 }
 
@@ -203,13 +224,15 @@ void pad_into(const ConvPlan& plan, const T* x, T* padded) {
                          padded + (c * plan.padded_h + y + g.padding) * plan.padded_w + g.padding);
 }
 
-// Forward, per sample n (chunks of samples are independent), y[n] [O,P] = bias + W [O,K] col(x[n]) [K,P]
-// over the connected taps only, where col(x)[k] is the unrolled input's row for tap k:
+// Forward, per sample n (chunks of samples are independent, and spread over the threads), y[n] [O,P] =
+// bias + W [O,K] col(x[n]) [K,P] over the connected taps only, where col(x)[k] is the unrolled input's row
+// for tap k:
 //   shifted:      col[k] = the padded maps from offset k (on the Wp-wide grid; extra columns dropped)
 //   im2col:       col = im2col(x[n]), the chunk's samples side by side (each padded to ld columns)
-//   patch-major:  the chunk's rows (n,p) stacked: Y' [(n,p),O] = col^T [(n,p),K] W^T [K,O]
+//   patch-major:  y[n,o,p] = bias[o] + the dot product of W's row o with the receptive field (n,p)
 template <class T>
 void conv_forward(const ConvPlan& plan, std::int64_t batch, const T* x, const T* w, const T* bias, T* y) {
+  using detail::Slot;
   const detail::ConvGeometry& g = plan.geo;
   const std::int64_t taps = g.taps(), positions = g.positions(), outputs = plan.outputs, ow = g.out_w;
   const std::int64_t in_size = g.channels * g.height * g.width, out_size = outputs * positions;
@@ -218,58 +241,78 @@ void conv_forward(const ConvPlan& plan, std::int64_t batch, const T* x, const T*
     for (std::int64_t o = 0; o < outputs; ++o) std::fill(acc + o * cols, acc + (o + 1) * cols, bias ? bias[o] : T(0));
   };
   if (plan.layout == ConvLayout::shifted) {
-    const std::int64_t cols = round_up(plan.grid, detail::kLanes<T>), wp = plan.padded_w;
-    for (std::int64_t ch = 0; ch < chunks.count; ++ch) {
-      std::vector<T> padded(static_cast<std::size_t>(plan.padded_size), T(0));
-      Scratch<T> acc(outputs * cols);
-      const detail::RowsOf<T> rows{padded.data(), 0, plan.tap_offsets.data()};
+    const std::int64_t cols = round_up(plan.grid, detail::kWideLanes<T>), wp = plan.padded_w;
+    detail::parallel_for(chunks.count, [&](std::int64_t ch) {
+      T* padded = detail::thread_scratch<T>(Slot::s0, plan.padded_size);
+      T* acc = detail::thread_scratch<T>(Slot::s1, outputs * cols);
+      std::fill_n(padded, plan.padded_size, T(0));  // the borders and slack stay 0; pad_into writes the interior
+      const detail::RowsOf<T> rows{padded, 0, plan.tap_offsets.data()};
       for (std::int64_t n = chunks.begin(ch); n < chunks.end(ch); ++n) {
-        pad_into(plan, x + n * in_size, padded.data());
-        fill_bias(acc.get(), cols);
+        pad_into(plan, x + n * in_size, padded);
+        fill_bias(acc, cols);
         for (const auto& group : plan.output_groups)
-          detail::panel_product(group, cols, w, taps, 1, rows, acc.get(), cols, true);
+          detail::panel_product(group, cols, w, taps, 1, rows, acc, cols, true);
         for (std::int64_t o = 0; o < outputs; ++o)
           for (std::int64_t i = 0; i < g.out_h; ++i)
-            detail::copy_short(acc.get() + o * cols + i * wp, ow, y + n * out_size + o * positions + i * ow);
+            detail::copy_short(acc + o * cols + i * wp, ow, y + n * out_size + o * positions + i * ow);
       }
-    }
+    }, batch * outputs * positions * taps);
     return;
   }
   if (plan.layout == ConvLayout::im2col) {
-    const std::int64_t ld = round_up(positions, detail::kLanes<T>);  // a sample's columns, padded
-    for (std::int64_t ch = 0; ch < chunks.count; ++ch) {
+    const std::int64_t ld = round_up(positions, detail::kWideLanes<T>);  // a sample's columns, padded
+    detail::parallel_for(chunks.count, [&](std::int64_t ch) {
       const std::int64_t first = chunks.begin(ch), m = chunks.end(ch) - first, cols = m * ld;
-      Scratch<T> col(taps * cols), acc(outputs * cols);
-      zero_padding(col.get(), taps, m, positions, ld);
-      for (std::int64_t n = first; n < first + m; ++n)
-        detail::im2col(g, x + n * in_size, col.get() + (n - first) * ld, cols);
-      fill_bias(acc.get(), cols);
+      T* col = detail::thread_scratch<T>(Slot::s0, taps * cols);
+      T* acc = detail::thread_scratch<T>(Slot::s1, outputs * cols);
+      zero_padding(col, taps, m, positions, ld);
+      for (std::int64_t n = first; n < first + m; ++n) detail::im2col(g, x + n * in_size, col + (n - first) * ld, cols);
+      fill_bias(acc, cols);
       for (const auto& group : plan.output_groups)
-        detail::panel_product(group, cols, w, taps, 1, detail::RowsOf<T>{col.get(), cols}, acc.get(), cols, true);
+        detail::panel_product(group, cols, w, taps, 1, detail::RowsOf<T>{col, cols}, acc, cols, true);
       for (std::int64_t n = first; n < first + m; ++n)
         for (std::int64_t o = 0; o < outputs; ++o)
-          detail::copy_short(acc.get() + o * cols + (n - first) * ld, positions, y + n * out_size + o * positions);
-    }
+          detail::copy_short(acc + o * cols + (n - first) * ld, positions, y + n * out_size + o * positions);
+    }, batch * outputs * positions * taps);
     return;
   }
-  std::vector<T> wt(static_cast<std::size_t>(taps * outputs));  // W^T [K,O]
-  for (std::int64_t o = 0; o < outputs; ++o)
-    for (std::int64_t k = 0; k < taps; ++k) wt[static_cast<std::size_t>(k * outputs + o)] = w[o * taps + k];
-  for (std::int64_t ch = 0; ch < chunks.count; ++ch) {
-    const std::int64_t first = chunks.begin(ch), rows = (chunks.end(ch) - first) * positions;
-    Scratch<T> col(rows * taps), prod(rows * outputs);
-    for (std::int64_t n = first; n < chunks.end(ch); ++n)
-      detail::im2col_patches(g, x + n * in_size, col.get() + (n - first) * positions * taps);
-    detail::panel_product(detail::all_rows(rows, taps), outputs, col.get(), taps, 1,
-                          detail::RowsOf<T>{wt.data(), outputs}, prod.get(), outputs, false);
-    for (std::int64_t n = first; n < chunks.end(ch); ++n)
-      for (std::int64_t o = 0; o < outputs; ++o) {
-        T* yo = y + n * out_size + o * positions;
-        const T* po = prod.get() + (n - first) * positions * outputs + o;
-        const T b = bias ? bias[o] : T(0);
-        for (std::int64_t p = 0; p < positions; ++p) yo[p] = po[p * outputs] + b;
-      }
+  // Patch-major: whole vectors along each receptive field, so W's rows are padded with zeros to ld when K is
+  // not a multiple of the vector length (a copy made once per call, on this thread).
+  const std::int64_t ld = round_up(taps, detail::kWideLanes<T>);
+  const T* wrows = w;
+  if (ld != taps) {
+    T* padded = detail::thread_scratch<T>(Slot::partials_a, outputs * ld);
+    for (std::int64_t o = 0; o < outputs; ++o) {
+      std::copy_n(w + o * taps, taps, padded + o * ld);
+      std::fill(padded + o * ld + taps, padded + (o + 1) * ld, T(0));
+    }
+    wrows = padded;
   }
+  detail::parallel_for(chunks.count, [&](std::int64_t ch) {
+    const std::int64_t first = chunks.begin(ch), rows = (chunks.end(ch) - first) * positions;
+    T* col = detail::thread_scratch<T>(Slot::s0, rows * ld);  // row (n,p): the receptive field of position p
+    for (std::int64_t n = first; n < chunks.end(ch); ++n)
+      detail::im2col_patches(g, x + n * in_size, col + (n - first) * positions * ld, ld);
+    if (ld != taps)
+      for (std::int64_t r = 0; r < rows; ++r) std::fill(col + r * ld + taps, col + (r + 1) * ld, T(0));
+    const T* ap[detail::kDotRowsA];
+    const T* bp[detail::kDotRowsB];
+    T out[detail::kDotRowsA * detail::kDotRowsB];
+    for (std::int64_t r0 = 0; r0 < rows; r0 += detail::kDotRowsB) {
+      const int rv = static_cast<int>(std::min<std::int64_t>(detail::kDotRowsB, rows - r0));
+      for (int v = 0; v < rv; ++v) bp[v] = col + (r0 + v) * ld;
+      for (std::int64_t o0 = 0; o0 < outputs; o0 += detail::kDotRowsA) {
+        const int ru = static_cast<int>(std::min<std::int64_t>(detail::kDotRowsA, outputs - o0));
+        for (int u = 0; u < ru; ++u) ap[u] = wrows + (o0 + u) * ld;
+        detail::dot_block(ld, ap, ru, bp, rv, out, rv);
+        for (int v = 0; v < rv; ++v) {
+          const std::int64_t row = first * positions + r0 + v, n = row / positions, p = row % positions;
+          for (int u = 0; u < ru; ++u)
+            y[n * out_size + (o0 + u) * positions + p] = out[u * rv + v] + (bias ? bias[o0 + u] : T(0));
+        }
+      }
+    }
+  }, batch * outputs * positions * taps);
 }
 
 // Backward, per sample n, with G = dL/dy[n] [O,P] and col(x) as in the forward:
@@ -281,12 +324,16 @@ void conv_forward(const ConvPlan& plan, std::int64_t batch, const T* x, const T*
 // In the shifted layout G is placed on the Wp-wide grid with 0 in the dropped columns, so those add nothing.
 template <class T>
 void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb) {
+  using detail::Slot;
   const detail::ConvGeometry& g = plan.geo;
   const std::int64_t taps = g.taps(), positions = g.positions(), outputs = plan.outputs, ow = g.out_w;
   const std::int64_t in_size = g.channels * g.height * g.width, out_size = outputs * positions;
   const auto chunks = detail::sample_chunks(batch);
-  detail::ChunkPartials<T> part_w(chunks.count, gw ? outputs * taps : 0), part_b(chunks.count, gb ? outputs : 0);
-  for (std::int64_t ch = 0; ch < chunks.count; ++ch) {
+  // The patch-major layout overwrites its chunk's dL/dW; the others add into it.
+  detail::ChunkPartials<T> part_w(chunks.count, gw, gw ? outputs * taps : 0, Slot::partials_a,
+                                  plan.layout != ConvLayout::patch_major);
+  detail::ChunkPartials<T> part_b(chunks.count, gb, gb ? outputs : 0, Slot::partials_b);
+  detail::parallel_for(chunks.count, [&](std::int64_t ch) {
     const std::int64_t first = chunks.begin(ch), last = chunks.end(ch);
     T* pw = part_w.chunk(ch);
     T* pb = part_b.chunk(ch);
@@ -294,103 +341,120 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
       for (std::int64_t n = first; n < last; ++n)
         for (std::int64_t o = 0; o < outputs; ++o)
           pb[o] += detail::sum_lanes(gy + n * out_size + o * positions, positions);
-    std::vector<detail::DotSums<T>> dots;  // dL/dW's dot products (not used by the patch-major layout)
-    if (gw && plan.layout != ConvLayout::patch_major)
-      for (const auto& group : plan.output_groups) dots.emplace_back(group);
+    // dL/dW's dot products, one DotSums per output group (not used by the patch-major layout).
+    const bool use_dots = gw && plan.layout != ConvLayout::patch_major;
+    auto* dot_acc = use_dots ? detail::thread_scratch<detail::Wide<T>>(Slot::s5, plan.dot_accumulators) : nullptr;
+    const auto for_each_dots = [&](auto&& body) {
+      detail::Wide<T>* acc = dot_acc;
+      for (const auto& group : plan.output_groups) {
+        body(group, acc);
+        acc += detail::DotSums<T>::accumulators(group);
+      }
+    };
+    if (use_dots)
+      for_each_dots([](const detail::RowGroup& group, detail::Wide<T>* acc) { detail::DotSums<T>(group, acc); });
 
     if (plan.layout == ConvLayout::shifted) {
-      const std::int64_t cols = round_up(plan.grid, detail::kLanes<T>), wp = plan.padded_w;
-      std::vector<T> grid(static_cast<std::size_t>(outputs * cols), T(0));  // G on the grid; dropped columns 0
-      std::vector<T> padded(gw ? static_cast<std::size_t>(plan.padded_size) : 0, T(0));
-      std::vector<T> dpadded(gx ? static_cast<std::size_t>(plan.padded_size) : 0);
-      Scratch<T> dcol(gx ? taps * cols : 0);
-      const detail::RowsOf<T> x_rows{padded.data(), 0, plan.tap_offsets.data()};
+      const std::int64_t cols = round_up(plan.grid, detail::kWideLanes<T>), wp = plan.padded_w;
+      T* grid = detail::thread_scratch<T>(Slot::s0, outputs * cols);  // G on the grid; dropped columns 0
+      T* padded = gw ? detail::thread_scratch<T>(Slot::s1, plan.padded_size) : nullptr;
+      T* dpadded = gx ? detail::thread_scratch<T>(Slot::s2, plan.padded_size) : nullptr;
+      T* dcol = gx ? detail::thread_scratch<T>(Slot::s3, taps * cols) : nullptr;
+      std::fill_n(grid, outputs * cols, T(0));
+      if (padded) std::fill_n(padded, plan.padded_size, T(0));
+      const detail::RowsOf<T> x_rows{padded, 0, plan.tap_offsets.data()};
       for (std::int64_t n = first; n < last; ++n) {
         for (std::int64_t o = 0; o < outputs; ++o)
           for (std::int64_t i = 0; i < g.out_h; ++i)
-            detail::copy_short(gy + n * out_size + o * positions + i * ow, ow, grid.data() + o * cols + i * wp);
+            detail::copy_short(gy + n * out_size + o * positions + i * ow, ow, grid + o * cols + i * wp);
         if (gw) {
-          pad_into(plan, x + n * in_size, padded.data());
-          for (auto& d : dots) d.add(cols, grid.data(), cols, x_rows);
+          pad_into(plan, x + n * in_size, padded);
+          for_each_dots([&](const detail::RowGroup& group, detail::Wide<T>* acc) {
+            detail::DotSums<T>::resume(group, acc).add(cols, grid, cols, x_rows);
+          });
         }
         if (gx) {
           for (const auto& group : plan.tap_groups)
-            detail::panel_product(group, cols, w, 1, taps, detail::RowsOf<T>{grid.data(), cols}, dcol.get(), cols,
-                                  false);
-          std::fill(dpadded.begin(), dpadded.end(), T(0));
+            detail::panel_product(group, cols, w, 1, taps, detail::RowsOf<T>{grid, cols}, dcol, cols, false);
+          std::fill_n(dpadded, plan.padded_size, T(0));
           for (std::int64_t k = 0; k < taps; ++k) {
-            T* dst = dpadded.data() + plan.tap_offsets[static_cast<std::size_t>(k)];
-            const T* src = dcol.get() + k * cols;
+            T* dst = dpadded + plan.tap_offsets[static_cast<std::size_t>(k)];
+            const T* src = dcol + k * cols;
             for (std::int64_t q = 0; q < plan.grid; ++q) dst[q] += src[q];
           }
           T* gxn = gx + n * in_size;
           for (std::int64_t c = 0; c < g.channels; ++c)
             for (std::int64_t yy = 0; yy < g.height; ++yy)
-              detail::copy_short(dpadded.data() + (c * plan.padded_h + yy + g.padding) * wp + g.padding, g.width,
+              detail::copy_short(dpadded + (c * plan.padded_h + yy + g.padding) * wp + g.padding, g.width,
                                  gxn + (c * g.height + yy) * g.width);
         }
       }
     } else if (plan.layout == ConvLayout::im2col) {
       // The chunk's samples side by side: G' [O, m ld], col [K, m ld] (each sample's ld >= P columns).
-      const std::int64_t ld = round_up(positions, detail::kLanes<T>), m = last - first, cols = m * ld;
-      Scratch<T> gcat(outputs * cols);
-      zero_padding(gcat.get(), outputs, m, positions, ld);
+      const std::int64_t ld = round_up(positions, detail::kWideLanes<T>), m = last - first, cols = m * ld;
+      T* gcat = detail::thread_scratch<T>(Slot::s0, outputs * cols);
+      zero_padding(gcat, outputs, m, positions, ld);
       for (std::int64_t n = first; n < last; ++n)
         for (std::int64_t o = 0; o < outputs; ++o)
-          detail::copy_short(gy + n * out_size + o * positions, positions, gcat.get() + o * cols + (n - first) * ld);
+          detail::copy_short(gy + n * out_size + o * positions, positions, gcat + o * cols + (n - first) * ld);
       if (gw) {
-        Scratch<T> col(taps * cols);
-        zero_padding(col.get(), taps, m, positions, ld);
-        for (std::int64_t n = first; n < last; ++n)
-          detail::im2col(g, x + n * in_size, col.get() + (n - first) * ld, cols);
-        for (auto& d : dots) d.add(cols, gcat.get(), cols, detail::RowsOf<T>{col.get(), cols});
+        T* col = detail::thread_scratch<T>(Slot::s1, taps * cols);
+        zero_padding(col, taps, m, positions, ld);
+        for (std::int64_t n = first; n < last; ++n) detail::im2col(g, x + n * in_size, col + (n - first) * ld, cols);
+        for_each_dots([&](const detail::RowGroup& group, detail::Wide<T>* acc) {
+          detail::DotSums<T>::resume(group, acc).add(cols, gcat, cols, detail::RowsOf<T>{col, cols});
+        });
       }
       if (gx) {
-        Scratch<T> dcol(taps * cols);
+        T* dcol = detail::thread_scratch<T>(Slot::s2, taps * cols);
         for (const auto& group : plan.tap_groups)
-          detail::panel_product(group, cols, w, 1, taps, detail::RowsOf<T>{gcat.get(), cols}, dcol.get(), cols, false);
+          detail::panel_product(group, cols, w, 1, taps, detail::RowsOf<T>{gcat, cols}, dcol, cols, false);
         for (std::int64_t n = first; n < last; ++n) {
           T* gxn = gx + n * in_size;
           std::fill(gxn, gxn + in_size, T(0));
-          detail::col2im_add(g, dcol.get() + (n - first) * ld, cols, gxn);
+          detail::col2im_add(g, dcol + (n - first) * ld, cols, gxn);
         }
       }
     } else {
       const std::int64_t rows = (last - first) * positions;
-      Scratch<T> gt(rows * outputs);  // G' [(n,p),O]
+      const detail::Range all_outputs{0, outputs}, all_rows{0, rows};
+      T* gt = detail::thread_scratch<T>(Slot::s0, rows * outputs);  // G' [(n,p),O]
       for (std::int64_t n = first; n < last; ++n)
         for (std::int64_t o = 0; o < outputs; ++o)
           for (std::int64_t p = 0; p < positions; ++p)
-            gt.get()[((n - first) * positions + p) * outputs + o] = gy[n * out_size + o * positions + p];
+            gt[((n - first) * positions + p) * outputs + o] = gy[n * out_size + o * positions + p];
       if (gw) {
-        Scratch<T> col(rows * taps);
+        T* col = detail::thread_scratch<T>(Slot::s1, rows * taps);
         for (std::int64_t n = first; n < last; ++n)
-          detail::im2col_patches(g, x + n * in_size, col.get() + (n - first) * positions * taps);
-        detail::panel_product(detail::all_rows(outputs, rows), taps, gt.get(), 1, outputs,
-                              detail::RowsOf<T>{col.get(), taps}, pw, taps, true);
+          detail::im2col_patches(g, x + n * in_size, col + (n - first) * positions * taps);
+        detail::panel_product(detail::RowList{nullptr, outputs, 0}, std::span(&all_rows, 1), taps, gt, 1, outputs,
+                              detail::RowsOf<T>{col, taps}, pw, taps, false);
       }
       if (gx) {
-        Scratch<T> dcol(rows * taps);
-        detail::panel_product(detail::all_rows(rows, outputs), taps, gt.get(), outputs, 1, detail::RowsOf<T>{w, taps},
-                              dcol.get(), taps, false);
+        T* dcol = detail::thread_scratch<T>(Slot::s2, rows * taps);
+        detail::panel_product(detail::RowList{nullptr, rows, 0}, std::span(&all_outputs, 1), taps, gt, outputs, 1,
+                              detail::RowsOf<T>{w, taps}, dcol, taps, false);
         for (std::int64_t n = first; n < last; ++n) {
           T* gxn = gx + n * in_size;
           std::fill(gxn, gxn + in_size, T(0));
-          detail::col2im_patches_add(g, dcol.get() + (n - first) * positions * taps, gxn);
+          detail::col2im_patches_add(g, dcol + (n - first) * positions * taps, gxn);
         }
       }
     }
-    for (const auto& d : dots) d.add_into(pw, taps);
-  }
-  if (gw) part_w.reduce_into(gw);
-  if (gb) part_b.reduce_into(gb);
+    if (use_dots)
+      for_each_dots([&](const detail::RowGroup& group, detail::Wide<T>* acc) {
+        detail::DotSums<T>::resume(group, acc).add_into(pw, taps);
+      });
+  }, 2 * batch * outputs * positions * taps);
+  part_w.reduce();
+  part_b.reduce();
 }
 
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dOptions& options) {
   check_arguments(x, weight, bias, options);
-  auto plan = std::make_shared<const ConvPlan>(make_plan(x, weight, options));
+  std::shared_ptr<const ConvPlan> plan = plan_for(x, weight, options);
   const std::int64_t batch = x.size(0);
   Tensor out = empty({batch, plan->outputs, plan->geo.out_h, plan->geo.out_w}, x.dtype());
   dispatch_floating(x.dtype(), "conv2d", [&](auto type) {

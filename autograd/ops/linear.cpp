@@ -1,9 +1,78 @@
 #include "autograd/ops/linear.h"
 
-#include "autograd/detail/gemm.h"
+#include <algorithm>
+
+#include "autograd/detail/batch_kernels.h"
+#include "autograd/detail/conv_kernels.h"
 #include "autograd/graph.h"
 
 namespace ag {
+
+namespace {
+
+// y[n,o] = b[o] + sum_i x[n,i] W[o,i]: a dot product of two contiguous rows per output, lane-wise over the
+// whole vectors, then the tail of fewer than kWideLanes<T> features added one by one. Each value is computed the
+// same way whatever the batch size or the thread that computes it. Chunks of samples go to the threads.
+template <class T>
+void linear_forward(std::int64_t batch, std::int64_t outputs, std::int64_t features, const T* x, const T* w,
+                    const T* bias, T* y) {
+  const std::int64_t whole = features / detail::kWideLanes<T> * detail::kWideLanes<T>;
+  const auto chunks = detail::sample_chunks(batch);
+  detail::parallel_for(chunks.count, [&](std::int64_t ch) {
+    const T* ap[detail::kDotRowsA];
+    const T* bp[detail::kDotRowsB];
+    T out[detail::kDotRowsA * detail::kDotRowsB];
+    for (std::int64_t n0 = chunks.begin(ch); n0 < chunks.end(ch); n0 += detail::kDotRowsB) {
+      const int rv = static_cast<int>(std::min<std::int64_t>(detail::kDotRowsB, chunks.end(ch) - n0));
+      for (int v = 0; v < rv; ++v) bp[v] = x + (n0 + v) * features;
+      for (std::int64_t o0 = 0; o0 < outputs; o0 += detail::kDotRowsA) {
+        const int ru = static_cast<int>(std::min<std::int64_t>(detail::kDotRowsA, outputs - o0));
+        for (int u = 0; u < ru; ++u) ap[u] = w + (o0 + u) * features;
+        detail::dot_block(whole, ap, ru, bp, rv, out, rv);
+        for (int u = 0; u < ru; ++u)
+          for (int v = 0; v < rv; ++v) {
+            T total = out[u * rv + v];
+            for (std::int64_t i = whole; i < features; ++i) total += ap[u][i] * bp[v][i];
+            y[(n0 + v) * outputs + o0 + u] = total + (bias ? bias[o0 + u] : T(0));
+          }
+      }
+    }
+  }, batch * outputs * features);
+}
+
+// With G = dL/dy [N,out], per chunk of samples (register-blocked products, no transposed copies):
+//   dL/dx = G W        [N,out] x [out,in]   rows of the chunk
+//   dL/dW = G^T x      [out,N] x [N,in]     the chunk's partial sum, chunks added in order
+//   dL/db = sum_n G    [out]                likewise
+template <class T>
+void linear_backward(std::int64_t batch, std::int64_t outputs, std::int64_t features, const T* x, const T* w,
+                     const T* g, T* gx, T* gw, T* gb) {
+  const auto chunks = detail::sample_chunks(batch);
+  detail::ChunkPartials<T> part_w(chunks.count, gw, gw ? outputs * features : 0, detail::Slot::partials_a, false);
+  detail::ChunkPartials<T> part_b(chunks.count, gb, gb ? outputs : 0, detail::Slot::partials_b);
+  const detail::Range all_outputs{0, outputs};
+  detail::parallel_for(chunks.count, [&](std::int64_t ch) {
+    const std::int64_t first = chunks.begin(ch), m = chunks.end(ch) - first;
+    const T* gc = g + first * outputs;
+    if (gx)
+      detail::panel_product(detail::RowList{nullptr, m, 0}, std::span(&all_outputs, 1), features, gc, outputs, 1,
+                            detail::RowsOf<T>{w, features}, gx + first * features, features, false);
+    if (gw) {
+      const detail::Range samples{0, m};
+      detail::panel_product(detail::RowList{nullptr, outputs, 0}, std::span(&samples, 1), features, gc, 1, outputs,
+                            detail::RowsOf<T>{x + first * features, features}, part_w.chunk(ch), features, false);
+    }
+    if (gb) {
+      T* pb = part_b.chunk(ch);
+      for (std::int64_t n = 0; n < m; ++n)
+        for (std::int64_t o = 0; o < outputs; ++o) pb[o] += gc[n * outputs + o];
+    }
+  }, 2 * batch * outputs * features);
+  part_w.reduce();
+  part_b.reduce();
+}
+
+}  // namespace
 
 // y[n,o] = sum_i x[n,i] W[o,i] + b[o]
 //   dL/dx = dL/dy W      [N,out] x [out,in]
@@ -14,45 +83,32 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     fail("linear", "expects x [N,in] and weight [out,in], got x {} and weight {}", shape_str(x.shape()),
          shape_str(weight.shape()));
   if (bias.defined() && (bias.dim() != 1 || bias.size(0) != weight.size(0)))
-    fail("linear", "bias {} does not match weight {}: expected [{}]", shape_str(bias.shape()), shape_str(weight.shape()),
-         weight.size(0));
+    fail("linear", "bias {} does not match weight {}: expected [{}]", shape_str(bias.shape()),
+         shape_str(weight.shape()), weight.size(0));
   if (x.dtype() != weight.dtype() || (bias.defined() && bias.dtype() != x.dtype()))
     fail("linear", "dtypes differ: x {}, weight {}", dtype_name(x.dtype()), dtype_name(weight.dtype()));
   const std::int64_t n = x.size(0), in = x.size(1), out_features = weight.size(0);
   Tensor out = empty({n, out_features}, x.dtype());
   dispatch_floating(x.dtype(), "linear", [&](auto type) {
     using T = decltype(type);
-    thread_local std::vector<T> scratch;
-    detail::gemm_nt<T>(n, out_features, in, x.data<T>(), weight.data<T>(), out.data<T>(), false, scratch);
-    if (bias.defined()) {
-      const T* b = bias.data<T>();
-      T* o = out.data<T>();
-      for (std::int64_t r = 0; r < n; ++r)
-        for (std::int64_t c = 0; c < out_features; ++c) o[r * out_features + c] += b[c];
-    }
+    linear_forward<T>(n, out_features, in, x.data<T>(), weight.data<T>(), bias.defined() ? bias.data<T>() : nullptr,
+                      out.data<T>());
   });
   std::vector<Tensor> inputs{x, weight};
   if (bias.defined()) inputs.push_back(bias);
   return record("linear", out, std::move(inputs), [](const Tensor& g, const std::vector<Tensor>& in) {
     std::vector<Tensor> grads(in.size());
     const std::int64_t n = g.size(0), out_features = g.size(1), features = in[0].size(1);
+    const bool need_x = in[0].requires_grad(), need_w = in[1].requires_grad();
+    const bool need_b = in.size() == 3 && in[2].requires_grad();
+    if (need_x) grads[0] = empty(in[0].shape(), g.dtype());
+    if (need_w) grads[1] = empty(in[1].shape(), g.dtype());
+    if (need_b) grads[2] = empty(in[2].shape(), g.dtype());
     dispatch_floating(g.dtype(), "linear backward", [&](auto type) {
       using T = decltype(type);
-      const T* pg = g.data<T>();
-      if (in[0].requires_grad()) {
-        grads[0] = empty(in[0].shape(), g.dtype());
-        detail::gemm<T>(n, features, out_features, pg, in[1].data<T>(), grads[0].data<T>(), false);
-      }
-      if (in[1].requires_grad()) {
-        grads[1] = empty(in[1].shape(), g.dtype());
-        detail::gemm_tn<T>(out_features, features, n, pg, in[0].data<T>(), grads[1].data<T>(), false);
-      }
-      if (in.size() == 3 && in[2].requires_grad()) {
-        grads[2] = zeros(in[2].shape(), g.dtype());
-        T* db = grads[2].data<T>();
-        for (std::int64_t r = 0; r < n; ++r)
-          for (std::int64_t c = 0; c < out_features; ++c) db[c] += pg[r * out_features + c];
-      }
+      linear_backward<T>(n, out_features, features, in[0].data<T>(), in[1].data<T>(), g.data<T>(),
+                         need_x ? grads[0].data<T>() : nullptr, need_w ? grads[1].data<T>() : nullptr,
+                         need_b ? grads[2].data<T>() : nullptr);
     });
     return grads;
   });

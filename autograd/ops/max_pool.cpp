@@ -1,6 +1,7 @@
 #include "autograd/ops/max_pool.h"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <vector>
@@ -89,9 +90,17 @@ void max_pool_row_2x2(const T* r0, std::int64_t base, std::int64_t w, std::int64
     best = better ? x11 : best;
     code = better ? Mask{} + 3 : code;
     detail::store(y + j, best);
-    if (at)
+    if (!at) continue;
+    if constexpr (sizeof(code[0]) == sizeof(std::int32_t)) {  // float: the offsets as one vector of 32-bit lanes
+      Mask lanes;
+      for (int l = 0; l < L; ++l) lanes[l] = l;
+      const Mask offsets = static_cast<std::int32_t>(base + 2 * j) + 2 * lanes + (code & 1) +
+                           (code >> 1) * static_cast<std::int32_t>(w);
+      std::memcpy(at + j, &offsets, sizeof offsets);
+    } else {
       for (int l = 0; l < L; ++l)
         at[j + l] = static_cast<std::int32_t>(base + 2 * (j + l) + (code[l] & 1) + (code[l] >> 1) * w);
+    }
   }
 }
 
@@ -116,7 +125,7 @@ void max_pool_planes(const MaxPoolGeometry& g, std::int64_t first, std::int64_t 
 template <class T>
 void max_pool_forward(const MaxPoolGeometry& g, const T* x, T* y, std::int32_t* index) {
   const auto chunks = detail::sample_chunks(g.planes);
-  for (std::int64_t ch = 0; ch < chunks.count; ++ch) {
+  detail::parallel_for(chunks.count, [&](std::int64_t ch) {
     const std::int64_t first = chunks.begin(ch), last = chunks.end(ch);
     if (g.k == 2)
       max_pool_planes<T, 2>(g, first, last, x, y, index);
@@ -124,7 +133,7 @@ void max_pool_forward(const MaxPoolGeometry& g, const T* x, T* y, std::int32_t* 
       max_pool_planes<T, 3>(g, first, last, x, y, index);
     else
       max_pool_planes<T, 0>(g, first, last, x, y, index);
-  }
+  }, g.planes * g.height * g.width);
 }
 
 // Backward: dL/dx[n,c,argmax of window (i,j)] += dL/dy[n,c,i,j]; 0 elsewhere.
@@ -132,7 +141,7 @@ template <class T>
 void max_pool_backward(const MaxPoolGeometry& g, const T* gy, const std::int32_t* index, T* gx) {
   const std::int64_t in_plane = g.height * g.width, out_plane = g.out_h() * g.out_w();
   const auto chunks = detail::sample_chunks(g.planes);
-  for (std::int64_t ch = 0; ch < chunks.count; ++ch)
+  detail::parallel_for(chunks.count, [&](std::int64_t ch) {
     for (std::int64_t plane = chunks.begin(ch); plane < chunks.end(ch); ++plane) {
       T* gp = gx + plane * in_plane;
       std::fill(gp, gp + in_plane, T(0));
@@ -140,6 +149,7 @@ void max_pool_backward(const MaxPoolGeometry& g, const T* gy, const std::int32_t
       const std::int32_t* ip = index + plane * out_plane;
       for (std::int64_t o = 0; o < out_plane; ++o) gp[ip[o]] += gyp[o];
     }
+  }, g.planes * g.height * g.width);
 }
 
 }  // namespace
@@ -148,21 +158,21 @@ Tensor max_pool2d(const Tensor& x, std::int64_t kernel, std::int64_t stride) {
   check_arguments(x, kernel, stride);
   const MaxPoolGeometry geo{x.size(0) * x.size(1), x.size(2), x.size(3), kernel, stride};
   Tensor out = empty({x.size(0), x.size(1), geo.out_h(), geo.out_w()}, x.dtype());
-  // The argmax offsets, kept for the backward only when x will get a gradient.
-  std::shared_ptr<std::vector<std::int32_t>> index;
-  if (any_requires_grad({x}))
-    index = std::make_shared<std::vector<std::int32_t>>(static_cast<std::size_t>(out.numel()));
+  // The argmax offsets, kept for the backward only when x will get a gradient: 32-bit integers in the bytes
+  // of a float32 tensor of the same count, so that they come from (and return to) the storage cache.
+  const Tensor index = any_requires_grad({x}) ? empty({out.numel()}, DType::f32) : Tensor();
+  const auto offsets = [](const Tensor& t) { return reinterpret_cast<std::int32_t*>(t.impl()->storage.get()); };
   dispatch_floating(x.dtype(), "max_pool2d", [&](auto type) {
     using T = decltype(type);
-    max_pool_forward<T>(geo, x.data<T>(), out.data<T>(), index ? index->data() : nullptr);
+    max_pool_forward<T>(geo, x.data<T>(), out.data<T>(), index.defined() ? offsets(index) : nullptr);
   });
   // dL/dx [N,C,H,W] = dL/dy [N,C,OH,OW] routed to each window's first maximal element (summed where windows overlap)
-  return record("max_pool2d", out, {x}, [geo, index](const Tensor& g, const std::vector<Tensor>& in) {
+  return record("max_pool2d", out, {x}, [geo, index, offsets](const Tensor& g, const std::vector<Tensor>& in) {
     Tensor gx = empty(in[0].shape(), g.dtype());
     // A node exists only when x required a gradient at the forward, so `index` was filled then.
     dispatch_floating(g.dtype(), "max_pool2d backward", [&](auto type) {
       using T = decltype(type);
-      max_pool_backward<T>(geo, g.data<T>(), index->data(), gx.data<T>());
+      max_pool_backward<T>(geo, g.data<T>(), offsets(index), gx.data<T>());
     });
     return std::vector<Tensor>{gx};
   });

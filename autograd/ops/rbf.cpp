@@ -29,9 +29,10 @@ void check_arguments(const Tensor& x, const Tensor& centres) {
 template <class T>
 void rbf_forward(std::int64_t batch, std::int64_t units, std::int64_t d, const T* x, const T* w, T* y) {
   const auto chunks = detail::sample_chunks(batch);
-  for (std::int64_t ch = 0; ch < chunks.count; ++ch)
+  detail::parallel_for(chunks.count, [&](std::int64_t ch) {
     for (std::int64_t n = chunks.begin(ch); n < chunks.end(ch); ++n)
       for (std::int64_t i = 0; i < units; ++i) y[n * units + i] = detail::squared_distance(x + n * d, w + i * d, d);
+  }, batch * units * d);
 }
 
 // With G = dL/dy [N,K] and r = 2 G[n,i] (x[n,:] - w[i,:]):  dL/dx[n,:] = sum_i r;  dL/dw[i,:] = -sum_n r.
@@ -39,8 +40,8 @@ template <class T>
 void rbf_backward(std::int64_t batch, std::int64_t units, std::int64_t d, const T* x, const T* w, const T* gy, T* gx,
                   T* gw) {
   const auto chunks = detail::sample_chunks(batch);
-  detail::ChunkPartials<T> part_w(chunks.count, gw ? units * d : 0);
-  for (std::int64_t ch = 0; ch < chunks.count; ++ch) {
+  detail::ChunkPartials<T> part_w(chunks.count, gw, gw ? units * d : 0, detail::Slot::partials_a);
+  detail::parallel_for(chunks.count, [&](std::int64_t ch) {
     T* pw = part_w.chunk(ch);
     for (std::int64_t n = chunks.begin(ch); n < chunks.end(ch); ++n) {
       const T* xn = x + n * d;
@@ -57,8 +58,8 @@ void rbf_backward(std::int64_t batch, std::int64_t units, std::int64_t d, const 
         }
       }
     }
-  }
-  if (gw) part_w.reduce_into(gw);
+  }, 2 * batch * units * d);
+  part_w.reduce();
 }
 
 }  // namespace

@@ -55,109 +55,127 @@ inline T window_sum(const T* window, std::int64_t w, std::int64_t k) {
 // Forward, per sample n and map c:  s[i,j] = sum_{a,b<k} x[k i+a, k j+b] (window_sum's order; for k = 2,
 // kLanes<T> windows at a time from de-interleaved rows);  y = coeff[c] s + bias[c];  s kept when the
 // backward needs it.
+// Samples [first, last) of the forward (one chunk). A function of its own, with its arguments as values: in a
+// lambda capturing by reference, every vector store (a memcpy, which may alias anything) made the compiler
+// reload the captured sizes and pointers.
 template <class T>
-void subsample_forward(const PoolGeometry& g, std::int64_t batch, const T* x, const T* coeff, const T* bias, T* y,
-                       T* pooled) {
+void subsample_forward_samples(const PoolGeometry g, std::int64_t first, std::int64_t last, const T* x, const T* coeff,
+                               const T* bias, T* y, T* pooled) {
   constexpr int L = detail::kLanes<T>;
   const std::int64_t k = g.k, w = g.width, oh = g.out_h(), ow = g.out_w();
   const std::int64_t in_plane = g.height * w, out_plane = oh * ow;
-  const auto chunks = detail::sample_chunks(batch);
-  for (std::int64_t ch = 0; ch < chunks.count; ++ch)
-    for (std::int64_t n = chunks.begin(ch); n < chunks.end(ch); ++n)
-      for (std::int64_t c = 0; c < g.channels; ++c) {
-        const std::int64_t plane = n * g.channels + c;
-        const T cf = coeff[c], b = bias ? bias[c] : T(0);
-        for (std::int64_t i = 0; i < oh; ++i) {
-          const T* r0 = x + plane * in_plane + i * k * w;
-          T* yrow = y + plane * out_plane + i * ow;
-          T* srow = pooled ? pooled + plane * out_plane + i * ow : nullptr;
-          if (k == 2 && ow >= L) {
-            const T* r1 = r0 + w;
-            // Blocks of L windows, the last one moved back to end at ow (recomputing a few identically).
-            for (std::int64_t block = 0; block < ow; block += L) {
-              const std::int64_t j = std::min<std::int64_t>(block, ow - L);
-              const auto a0 = detail::load(r0 + 2 * j), a1 = detail::load(r0 + 2 * j + L);
-              const auto b0 = detail::load(r1 + 2 * j), b1 = detail::load(r1 + 2 * j + L);
-              const auto sums = (detail::evens<T>(a0, a1) + detail::odds<T>(a0, a1)) +
-                                (detail::evens<T>(b0, b1) + detail::odds<T>(b0, b1));
-              detail::store(yrow + j, detail::fmadd(detail::splat(cf), sums, detail::splat(b)));
-              if (srow) detail::store(srow + j, sums);
-            }
-            continue;
+  for (std::int64_t n = first; n < last; ++n)
+    for (std::int64_t c = 0; c < g.channels; ++c) {
+      const std::int64_t plane = n * g.channels + c;
+      const T cf = coeff[c], b = bias ? bias[c] : T(0);
+      for (std::int64_t i = 0; i < oh; ++i) {
+        const T* r0 = x + plane * in_plane + i * k * w;
+        T* yrow = y + plane * out_plane + i * ow;
+        T* srow = pooled ? pooled + plane * out_plane + i * ow : nullptr;
+        if (k == 2 && ow >= L) {
+          const T* r1 = r0 + w;
+          // Blocks of L windows, the last one moved back to end at ow (recomputing a few identically).
+          for (std::int64_t block = 0; block < ow; block += L) {
+            const std::int64_t j = std::min<std::int64_t>(block, ow - L);
+            const auto a0 = detail::load(r0 + 2 * j), a1 = detail::load(r0 + 2 * j + L);
+            const auto b0 = detail::load(r1 + 2 * j), b1 = detail::load(r1 + 2 * j + L);
+            const auto sums = (detail::evens<T>(a0, a1) + detail::odds<T>(a0, a1)) +
+                              (detail::evens<T>(b0, b1) + detail::odds<T>(b0, b1));
+            detail::store(yrow + j, detail::fmadd(detail::splat(cf), sums, detail::splat(b)));
+            if (srow) detail::store(srow + j, sums);
           }
-          if (k == 2) {  // narrow rows: the same sums, one window at a time
-            for (std::int64_t j = 0; j < ow; ++j) {
-              const T sum = (r0[2 * j] + r0[2 * j + 1]) + (r0[w + 2 * j] + r0[w + 2 * j + 1]);
-              yrow[j] = detail::fmadd(cf, sum, b);
-              if (srow) srow[j] = sum;
-            }
-            continue;
-          }
+          continue;
+        }
+        if (k == 2) {  // narrow rows: the same sums, one window at a time
           for (std::int64_t j = 0; j < ow; ++j) {
-            const T sum = window_sum(r0 + j * k, w, k);
+            const T sum = (r0[2 * j] + r0[2 * j + 1]) + (r0[w + 2 * j] + r0[w + 2 * j + 1]);
             yrow[j] = detail::fmadd(cf, sum, b);
             if (srow) srow[j] = sum;
           }
+          continue;
+        }
+        for (std::int64_t j = 0; j < ow; ++j) {
+          const T sum = window_sum(r0 + j * k, w, k);
+          yrow[j] = detail::fmadd(cf, sum, b);
+          if (srow) srow[j] = sum;
         }
       }
+    }
+}
+
+template <class T>
+void subsample_forward(const PoolGeometry& g, std::int64_t batch, const T* x, const T* coeff, const T* bias, T* y,
+                       T* pooled) {
+  const auto chunks = detail::sample_chunks(batch);
+  detail::parallel_for(chunks.count, [&](std::int64_t ch) {
+    subsample_forward_samples<T>(g, chunks.begin(ch), chunks.end(ch), x, coeff, bias, y, pooled);
+  }, batch * g.channels * g.height * g.width);
 }
 
 // Backward, with G = dL/dy and s the window sums:
 //   dL/dx[n,c,k i+a,k j+b] = coeff[c] G[n,c,i,j];  dL/dcoeff[c] = sum_{n,i,j} G s;  dL/dbias[c] = sum_{n,i,j} G
+// Samples [first, last) of the backward (one chunk), adding their dL/dcoeff and dL/dbias terms to pc and pb.
 template <class T>
-void subsample_backward(const PoolGeometry& g, std::int64_t batch, const T* gy, const T* coeff, const T* pooled, T* gx,
-                        T* gcoeff, T* gbias) {
+void subsample_backward_samples(const PoolGeometry g, std::int64_t first, std::int64_t last, const T* gy,
+                                const T* coeff, const T* pooled, T* gx, T* pc, T* pb) {
   constexpr int L = detail::kLanes<T>;
   const std::int64_t k = g.k, w = g.width, oh = g.out_h(), ow = g.out_w();
   const std::int64_t in_plane = g.height * w, out_plane = oh * ow;
-  const auto chunks = detail::sample_chunks(batch);
-  detail::ChunkPartials<T> part_c(chunks.count, gcoeff ? g.channels : 0), part_b(chunks.count, gbias ? g.channels : 0);
-  for (std::int64_t ch = 0; ch < chunks.count; ++ch) {
-    T* pc = part_c.chunk(ch);
-    T* pb = part_b.chunk(ch);
-    for (std::int64_t n = chunks.begin(ch); n < chunks.end(ch); ++n)
-      for (std::int64_t c = 0; c < g.channels; ++c) {
-        const std::int64_t plane = n * g.channels + c;
-        const T* gp = gy + plane * out_plane;
-        if (gcoeff) pc[c] += detail::dot_lanes(gp, pooled + plane * out_plane, out_plane);
-        if (gbias) pb[c] += detail::sum_lanes(gp, out_plane);
-        if (!gx) continue;
-        const T cf = coeff[c];
-        for (std::int64_t i = 0; i < oh; ++i) {
-          T* r0 = gx + plane * in_plane + i * k * w;
-          const T* grow = gp + i * ow;
-          if (k == 2 && ow >= L) {
-            for (std::int64_t block = 0; block < ow; block += L) {
-              const std::int64_t j = std::min<std::int64_t>(block, ow - L);
-              const auto v = detail::splat(cf) * detail::load(grow + j);
-              const auto lo = detail::twice_low<T>(v), hi = detail::twice_high<T>(v);
-              detail::store(r0 + 2 * j, lo);
-              detail::store(r0 + 2 * j + L, hi);
-              detail::store(r0 + w + 2 * j, lo);
-              detail::store(r0 + w + 2 * j + L, hi);
-            }
-            continue;
+  const bool gcoeff = pc != nullptr, gbias = pb != nullptr;
+  for (std::int64_t n = first; n < last; ++n)
+    for (std::int64_t c = 0; c < g.channels; ++c) {
+      const std::int64_t plane = n * g.channels + c;
+      const T* gp = gy + plane * out_plane;
+      if (gcoeff) pc[c] += detail::dot_lanes(gp, pooled + plane * out_plane, out_plane);
+      if (gbias) pb[c] += detail::sum_lanes(gp, out_plane);
+      if (!gx) continue;
+      const T cf = coeff[c];
+      for (std::int64_t i = 0; i < oh; ++i) {
+        T* r0 = gx + plane * in_plane + i * k * w;
+        const T* grow = gp + i * ow;
+        if (k == 2 && ow >= L) {
+          for (std::int64_t block = 0; block < ow; block += L) {
+            const std::int64_t j = std::min<std::int64_t>(block, ow - L);
+            const auto v = detail::splat(cf) * detail::load(grow + j);
+            const auto lo = detail::twice_low<T>(v), hi = detail::twice_high<T>(v);
+            detail::store(r0 + 2 * j, lo);
+            detail::store(r0 + 2 * j + L, hi);
+            detail::store(r0 + w + 2 * j, lo);
+            detail::store(r0 + w + 2 * j + L, hi);
           }
-          if (k == 2) {
-            for (std::int64_t j = 0; j < ow; ++j) {
-              const T v = cf * grow[j];
-              r0[2 * j] = v;
-              r0[2 * j + 1] = v;
-              r0[w + 2 * j] = v;
-              r0[w + 2 * j + 1] = v;
-            }
-            continue;
-          }
+          continue;
+        }
+        if (k == 2) {
           for (std::int64_t j = 0; j < ow; ++j) {
             const T v = cf * grow[j];
-            for (std::int64_t a = 0; a < k; ++a)
-              for (std::int64_t b = 0; b < k; ++b) r0[a * w + j * k + b] = v;
+            r0[2 * j] = v;
+            r0[2 * j + 1] = v;
+            r0[w + 2 * j] = v;
+            r0[w + 2 * j + 1] = v;
           }
+          continue;
+        }
+        for (std::int64_t j = 0; j < ow; ++j) {
+          const T v = cf * grow[j];
+          for (std::int64_t a = 0; a < k; ++a)
+            for (std::int64_t b = 0; b < k; ++b) r0[a * w + j * k + b] = v;
         }
       }
-  }
-  if (gcoeff) part_c.reduce_into(gcoeff);
-  if (gbias) part_b.reduce_into(gbias);
+    }
+}
+
+template <class T>
+void subsample_backward(const PoolGeometry& g, std::int64_t batch, const T* gy, const T* coeff, const T* pooled, T* gx,
+                        T* gcoeff, T* gbias) {
+  const auto chunks = detail::sample_chunks(batch);
+  detail::ChunkPartials<T> part_c(chunks.count, gcoeff, gcoeff ? g.channels : 0, detail::Slot::partials_a);
+  detail::ChunkPartials<T> part_b(chunks.count, gbias, gbias ? g.channels : 0, detail::Slot::partials_b);
+  detail::parallel_for(chunks.count, [&](std::int64_t ch) {
+    subsample_backward_samples<T>(g, chunks.begin(ch), chunks.end(ch), gy, coeff, pooled, gx,
+                                  gcoeff ? part_c.chunk(ch) : nullptr, gbias ? part_b.chunk(ch) : nullptr);
+  }, batch * g.channels * g.height * g.width);
+  part_c.reduce();
+  part_b.reduce();
 }
 
 }  // namespace

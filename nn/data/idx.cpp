@@ -131,29 +131,18 @@ std::string dims_string(const std::vector<std::int64_t>& dims) {
   return text;
 }
 
-}  // namespace
-
-IdxArray read_idx(const std::filesystem::path& path, int expected_dims) {
-  const std::string name = path.string();
+// Reads the IDX data of `file` (open for reading at its start, `file_size` bytes), named `name` in errors.
+IdxArray read_idx_stream(std::FILE* file, std::uint64_t file_size, const std::string& name, int expected_dims) {
   if (expected_dims < 1 || expected_dims > 255)
     fail(kOp, "'{}': expected_dims must be in 1..255, got {}", name, expected_dims);
 
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (!std::filesystem::exists(status)) fail(kOp, "'{}': no such file", name);
-  if (std::filesystem::is_directory(status)) fail(kOp, "'{}': is a directory, not an IDX file", name);
-  FilePtr file(std::fopen(name.c_str(), "rb"));
-  if (!file) fail(kOp, "'{}': cannot open the file for reading ({})", name, std::strerror(errno));
-  const std::uint64_t file_size = std::filesystem::file_size(path, ec);
-  if (ec) fail(kOp, "'{}': cannot read the file size ({})", name, ec.message());
-
   // gzip is recognised by its two magic bytes, whatever the file is called.
   std::array<std::uint8_t, 2> lead{};
-  const std::size_t lead_got = std::fread(lead.data(), 1, lead.size(), file.get());
-  std::rewind(file.get());
+  const std::size_t lead_got = std::fread(lead.data(), 1, lead.size(), file);
+  std::rewind(file);
   std::unique_ptr<Source> source;
-  if (lead_got == 2 && lead[0] == 0x1f && lead[1] == 0x8b) source = std::make_unique<GzipSource>(file.get(), name);
-  else source = std::make_unique<RawSource>(file.get(), file_size, name);
+  if (lead_got == 2 && lead[0] == 0x1f && lead[1] == 0x8b) source = std::make_unique<GzipSource>(file, name);
+  else source = std::make_unique<RawSource>(file, file_size, name);
 
   // Magic number: two zero bytes, the element type, the number of dimensions.
   std::array<std::uint8_t, 4> magic{};
@@ -227,6 +216,33 @@ IdxArray read_idx(const std::filesystem::path& path, int expected_dims) {
     fail(kOp, "'{}': {} holds {} bytes after the {} payload bytes that the header claims", name, source->noun(),
          extra, payload);
   return result;
+}
+
+}  // namespace
+
+IdxArray read_idx(const std::filesystem::path& path, int expected_dims) {
+  const std::string name = path.string();
+  if (expected_dims < 1 || expected_dims > 255)
+    fail(kOp, "'{}': expected_dims must be in 1..255, got {}", name, expected_dims);
+
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (!std::filesystem::exists(status)) fail(kOp, "'{}': no such file", name);
+  if (std::filesystem::is_directory(status)) fail(kOp, "'{}': is a directory, not an IDX file", name);
+  FilePtr file(std::fopen(name.c_str(), "rb"));
+  if (!file) fail(kOp, "'{}': cannot open the file for reading ({})", name, std::strerror(errno));
+  const std::uint64_t file_size = std::filesystem::file_size(path, ec);
+  if (ec) fail(kOp, "'{}': cannot read the file size ({})", name, ec.message());
+  return read_idx_stream(file.get(), file_size, name, expected_dims);
+}
+
+IdxArray read_idx_bytes(std::span<const std::uint8_t> bytes, const std::string& name, int expected_dims) {
+  // fmemopen gives the same stdio stream that read_idx reads a file through; "r" never writes to the buffer.
+  static std::uint8_t empty_buffer = 0;
+  void* buffer = bytes.empty() ? &empty_buffer : const_cast<std::uint8_t*>(bytes.data());
+  FilePtr file(fmemopen(buffer, bytes.size(), "rb"));
+  if (!file) fail(kOp, "'{}': cannot open the bytes as a stream ({})", name, std::strerror(errno));
+  return read_idx_stream(file.get(), bytes.size(), name, expected_dims);
 }
 
 }  // namespace ag::data

@@ -2,6 +2,8 @@
 /// IDX files (the format of MNIST and Fashion-MNIST): a reader for raw and gzip-compressed files.
 #include <cstdint>
 #include <filesystem>
+#include <span>
+#include <string>
 #include <vector>
 
 namespace ag::data {
@@ -22,5 +24,9 @@ inline constexpr std::int64_t kMaxIdxPayloadBytes = std::int64_t{1} << 32;
 /// or unreadable file, wrong magic number, unsupported element type, wrong dimension count, truncated or
 /// over-long file, corrupt gzip stream, or a header claiming more than kMaxIdxPayloadBytes.
 IdxArray read_idx(const std::filesystem::path& path, int expected_dims);
+
+/// Reads IDX data held in memory, as read_idx reads a file (raw or gzip-compressed, the same checks and
+/// messages); `name` stands for the file name in errors. Used by the fuzz target fuzz/fuzz_idx.cpp.
+IdxArray read_idx_bytes(std::span<const std::uint8_t> bytes, const std::string& name, int expected_dims);
 
 }  // namespace ag::data

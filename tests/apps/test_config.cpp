@@ -357,45 +357,6 @@ TEST_CASE("a missing or unreadable config file is named") {
   CHECK(error_of([] { load_config(""); }) == "load_config: the config file path is empty");
 }
 
-TEST_CASE("learning-rate schedules") {
-  ag::app::TrainConfig c;
-  c.train.epochs = 20;
-  c.train.optimizer.lr = 0.5;
-  c.train.schedule.name = ag::app::ScheduleKind::constant;
-  CHECK(ag::app::scheduled_lr(c, 1) == 0.5);
-  CHECK(ag::app::scheduled_lr(c, 20) == 0.5);
-
-  // The paper's table (Appendix C) divided by its first rate 0.0005.
-  c.train.schedule.name = ag::app::ScheduleKind::paper;
-  const double paper[] = {0.0005, 0.0005, 0.0002, 0.0002, 0.0002, 0.0001, 0.0001, 0.0001, 0.00005, 0.00005,
-                          0.00005, 0.00005, 0.00001, 0.00001, 0.00001, 0.00001, 0.00001, 0.00001, 0.00001, 0.00001};
-  for (int epoch = 1; epoch <= 20; ++epoch) {
-    CAPTURE(epoch);
-    CHECK(ag::app::paper_schedule_factor(epoch) == doctest::Approx(paper[epoch - 1] / 0.0005));
-    CHECK(ag::app::scheduled_lr(c, epoch) == doctest::Approx(0.5 * paper[epoch - 1] / 0.0005));
-  }
-  CHECK(ag::app::paper_schedule_factor(30) == 0.02);
-
-  c.train.schedule.name = ag::app::ScheduleKind::step;
-  c.train.schedule.step_size = 3;
-  c.train.schedule.gamma = 0.1;
-  CHECK(ag::app::scheduled_lr(c, 1) == 0.5);
-  CHECK(ag::app::scheduled_lr(c, 3) == 0.5);
-  CHECK(ag::app::scheduled_lr(c, 4) == doctest::Approx(0.05));
-  CHECK(ag::app::scheduled_lr(c, 7) == doctest::Approx(0.005));
-
-  c.train.schedule.name = ag::app::ScheduleKind::cosine;
-  c.train.schedule.min_lr = 0.1;
-  CHECK(ag::app::scheduled_lr(c, 1) == 0.5);
-  CHECK(ag::app::scheduled_lr(c, 11) == doctest::Approx(0.3));  // halfway: (0.5 + 0.1) / 2
-  CHECK(ag::app::scheduled_lr(c, 20) > 0.1);
-  for (int epoch = 2; epoch <= 20; ++epoch) {
-    CHECK(ag::app::scheduled_lr(c, epoch) < ag::app::scheduled_lr(c, epoch - 1));
-  }
-
-  CHECK(error_of([&] { ag::app::scheduled_lr(c, 0); }) == "scheduled_lr: epoch must be >= 1, got 0");
-}
-
 TEST_CASE("command line") {
   const auto parse = [](std::vector<const char*> args) {
     args.insert(args.begin(), "train_lenet");

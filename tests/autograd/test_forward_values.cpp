@@ -172,3 +172,11 @@ TEST_CASE("float32 tanh, scaled_tanh and sigmoid (vectorised forms) track float6
     CHECK(worst < 5e-7);
   }
 }
+
+TEST_CASE("NaN passes through the activations in float32 and float64 (never silently becomes a number)") {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (auto dtype : {ag::DType::f32, ag::DType::f64}) {
+    const Tensor x = from_vector({nan, 1.0}, {2}, dtype);
+    for (auto op : {&ag::tanh, &ag::scaled_tanh, &ag::sigmoid, &ag::relu, &ag::exp}) CHECK(std::isnan(op(x).at({0})));
+  }
+}

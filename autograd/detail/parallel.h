@@ -1,0 +1,40 @@
+#pragma once
+/// Internal: runs the independent iterations of a loop (a batch's chunks, a tensor's blocks) on the threads
+/// set by ag::set_num_threads, using the engine's own pool (autograd/parallel.cpp says why not OpenMP).
+/// Iteration i does the same work whichever thread runs it, so a kernel that writes only iteration i's
+/// outputs (or its own partial sums, added later in order) gives the same bits for any thread count.
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
+#include "autograd/parallel.h"
+
+namespace ag::detail {
+
+/// A loop body as a plain function: body(context, i).
+using ChunkFn = void (*)(void* context, std::int64_t i);
+
+/// Calls body(context, i) for every i in [0, count), spread over the pool's threads (the calling thread
+/// takes part). Runs serially with one thread, inside another parallel loop, or when the pool is busy with
+/// another thread's loop. `body` must not throw.
+void run_chunks(std::int64_t count, ChunkFn body, void* context);
+
+/// Below this much work (in multiply-adds or element operations, roughly; about 10 microseconds), a loop runs
+/// on the calling thread: handing it to another thread would cost more than it saves.
+inline constexpr std::int64_t kMinParallelWork = 40000;
+
+/// Calls body(i) for i in [0, count), spread over num_threads() threads when the loop's total `work` (an
+/// estimate, see kMinParallelWork; unknown by default) is worth it; see run_chunks. `body` must not throw.
+template <class F>
+void parallel_for(std::int64_t count, F&& body, std::int64_t work = std::numeric_limits<std::int64_t>::max()) {
+  if (count <= 1 || num_threads() == 1 || work < kMinParallelWork) {
+    for (std::int64_t i = 0; i < count; ++i) body(i);
+    return;
+  }
+  using Body = std::remove_reference_t<F>;
+  run_chunks(
+      count, [](void* context, std::int64_t i) { (*static_cast<Body*>(context))(i); },
+      const_cast<void*>(static_cast<const void*>(&body)));
+}
+
+}  // namespace ag::detail

@@ -1,0 +1,115 @@
+#!/usr/bin/python3
+"""Combines the JSON of bench_lenet (lenetgrad) and bench/pytorch_lenet.py (PyTorch) runs into one table of
+ratios, as scripts/compare_pytorch.sh runs them: same model, batch size and thread count, same machine.
+
+  /usr/bin/python3 bench/compare_report.py OUT_DIR [--peak peak.json]
+
+Reads OUT_DIR/lenetgrad_*.json and OUT_DIR/pytorch_*.json (one file per variant and thread count; with
+several repetitions, the best value of each side is kept), prints the table, and writes
+OUT_DIR/comparison.json and OUT_DIR/comparison.md.
+"""
+import argparse
+import glob
+import json
+import os
+import sys
+
+# The issue's targets, as ratios lenetgrad / PyTorch (memory: PyTorch / lenetgrad).
+TARGETS = {("train", 64): 4.0, ("train", 1): 20.0, ("inference", 256): 3.0}
+MEMORY_TARGET = 4.0
+
+
+def load(out_dir, engine):
+    """Returns {(variant, threads, metric, batch): record with the best value}, peak RSS and loads per run."""
+    best, rss, loads = {}, {}, []
+    for path in sorted(glob.glob(os.path.join(out_dir, f"{engine}_*.json"))):
+        with open(path) as f:
+            run = json.load(f)
+        loads.append((run.get("load_average_start", -1), run.get("load_average_end", -1)))
+        for r in run["records"]:
+            key = (r["variant"], r["threads"], r["metric"], r["batch"])
+            if key not in best:
+                best[key] = r
+            elif (r["value"] < best[key]["value"]) if r["metric"] == "latency" else (r["value"] > best[key]["value"]):
+                best[key] = r
+            rkey = (r["variant"], r["threads"])
+            rss[rkey] = min(rss.get(rkey, float("inf")), run["peak_rss_mb"])
+    return best, rss, loads
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("out_dir")
+    p.add_argument("--peak", default="")
+    a = p.parse_args()
+    ours, ours_rss, ours_loads = load(a.out_dir, "lenetgrad")
+    torch, torch_rss, torch_loads = load(a.out_dir, "pytorch")
+    if not ours or not torch:
+        print("compare_report: no results found in " + a.out_dir, file=sys.stderr)
+        return 1
+    peak = {}
+    if a.peak and os.path.exists(a.peak):
+        with open(a.peak) as f:
+            peak = json.load(f)
+
+    rows = []
+    for key in sorted(ours, key=lambda k: (k[0], k[1], ["train", "inference", "latency"].index(k[2]), k[3])):
+        if key not in torch:
+            continue
+        o, t = ours[key], torch[key]
+        variant, threads, metric, batch = key
+        # Higher is better for rates; for latency the ratio is PyTorch's time over ours.
+        ratio = t["value"] / o["value"] if metric == "latency" else o["value"] / t["value"]
+        target = TARGETS.get((metric, batch))
+        peak_gflops = peak.get(str(threads))
+        row = {"variant": variant, "threads": threads, "metric": metric, "batch": batch, "unit": o["unit"],
+               "lenetgrad": o["value"], "pytorch": t["value"], "ratio": ratio,
+               "lenetgrad_gflops": o.get("gflops"), "pytorch_gflops": t.get("gflops"),
+               "fraction_of_sgemm_peak": (o["gflops"] / peak_gflops) if o.get("gflops") and peak_gflops else None,
+               "target": target, "met": (ratio >= target) if target else None}
+        rows.append(row)
+    for (variant, threads), mb in sorted(ours_rss.items()):
+        if (variant, threads) in torch_rss:
+            ratio = torch_rss[(variant, threads)] / mb
+            rows.append({"variant": variant, "threads": threads, "metric": "peak_rss", "batch": 0, "unit": "MB",
+                         "lenetgrad": mb, "pytorch": torch_rss[(variant, threads)], "ratio": ratio,
+                         "target": MEMORY_TARGET, "met": ratio >= MEMORY_TARGET})
+
+    def fmt(v, unit):
+        return f"{v:,.0f}" if unit != "us" and v >= 100 else f"{v:,.1f}"
+
+    header = ("| variant | threads | metric | lenetgrad | PyTorch | ratio | target | met | lenetgrad GFLOP/s "
+              "(share of sgemm peak) |")
+    lines = [header, "|---|---|---|---:|---:|---:|---:|---|---:|"]
+    for r in rows:
+        metric = r["metric"] if r["metric"] == "peak_rss" else f"{r['metric']} b{r['batch']}"
+        unit = {"samples/s": "samples/s", "us": "us", "MB": "MB"}[r["unit"]]
+        gf = ""
+        if r.get("lenetgrad_gflops"):
+            gf = f"{r['lenetgrad_gflops']:.1f}"
+            if r.get("fraction_of_sgemm_peak"):
+                gf += f" ({100 * r['fraction_of_sgemm_peak']:.0f} %)"
+        target = f"{r['target']:g}x" if r.get("target") else ""
+        met = "" if r.get("met") is None else ("yes" if r["met"] else "**no**")
+        lines.append(f"| {r['variant']} | {r['threads']} | {metric} ({unit}) | {fmt(r['lenetgrad'], r['unit'])} | "
+                     f"{fmt(r['pytorch'], r['unit'])} | {r['ratio']:.1f}x | {target} | {met} | {gf} |")
+    loads = ", ".join(f"{s:.1f}-{e:.1f}" for s, e in ours_loads + torch_loads)
+    table = "\n".join(lines)
+    notes = [f"Load average (1 min) at the start and end of each run: {loads}."]
+    if peak:
+        notes.append("Measured float32 matrix-multiply peak (OpenBLAS sgemm, 4096x4096, via numpy): " +
+                     ", ".join(f"{v:.0f} GFLOP/s with {k} thread(s)" for k, v in sorted(peak.items()) if k.isdigit()) +
+                     ".")
+    notes.append("Ratios: lenetgrad / PyTorch for rates, PyTorch / lenetgrad for latency and peak resident memory.")
+    text = table + "\n\n" + "\n".join(notes) + "\n"
+    print(text)
+    with open(os.path.join(a.out_dir, "comparison.md"), "w") as f:
+        f.write(text)
+    with open(os.path.join(a.out_dir, "comparison.json"), "w") as f:
+        json.dump({"rows": rows, "sgemm_peak_gflops": peak, "loads": ours_loads + torch_loads}, f, indent=2)
+        f.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
