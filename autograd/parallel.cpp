@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <ctime>
 #include <cstdint>
 #include <mutex>
 #include <thread>
@@ -28,9 +29,9 @@ inline void cpu_relax() {
 
 // Why a pool of our own rather than OpenMP: on a machine whose cores are shared with other work, a fork-join
 // region waits at its closing barrier for every thread of the team, including one the OS has not scheduled
-// yet; measured here with 2 threads under load, OpenMP made a LeNet-5 training step 1.0x (passive waiting) to
-// 10x slower (active) than 1 thread. In this pool the calling thread claims chunks too, and a worker that wakes
-// late finds nothing left to claim: the caller waits only for chunks a worker has actually started.
+// yet; measured here with 2 threads under load, OpenMP's LeNet-5 training step was no faster than 1 thread's
+// (passive waiting) to 7.7x slower (active waiting). In this pool the calling thread claims chunks too, and a
+// worker that wakes late finds nothing left to claim: the caller waits only for chunks a worker has started.
 //
 // The job is published in one 64-bit word: generation (32 bits) | chunk count (16) | next chunk to claim (16).
 // A chunk is claimed by a compare-and-swap that keeps the generation, so a claim can only succeed for the job
@@ -45,11 +46,23 @@ class Pool {
 
   /// Runs body(context, i) for i < count on up to `threads` threads; returns false (having run nothing) when
   /// the pool is busy with another caller, so the caller runs the loop itself.
-  bool run(int threads, std::int64_t count, detail::ChunkFn body, void* context) {
+  bool run(int threads, std::int64_t count, detail::ChunkFn body, void* context, std::int64_t estimate) {
     std::unique_lock busy(busy_, std::try_to_lock);
     if (!busy.owns_lock()) return false;
-    if (serial_loops_ > 0) {  // backing off (see below): this loop runs on the calling thread alone
+    if (!cores_free()) return false;  // the cores are shared with other programs: no workers (they go to sleep)
+    if (serial_loops_ > 0) {          // backing off (back_off_if_starved): this loop runs on this thread alone
       --serial_loops_;
+      return false;
+    }
+    // A small loop is worth handing over only to a worker that is awake: waking one takes a system call on
+    // this thread and tens of microseconds before it runs (a batch-1 step has a few such loops, each shorter).
+    // It is still a sign that loops are coming: the workers are nudged awake (without waiting for them), so that
+    // the next loop finds them spinning.
+    if (estimate < kWakeWork && spinning_.load(std::memory_order_relaxed) == 0 && !workers_.empty()) {
+      if (sleepers_.load(std::memory_order_relaxed) > 0) {
+        nudges_.fetch_add(1, std::memory_order_relaxed);
+        wake_.notify_all();
+      }
       return false;
     }
     ensure_workers(threads - 1);
@@ -91,11 +104,17 @@ class Pool {
 
   using Clock = std::chrono::steady_clock;
 
-  /// How long a thread spins before it sleeps (a worker waiting for a job) or yields (the caller waiting for a
-  /// worker's chunk): about 35 us at 35 ns a pause. Long enough to bridge the gaps between the ops of a
-  /// training step; short, because on cores shared with other programs a spinning thread takes time from them
-  /// and from the caller itself.
+  /// How long the caller spins waiting for a worker's chunk before it yields: about 35 us at 35 ns a pause.
+  /// Short, because on cores shared with other programs a spinning thread takes time from them and from the
+  /// worker it waits for.
   static constexpr int kSpins = 1000;
+
+  /// How long a worker spins for the next job before it sleeps: about 100 us, more than the gap between two
+  /// optimizer steps at batch 1, so a worker once awake stays ready for them.
+  static constexpr int kWorkerSpins = 3000;
+
+  /// Below this much work (detail::parallel_for's estimate; about 100 us) a loop is not worth waking a worker.
+  static constexpr std::int64_t kWakeWork = 500000;
 
   /// Counts a strike when the caller waited for the workers' chunks longer than a third of its own work (and
   /// over 50 us): on cores shared with other programs a worker that holds a chunk may be descheduled for a
@@ -110,6 +129,35 @@ class Pool {
     } else if (strikes_ > 0) {
       --strikes_;
     }
+  }
+
+  /// Returns false while the calling thread is short of CPU time. Over windows of about 20 ms it compares the
+  /// thread's CPU time with the wall time: below three quarters, the cores are shared with other programs (or
+  /// a spinning worker takes this thread's core), where a worker slows the caller down instead of helping
+  /// (measured here: 2 threads at 0.6x the speed of 1 when another program kept one of the two cores busy).
+  /// Then the next 200 ms run serially, and the workers are tried again.
+  bool cores_free() {
+    const auto now = Clock::now();
+    const auto self = std::this_thread::get_id();
+    if (self != window_thread_) {  // another caller: start a window of its own
+      window_thread_ = self;
+      window_start_ = now;
+      window_cpu_ = thread_cpu_time();
+    } else if (now - window_start_ >= std::chrono::milliseconds(20)) {
+      const auto cpu = thread_cpu_time();
+      if (4 * (cpu - window_cpu_) < 3 * (now - window_start_)) serial_until_ = now + std::chrono::milliseconds(200);
+      window_start_ = now;
+      window_cpu_ = cpu;
+    }
+    return now >= serial_until_;
+  }
+
+  /// The CPU time of the calling thread.
+  static Clock::duration thread_cpu_time() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::seconds(ts.tv_sec) +
+                                                       std::chrono::nanoseconds(ts.tv_nsec));
   }
 
   /// Claims and runs chunks of job `generation` until none is left.
@@ -142,16 +190,23 @@ class Pool {
     while (true) {
       // Spin a while for the next job (the next op of a training step comes within microseconds), then sleep.
       std::uint32_t current = seen;
-      for (int spins = 0; spins < kSpins && current == seen; ++spins) {
+      spinning_.fetch_add(1, std::memory_order_relaxed);
+      for (int spins = 0; spins < kWorkerSpins && current == seen; ++spins) {
         cpu_relax();
         current = generation_of(state_.load(std::memory_order_acquire));
       }
+      spinning_.fetch_sub(1, std::memory_order_relaxed);
       if (current == seen) {
         std::unique_lock lock(mutex_);
         sleepers_.fetch_add(1, std::memory_order_seq_cst);
-        wake_.wait(lock, [&] { return generation_of(state_.load(std::memory_order_seq_cst)) != seen; });
+        const std::uint64_t nudged = nudges_.load(std::memory_order_relaxed);
+        wake_.wait(lock, [&] {
+          return generation_of(state_.load(std::memory_order_seq_cst)) != seen ||
+                 nudges_.load(std::memory_order_relaxed) != nudged;
+        });
         sleepers_.fetch_sub(1, std::memory_order_seq_cst);
         current = generation_of(state_.load(std::memory_order_acquire));
+        if (current == seen) continue;  // nudged: spin again for the job expected soon
       }
       seen = current;
       if (index < helpers_.load(std::memory_order_relaxed)) work(seen);
@@ -168,9 +223,14 @@ class Pool {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::atomic<int> sleepers_{0};
+  std::atomic<int> spinning_{0};  // workers spinning for the next job, awake and ready
+  std::atomic<std::uint64_t> nudges_{0};  // bumped to wake sleeping workers without a job (see run)
   std::atomic<int> helpers_{0};  // how many workers the current job wants (fewer than exist after a decrease)
-  int strikes_ = 0;               // guarded by busy_, as is serial_loops_
+  int strikes_ = 0;               // guarded by busy_, as are serial_loops_ and the CPU-time window
   int serial_loops_ = 0;
+  std::thread::id window_thread_;
+  Clock::time_point window_start_{}, serial_until_{};
+  Clock::duration window_cpu_{};
 
  public:
   static thread_local bool in_pool_job;
@@ -189,7 +249,7 @@ int num_threads() { return thread_count.load(std::memory_order_relaxed); }
 
 namespace detail {
 
-void run_chunks(std::int64_t count, ChunkFn body, void* context) {
+void run_chunks(std::int64_t count, ChunkFn body, void* context, std::int64_t work) {
   const int threads = num_threads();
   if (threads > 1 && count > 1 && !Pool::in_pool_job) {
     // The packed state holds counts below 2^16; a longer loop goes in several jobs.
@@ -205,7 +265,7 @@ void run_chunks(std::int64_t count, ChunkFn body, void* context) {
         auto* o = static_cast<Offset*>(c);
         o->body(o->context, o->first + i);
       };
-      if (!Pool::instance().run(threads, n, shifted, &offset))
+      if (!Pool::instance().run(threads, n, shifted, &offset, work))
         for (std::int64_t i = 0; i < n; ++i) body(context, first + i);
     }
     return;

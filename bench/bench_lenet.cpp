@@ -5,13 +5,15 @@
 //
 //   bench_lenet [--variant lecun1998|modern|both] [--threads 1,2] [--batches 1,16,64,256]
 //               [--inference-batches 256,1000] [--seconds S] [--data DIR] [--json FILE] [--label TEXT]
-//               [--clock wall|cpu]
+//               [--clock wall|cpu] [--epoch B]
 //
 // Metrics, per variant and thread count:
 //   train samples/s      forward + loss + backward + optimizer step (and the batch conversion), per batch size
 //   inference samples/s  forward alone without recording a graph (and the batch conversion)
 //   latency              one sample's inference, median microseconds per call
 //   peak RSS             the process's peak resident memory (getrusage), with the full training set loaded
+// With --epoch B it instead trains one full epoch at batch B (one variant, one thread count) and reports its
+// time and peak RSS: the memory of a training run alone, as scripts/compare_pytorch.sh measures it.
 // Each rate is the median of 3 timed windows of S/3 seconds after a warm-up. With --data DIR holding MNIST
 // the real training set is used; otherwise 60,000 random images of the same size (the speed and memory do
 // not depend on the pixel values).
@@ -213,6 +215,7 @@ int main(int argc, char** argv) {
   std::string variant_arg = "both", json_path, data_dir = "data/mnist", label;
   std::vector<std::int64_t> threads{1, 2}, batches{1, 16, 64, 256}, inference_batches{256, 1000};
   double seconds = 1.5;
+  std::int64_t epoch_batch = 0;
   try {
     for (int i = 1; i < argc; ++i) {
       const std::string arg = argv[i];
@@ -233,6 +236,8 @@ int main(int argc, char** argv) {
         json_path = argv[++i];
       else if (arg == "--label" && has_value)
         label = argv[++i];
+      else if (arg == "--epoch" && has_value)
+        epoch_batch = std::stoll(argv[++i]);
       else if (arg == "--clock" && has_value &&
                (std::string(argv[i + 1]) == "cpu" || std::string(argv[i + 1]) == "wall"))
         use_cpu_clock = std::string(argv[++i]) == "cpu";
@@ -243,7 +248,7 @@ int main(int argc, char** argv) {
   } catch (const std::exception&) {
     std::cerr << "usage: bench_lenet [--variant lecun1998|modern|both] [--threads 1,2] [--batches 1,16,64,256]\n"
                  "                   [--inference-batches 256,1000] [--seconds S] [--data DIR] [--json FILE]\n"
-                 "                   [--label TEXT] [--clock wall|cpu]\n";
+                 "                   [--label TEXT] [--clock wall|cpu] [--epoch B]\n";
     return 2;
   }
   std::vector<ag::models::Variant> variants;
@@ -270,6 +275,18 @@ int main(int argc, char** argv) {
     if (gflops > 0) r["gflops"] = gflops;
     records.push_back(r);
   };
+  if (epoch_batch > 0) {
+    // One epoch of training at one batch size: its time, and the peak memory of a training run.
+    ag::set_num_threads(static_cast<int>(threads.empty() ? 1 : threads.front()));
+    Runner runner(variants.front(), data);
+    const auto start = std::chrono::steady_clock::now();
+    for (std::int64_t done = 0; done < data.count; done += epoch_batch)
+      runner.train_step(std::min(epoch_batch, data.count - done));
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    emit(variants.front(), ag::num_threads(), "epoch", epoch_batch, elapsed, "s", 0);
+    emit(variants.front(), ag::num_threads(), "epoch_peak_rss", epoch_batch, peak_rss_mb(), "MB", 0);
+    variants.clear();
+  }
   for (const auto variant : variants) {
     Runner runner(variant, data);
     for (const auto t : threads) {

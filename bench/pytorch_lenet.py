@@ -19,7 +19,10 @@ and Adam's multi-tensor (foreach) implementation when it is faster (--adam auto 
 
   /usr/bin/python3 bench/pytorch_lenet.py [--variant lecun1998|modern|both] [--threads 1,2]
       [--batches 1,16,64,256] [--inference-batches 256,1000] [--seconds S] [--data DIR] [--json FILE]
-      [--label TEXT] [--adam auto|foreach|loop]
+      [--label TEXT] [--adam auto|foreach|loop] [--epoch B]
+
+With --epoch B it instead trains one full epoch at batch B (one variant, one thread count) and reports its time
+and the peak resident memory of that training run.
 """
 import argparse
 import json
@@ -260,6 +263,7 @@ def main():
     p.add_argument("--json", default="")
     p.add_argument("--label", default="")
     p.add_argument("--adam", default="auto", choices=["auto", "foreach", "loop"])
+    p.add_argument("--epoch", type=int, default=0)
     a = p.parse_args()
     variants = ["lecun1998", "modern"] if a.variant == "both" else [a.variant]
     torch.set_num_interop_threads(1)
@@ -281,6 +285,20 @@ def main():
             r["gflops"] = gflops
         records.append(r)
 
+    if a.epoch > 0:
+        # One epoch of training at one batch size: its time, and the peak memory of a training run.
+        variant, threads = variants[0], (parse_list(a.threads) or [1])[0]
+        torch.set_num_threads(threads)
+        foreach = a.adam == "foreach"  # auto: the loop, to keep a second model out of the memory figure
+        adam_choice[f"{variant}/{threads}"] = "foreach" if foreach else "loop"
+        runner = Runner(variant, images, labels, foreach)
+        n = images.shape[0]
+        start = time.perf_counter()
+        for done in range(0, n, a.epoch):
+            runner.train_step(min(a.epoch, n - done))
+        emit(variant, threads, "epoch", a.epoch, time.perf_counter() - start, "s", 0)
+        emit(variant, threads, "epoch_peak_rss", a.epoch, rss_mb(), "MB", 0)
+        variants = []
     for variant in variants:
         for threads in parse_list(a.threads):
             torch.set_num_threads(threads)

@@ -11,7 +11,8 @@
 # Debian's OpenBLAS (libopenblas0-pthread) with OPENBLAS_NUM_THREADS=1, inference mode, set_to_none
 # gradients, the faster of Adam's two implementations. Both sides load the full MNIST training set (data/mnist,
 # fetched when missing; random images of the same size when it cannot be) and convert each batch from uint8.
-# Also measures the float32 matrix-multiply peak (OpenBLAS sgemm through numpy) for the GFLOP/s column.
+# Then one epoch of training at batch 64 per process and side, for its time and peak resident memory. Also
+# measures the float32 matrix-multiply peak (OpenBLAS sgemm through numpy) for the GFLOP/s column.
 # Installs python3-torch and libopenblas0-pthread when missing (as root; otherwise prints the command).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -78,6 +79,16 @@ for r in $(seq 1 "$repeat"); do
               --json "$out/pytorch_${variant}_${t}_$r.json" --label "run $r")
       if [ $((r % 2)) -eq 1 ]; then "${ours[@]}"; "${theirs[@]}"; else "${theirs[@]}"; "${ours[@]}"; fi
     done
+  done
+done
+
+# Memory: one epoch of training at batch 64 per process, the peak resident memory of a training run alone.
+for variant in lecun1998 modern; do
+  for t in "${thread_list[@]}"; do
+    build-bench/bench/bench_lenet --variant "$variant" --threads "$t" --data "$data" --epoch 64 \
+      --json "$out/lenetgrad_${variant}_${t}_epoch.json" --label epoch
+    "$py" bench/pytorch_lenet.py --variant "$variant" --threads "$t" --data "$data" --epoch 64 \
+      --json "$out/pytorch_${variant}_${t}_epoch.json" --label epoch
   done
 done
 

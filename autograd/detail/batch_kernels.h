@@ -190,7 +190,8 @@ inline auto tree_lane_sum(const V& v) {
   if constexpr (N == 1) {
     return v[0];
   } else {
-    const auto halves = low_half(v, std::make_index_sequence<N / 2>{}) + high_half(v, std::make_index_sequence<N / 2>{});
+    const auto halves =
+        low_half(v, std::make_index_sequence<N / 2>{}) + high_half(v, std::make_index_sequence<N / 2>{});
     return tree_lane_sum<decltype(halves), N / 2>(halves);
   }
 }

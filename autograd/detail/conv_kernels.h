@@ -154,7 +154,8 @@ void col2im_patches_add(const ConvGeometry& g, const T* col, T* x) {
 inline constexpr int kPanelRows = 6;
 
 /// For the R rows r: C_r[j + v L + l] (= or +=) sum over k in ks of A_r[k a_ks] B_k[j + v L + l] for
-/// v < NV whole wide vectors of L = kWideLanes<T> lanes. R and NV are compile-time, so the accumulators live in registers.
+/// v < NV whole wide vectors of L = kWideLanes<T> lanes. R and NV are compile-time, so the accumulators live
+/// in registers.
 template <class T, int R, int NV>
 inline void panel_block(std::span<const Range> ks, const T* const* a, std::int64_t a_ks, const RowsOf<T>& b,
                         T* const* c, std::int64_t j, bool accumulate) {

@@ -73,7 +73,8 @@ Tensor map_unary(std::string_view op, const Tensor& x, F f) {
     using T = decltype(type);
     const T* in = x.data<T>();
     T* o = out.data<T>();
-    for_blocks(x.numel(), [=](std::int64_t begin, std::int64_t end) { map_block(in + begin, o + begin, end - begin, f); });
+    for_blocks(x.numel(),
+               [=](std::int64_t begin, std::int64_t end) { map_block(in + begin, o + begin, end - begin, f); });
   });
   return out;
 }

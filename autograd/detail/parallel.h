@@ -15,9 +15,10 @@ namespace ag::detail {
 using ChunkFn = void (*)(void* context, std::int64_t i);
 
 /// Calls body(context, i) for every i in [0, count), spread over the pool's threads (the calling thread
-/// takes part). Runs serially with one thread, inside another parallel loop, or when the pool is busy with
-/// another thread's loop. `body` must not throw.
-void run_chunks(std::int64_t count, ChunkFn body, void* context);
+/// takes part). Runs serially with one thread, inside another parallel loop, when the pool is busy with
+/// another thread's loop, or when the workers sleep and the loop's `work` is too small to wake them.
+/// `body` must not throw.
+void run_chunks(std::int64_t count, ChunkFn body, void* context, std::int64_t work);
 
 /// Below this much work (in multiply-adds or element operations, roughly; about 10 microseconds), a loop runs
 /// on the calling thread: handing it to another thread would cost more than it saves.
@@ -34,7 +35,7 @@ void parallel_for(std::int64_t count, F&& body, std::int64_t work = std::numeric
   using Body = std::remove_reference_t<F>;
   run_chunks(
       count, [](void* context, std::int64_t i) { (*static_cast<Body*>(context))(i); },
-      const_cast<void*>(static_cast<const void*>(&body)));
+      const_cast<void*>(static_cast<const void*>(&body)), work);
 }
 
 }  // namespace ag::detail

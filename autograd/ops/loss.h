@@ -1,6 +1,6 @@
 #pragma once
-/// Losses, each a scalar (shape []) mean over the batch, composed from the engine's ops so their
-/// gradients come from the engine.
+/// Losses, each a scalar (shape []) mean over the batch: composed from the engine's ops, so that their
+/// gradients come from the engine, except rbf_map_loss, one op with its own rule (checked by gradcheck).
 #include "autograd/tensor.h"
 
 namespace ag {

@@ -72,7 +72,8 @@ Tensor leaf(const Shape& shape, ag::Generator& gen, bool grad, double scale = 1.
 }
 
 /// The LeNet-5 ops at their sizes (and a few others), each with inputs for a batch of n.
-std::vector<std::pair<std::string, std::function<std::pair<std::function<Tensor(const Inputs&)>, Inputs>(std::int64_t)>>>
+std::vector<
+    std::pair<std::string, std::function<std::pair<std::function<Tensor(const Inputs&)>, Inputs>(std::int64_t)>>>
 op_cases() {
   using Case = std::pair<std::function<Tensor(const Inputs&)>, Inputs>;
   std::vector<std::pair<std::string, std::function<Case(std::int64_t)>>> cases;
@@ -112,7 +113,8 @@ op_cases() {
   });
   cases.emplace_back("rbf", [](std::int64_t n) {
     ag::Generator gen(7);
-    return Case{[](const Inputs& v) { return ag::rbf(v[0], v[1]); }, {leaf({n, 84}, gen, true), leaf({10, 84}, gen, true)}};
+    return Case{[](const Inputs& v) { return ag::rbf(v[0], v[1]); },
+                {leaf({n, 84}, gen, true), leaf({10, 84}, gen, true)}};
   });
   cases.emplace_back("linear", [](std::int64_t n) {
     ag::Generator gen(8);
@@ -128,11 +130,13 @@ op_cases() {
 
 /// One variant's model trained for a few Adam steps from a fixed start, on batches of the given sizes;
 /// returns every parameter's values.
-std::vector<std::vector<double>> train_a_few_steps(ag::models::Variant variant, const std::vector<std::int64_t>& sizes) {
+std::vector<std::vector<double>> train_a_few_steps(ag::models::Variant variant,
+                                                   const std::vector<std::int64_t>& sizes) {
   ag::Generator init(11);
   auto model = ag::models::make_model(variant, init);
   ag::nn::Adam adam(model->parameters(), ag::nn::AdamOptions{1e-3, 0.9, 0.999, 1e-8, 0});
-  const auto loss_kind = variant == ag::models::Variant::lecun1998 ? ag::nn::LossKind::map : ag::nn::LossKind::cross_entropy;
+  const auto loss_kind =
+      variant == ag::models::Variant::lecun1998 ? ag::nn::LossKind::map : ag::nn::LossKind::cross_entropy;
   const std::int64_t side = ag::models::input_side(variant);
   ag::Generator data(12);
   for (const auto n : sizes) {
