@@ -1,5 +1,7 @@
 #include "nn/optim/sgd.h"
 
+#include "nn/optim/moment_floor.h"
+
 namespace ag::nn {
 
 Sgd::Sgd(std::vector<Parameter> parameters, const SgdOptions& options)
@@ -31,7 +33,7 @@ void Sgd::update(std::size_t index, Tensor& value, const Tensor& grad) {
     }
     for (std::int64_t i = 0; i < n; ++i) {
       const T gi = g[i] + wd * w[i];
-      v[i] = mu * v[i] + gi;
+      v[i] = floor_moment(mu * v[i] + gi);
       w[i] -= lr * (options_.nesterov ? gi + mu * v[i] : v[i]);
     }
   });

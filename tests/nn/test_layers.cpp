@@ -12,6 +12,7 @@
 #include <nn/schedule.h>
 
 #include <cmath>
+#include <limits>
 
 using ag::Tensor;
 
@@ -85,6 +86,41 @@ TEST_CASE("Adam's first step moves each weight by about lr against the gradient'
   adam.step();
   CHECK(w.at({0}) == doctest::Approx(1.0 - 0.01).epsilon(1e-6));
   CHECK(w.at({1}) == doctest::Approx(-2.0 + 0.01).epsilon(1e-4));
+}
+
+TEST_CASE("optimizer moments of a parameter whose gradient stays 0 decay to exactly 0, never subnormal") {
+  // After one step with a gradient, m (Adam, x0.9 a step) and the velocity (SGD, x0.9) decay; unfloored they
+  // pass through float's subnormals (below 1.2e-38) after about 800 steps, where x86 arithmetic is slow.
+  Tensor wa = ag::from_vector({0.5f, -0.25f}, {2});
+  Tensor ws = ag::from_vector({0.5f, -0.25f}, {2});
+  ag::nn::Adam adam({{"wa", wa, 2}}, {0.001, 0.9, 0.999, 1e-8, 0.0});
+  ag::nn::Sgd sgd({{"ws", ws, 2}}, {0.001, 0.9, false, 0.0});
+  bool saw_subnormal = false;
+  for (int step = 0; step < 1500; ++step) {
+    const float g = step == 0 ? 1.0f : 0.0f;
+    wa.set_grad(ag::from_vector({g, -g}, {2}));
+    ws.set_grad(ag::from_vector({g, -g}, {2}));
+    adam.step();
+    sgd.step();
+    for (const auto& states : {adam.state(), sgd.state()})
+      for (const auto& [name, state] : states)
+        for (std::int64_t i = 0; i < 2; ++i) {
+          const double value = state.at({i});  // a float, widened: test its magnitude, not its class
+          saw_subnormal |= value != 0 && std::abs(value) < std::numeric_limits<float>::min();
+        }
+  }
+  CHECK_FALSE(saw_subnormal);
+  CHECK(adam.state()[0].second.at({0}) == 0.0);   // m: 0.1 x 0.9^1500 would be about 1e-70
+  CHECK(adam.state()[1].second.at({0}) > 0.0);    // v: 0.001 x 0.999^1500, about 2e-4, untouched
+  CHECK(sgd.state()[0].second.at({1}) == 0.0);
+  // Before reaching the floor, the moments follow the formula: Adam's m after 600 steps is 0.1 x 0.9^599.
+  Tensor w = ag::from_vector({0.5}, {1}, ag::DType::f64);
+  ag::nn::Adam exact({{"w", w, 1}}, {0.001, 0.9, 0.999, 1e-8, 0.0});
+  for (int step = 0; step < 600; ++step) {
+    w.set_grad(ag::from_vector({step == 0 ? 1.0 : 0.0}, {1}, ag::DType::f64));
+    exact.step();
+  }
+  CHECK(exact.state()[0].second.at({0}) == doctest::Approx(0.1 * std::pow(0.9, 599)).epsilon(1e-9));
 }
 
 TEST_CASE("optimizers reject bad settings by name") {
