@@ -290,12 +290,25 @@ void panel_product(const RowGroup& group, std::int64_t cols, const T* a, std::in
                 a_rs, a_ks, b, c, ldc, accumulate);
 }
 
+/// Where the same dot products continue in further samples: sample s's rows are the first sample's moved
+/// by s a_step (A) and s b_step (B). One sample by default.
+struct SampleSteps {
+  std::int64_t samples = 1;
+  std::int64_t a_step = 0;
+  std::int64_t b_step = 0;
+};
+
 /// acc[u RV + v] += A_u[p] B_v[p] lane-wise, for p < n in whole vectors (n a multiple of kWideLanes<T>), u < RU,
-/// v < RV: RU x RV dot products sharing their loads, their vector partial sums kept in `acc` between calls.
+/// v < RV, and then the same in each further sample of `steps`: RU x RV dot products sharing their loads,
+/// their vector partial sums kept in `acc` between calls. The sums run sample by sample, p in order, so a
+/// split of the samples over calls gives the same bits.
 template <class T, int RU, int RV>
-[[gnu::noinline]] void dot_tile(std::int64_t n, const T* const* a, const T* const* b, Wide<T>* acc) {
+[[gnu::noinline]] void dot_tile(std::int64_t n, const T* const* a, const T* const* b, Wide<T>* acc,
+                                SampleSteps steps = {}) {
   // Local pointer copies and unrolled fixed-size loops keep the RU RV sums in registers (see panel_block);
   // kept out of line, where the register allocator has only this loop to serve (inlined, it spills).
+  // Running over the samples here, not in the caller, keeps the sums in registers across samples: a
+  // sample of C3's gradient is only 9 vectors long.
   constexpr int L = kWideLanes<T>;
   const T* ap[RU];
   const T* bp[RV];
@@ -306,27 +319,34 @@ template <class T, int RU, int RV>
   Wide<T> sums[RU * RV];
 #pragma GCC unroll 16
   for (int i = 0; i < RU * RV; ++i) sums[i] = acc[i];
-  for (std::int64_t p = 0; p < n; p += L) {
-    Wide<T> bv[RV];
+  for (std::int64_t sample = 0; sample < steps.samples; ++sample) {
+    for (std::int64_t p = 0; p < n; p += L) {
+      Wide<T> bv[RV];
 #pragma GCC unroll 4
-    for (int v = 0; v < RV; ++v) bv[v] = load_wide(bp[v] + p);
+      for (int v = 0; v < RV; ++v) bv[v] = load_wide(bp[v] + p);
 #pragma GCC unroll 8
-    for (int u = 0; u < RU; ++u) {
-      const Wide<T> av = load_wide(ap[u] + p);
+      for (int u = 0; u < RU; ++u) {
+        const Wide<T> av = load_wide(ap[u] + p);
 #pragma GCC unroll 4
-      for (int v = 0; v < RV; ++v) sums[u * RV + v] = fmadd(av, bv[v], sums[u * RV + v]);
+        for (int v = 0; v < RV; ++v) sums[u * RV + v] = fmadd(av, bv[v], sums[u * RV + v]);
+      }
     }
+#pragma GCC unroll 8
+    for (int u = 0; u < RU; ++u) ap[u] += steps.a_step;
+#pragma GCC unroll 4
+    for (int v = 0; v < RV; ++v) bp[v] += steps.b_step;
   }
 #pragma GCC unroll 16
   for (int i = 0; i < RU * RV; ++i) acc[i] = sums[i];
 }
 
 template <class T, int RU>
-inline void dot_tile_rows(std::int64_t n, const T* const* a, const T* const* b, int rv, Wide<T>* acc) {
+inline void dot_tile_rows(std::int64_t n, const T* const* a, const T* const* b, int rv, Wide<T>* acc,
+                          SampleSteps steps) {
   if (rv == 2)
-    dot_tile<T, RU, 2>(n, a, b, acc);
+    dot_tile<T, RU, 2>(n, a, b, acc, steps);
   else
-    dot_tile<T, RU, 1>(n, a, b, acc);
+    dot_tile<T, RU, 1>(n, a, b, acc, steps);
 }
 
 /// The most rows of A, and of B, in one block of dot products (6 x 2 vector accumulators).
@@ -335,25 +355,26 @@ inline constexpr int kDotRowsB = 2;
 
 /// dot_tile for ru <= kDotRowsA rows of A and rv <= kDotRowsB rows of B chosen at run time.
 template <class T>
-inline void dot_tile_block(std::int64_t n, const T* const* a, int ru, const T* const* b, int rv, Wide<T>* acc) {
+inline void dot_tile_block(std::int64_t n, const T* const* a, int ru, const T* const* b, int rv, Wide<T>* acc,
+                           SampleSteps steps = {}) {
   switch (ru) {
     case 6:
-      dot_tile_rows<T, 6>(n, a, b, rv, acc);
+      dot_tile_rows<T, 6>(n, a, b, rv, acc, steps);
       break;
     case 5:
-      dot_tile_rows<T, 5>(n, a, b, rv, acc);
+      dot_tile_rows<T, 5>(n, a, b, rv, acc, steps);
       break;
     case 4:
-      dot_tile_rows<T, 4>(n, a, b, rv, acc);
+      dot_tile_rows<T, 4>(n, a, b, rv, acc, steps);
       break;
     case 3:
-      dot_tile_rows<T, 3>(n, a, b, rv, acc);
+      dot_tile_rows<T, 3>(n, a, b, rv, acc, steps);
       break;
     case 2:
-      dot_tile_rows<T, 2>(n, a, b, rv, acc);
+      dot_tile_rows<T, 2>(n, a, b, rv, acc, steps);
       break;
     default:
-      dot_tile_rows<T, 1>(n, a, b, rv, acc);
+      dot_tile_rows<T, 1>(n, a, b, rv, acc, steps);
       break;
   }
 }
@@ -377,24 +398,25 @@ class DotSums {
   /// Returns a DotSums that continues the sums already in acc (made by the constructor, added to since).
   static DotSums resume(const RowGroup& group, Wide<T>* acc) { return DotSums(group, acc, 0); }
 
-  /// Adds sum_{p < n} A[u, p] B_v[p], A's rows lda apart, n a multiple of kWideLanes<T>. The p axis goes in
-  /// tiles that keep a block's rows in the L1 cache.
-  void add(std::int64_t n, const T* a, std::int64_t lda, const RowsOf<T>& b) {
+  /// Adds sum_{p < n} A[u, p] B_v[p], A's rows lda apart, n a multiple of kWideLanes<T>, and the same for
+  /// each further sample of `steps` (its rows moved by s a_step and s b_step). With one sample, the p axis
+  /// goes in tiles that keep a block's rows in the L1 cache; with several (each short), whole samples.
+  void add(std::int64_t n, const T* a, std::int64_t lda, const RowsOf<T>& b, SampleSteps steps = {}) {
     assert(n % kWideLanes<T> == 0);
-    constexpr std::int64_t kTile = 4096 / static_cast<std::int64_t>(sizeof(T));
+    const std::int64_t tile = steps.samples > 1 ? n : 4096 / static_cast<std::int64_t>(sizeof(T));
     const auto& vs = group_.columns;
     const auto rows = static_cast<std::int64_t>(group_.rows.size()), cols = static_cast<std::int64_t>(vs.size());
     const T* ap[kDotRowsA];
     const T* bp[kDotRowsB];
-    for (std::int64_t p0 = 0; p0 < n; p0 += kTile) {
-      const std::int64_t len = std::min(kTile, n - p0);
+    for (std::int64_t p0 = 0; p0 < n; p0 += tile) {
+      const std::int64_t len = std::min(tile, n - p0);
       for (std::int64_t u0 = 0; u0 < rows; u0 += kDotRowsA) {
         const std::int64_t ru = std::min<std::int64_t>(kDotRowsA, rows - u0);
         for (std::int64_t u = 0; u < ru; ++u) ap[u] = a + group_.rows[static_cast<std::size_t>(u0 + u)] * lda + p0;
         for (std::int64_t v0 = 0; v0 < cols; v0 += kDotRowsB) {
           const int rv = static_cast<int>(std::min<std::int64_t>(kDotRowsB, cols - v0));
           for (int v = 0; v < rv; ++v) bp[v] = b.row(vs[static_cast<std::size_t>(v0 + v)]) + p0;
-          dot_tile_block(len, ap, static_cast<int>(ru), bp, rv, acc_ + u0 * cols + v0 * ru);
+          dot_tile_block(len, ap, static_cast<int>(ru), bp, rv, acc_ + u0 * cols + v0 * ru, steps);
         }
       }
     }

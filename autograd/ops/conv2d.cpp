@@ -355,25 +355,33 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
       for_each_dots([](const detail::RowGroup& group, detail::Wide<T>* acc) { detail::DotSums<T>(group, acc); });
 
     if (plan.layout == ConvLayout::shifted) {
-      const std::int64_t cols = round_up(plan.grid, detail::kWideLanes<T>), wp = plan.padded_w;
-      T* grid = detail::thread_scratch<T>(Slot::s0, outputs * cols);  // G on the grid; dropped columns 0
-      T* padded = gw ? detail::thread_scratch<T>(Slot::s1, plan.padded_size) : nullptr;
+      // The chunk's m samples one after another: G on the grid (dropped columns 0) and the padded inputs,
+      // so that dL/dW's dot products run over all m samples in one pass with their sums in registers.
+      const std::int64_t cols = round_up(plan.grid, detail::kWideLanes<T>), wp = plan.padded_w, m = last - first;
+      const std::int64_t grid_size = outputs * cols;
+      T* grids = detail::thread_scratch<T>(Slot::s0, m * grid_size);
+      T* padded = gw ? detail::thread_scratch<T>(Slot::s1, m * plan.padded_size) : nullptr;
       T* dpadded = gx ? detail::thread_scratch<T>(Slot::s2, plan.padded_size) : nullptr;
       T* dcol = gx ? detail::thread_scratch<T>(Slot::s3, taps * cols) : nullptr;
-      std::fill_n(grid, outputs * cols, T(0));
-      if (padded) std::fill_n(padded, plan.padded_size, T(0));
-      const detail::RowsOf<T> x_rows{padded, 0, plan.tap_offsets.data()};
+      std::fill_n(grids, m * grid_size, T(0));
+      if (padded) std::fill_n(padded, m * plan.padded_size, T(0));
       for (std::int64_t n = first; n < last; ++n) {
+        T* grid = grids + (n - first) * grid_size;
         for (std::int64_t o = 0; o < outputs; ++o)
           for (std::int64_t i = 0; i < g.out_h; ++i)
             detail::copy_short(gy + n * out_size + o * positions + i * ow, ow, grid + o * cols + i * wp);
-        if (gw) {
-          pad_into(plan, x + n * in_size, padded);
-          for_each_dots([&](const detail::RowGroup& group, detail::Wide<T>* acc) {
-            detail::DotSums<T>::resume(group, acc).add(cols, grid, cols, x_rows);
-          });
-        }
-        if (gx) {
+        if (padded) pad_into(plan, x + n * in_size, padded + (n - first) * plan.padded_size);
+      }
+      if (gw) {
+        const detail::RowsOf<T> x_rows{padded, 0, plan.tap_offsets.data()};
+        const detail::SampleSteps samples{m, grid_size, plan.padded_size};
+        for_each_dots([&](const detail::RowGroup& group, detail::Wide<T>* acc) {
+          detail::DotSums<T>::resume(group, acc).add(cols, grids, cols, x_rows, samples);
+        });
+      }
+      if (gx)
+        for (std::int64_t n = first; n < last; ++n) {
+          const T* grid = grids + (n - first) * grid_size;
           for (const auto& group : plan.tap_groups)
             detail::panel_product(group, cols, w, 1, taps, detail::RowsOf<T>{grid, cols}, dcol, cols, false);
           std::fill_n(dpadded, plan.padded_size, T(0));
@@ -388,7 +396,6 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
               detail::copy_short(dpadded + (c * plan.padded_h + yy + g.padding) * wp + g.padding, g.width,
                                  gxn + (c * g.height + yy) * g.width);
         }
-      }
     } else if (plan.layout == ConvLayout::im2col) {
       // The chunk's samples side by side: G' [O, m ld], col [K, m ld] (each sample's ld >= P columns).
       const std::int64_t ld = round_up(positions, detail::kWideLanes<T>), m = last - first, cols = m * ld;

@@ -61,46 +61,72 @@ inline void max_pool_row(const T* top, std::int64_t top_offset, std::int64_t w, 
 
 // The 2x2, stride 2 case (LeNet's), kLanes<T> outputs at a time without branches: the four window elements
 // (0,0), (0,1), (1,0), (1,1) are de-interleaved from the two rows and compared in that order with a strict
-// >, so the first maximal one wins; `code` records which (0..3).
+// >, so the first maximal one wins. Writes `count` <= kLanes<T> outputs from 2 kLanes<T> values of each row
+// (top, bottom), and their argmax offsets, the first at `offset`, when `at` is given.
 template <class T>
-void max_pool_row_2x2(const T* r0, std::int64_t base, std::int64_t w, std::int64_t ow, T* y, std::int32_t* at) {
+inline void max_pool_block_2x2(const T* top, const T* bottom, std::int64_t offset, std::int64_t w, int count, T* y,
+                               std::int32_t* at) {
   using V = detail::Simd<T>;
   using Mask = decltype(V{} > V{});
   constexpr int L = detail::kLanes<T>;
+  const V a0 = detail::load(top), a1 = detail::load(top + L);
+  const V b0 = detail::load(bottom), b1 = detail::load(bottom + L);
+  const V x01 = detail::odds<T>(a0, a1), x10 = detail::evens<T>(b0, b1), x11 = detail::odds<T>(b0, b1);
+  V best = detail::evens<T>(a0, a1);
+  Mask code = Mask{};  // which window element won: 0..3
+  Mask better = x01 > best;
+  best = better ? x01 : best;
+  code = better ? Mask{} + 1 : code;
+  better = x10 > best;
+  best = better ? x10 : best;
+  code = better ? Mask{} + 2 : code;
+  better = x11 > best;
+  best = better ? x11 : best;
+  code = better ? Mask{} + 3 : code;
+  if (count == L)
+    detail::store(y, best);
+  else
+    for (int l = 0; l < count; ++l) y[l] = best[l];
+  if (!at) return;
+  if constexpr (sizeof(code[0]) == sizeof(std::int32_t)) {  // float: the offsets as one vector of 32-bit lanes
+    Mask lanes;
+    for (int l = 0; l < L; ++l) lanes[l] = l;
+    const Mask offsets =
+        static_cast<std::int32_t>(offset) + 2 * lanes + (code & 1) + (code >> 1) * static_cast<std::int32_t>(w);
+    if (count == L)
+      std::memcpy(at, &offsets, sizeof offsets);
+    else
+      for (int l = 0; l < count; ++l) at[l] = offsets[l];
+  } else {
+    for (int l = 0; l < count; ++l) at[l] = static_cast<std::int32_t>(offset + 2 * l + (code[l] & 1) + (code[l] >> 1) * w);
+  }
+}
+
+// One output row of the 2x2, stride 2 case, from input rows r0 and r0 + w; `base` is r0's offset in its plane,
+// `end` the end of the input (rows narrower than a vector are read past their end while that stays inside).
+template <class T>
+void max_pool_row_2x2(const T* r0, std::int64_t base, std::int64_t w, std::int64_t ow, T* y, std::int32_t* at,
+                      const T* end) {
+  constexpr int L = detail::kLanes<T>;
   const T* r1 = r0 + w;
   if (ow < L) {
-    max_pool_row<T, 2>(r0, base, w, ow, 2, 2, y, at);
+    // Narrower than a vector (C3's 10x10 maps): whole vectors, of which the first ow lanes are kept, read in
+    // place, or at the input's end from zero-padded copies. (Scalar code here compiled to branches,
+    // mispredicted on every other window: 8 % of a training step.)
+    if (r1 + 2 * L <= end) {
+      max_pool_block_2x2(r0, r1, base, w, static_cast<int>(ow), y, at);
+      return;
+    }
+    T top[2 * L] = {}, bottom[2 * L] = {};
+    std::copy_n(r0, 2 * ow, top);
+    std::copy_n(r1, 2 * ow, bottom);
+    max_pool_block_2x2(top, bottom, base, w, static_cast<int>(ow), y, at);
     return;
   }
   // Blocks of L outputs; the last block is moved back to end at ow, recomputing a few outputs identically.
   for (std::int64_t block = 0; block < ow; block += L) {
     const std::int64_t j = std::min<std::int64_t>(block, ow - L);
-    const V a0 = detail::load(r0 + 2 * j), a1 = detail::load(r0 + 2 * j + L);
-    const V b0 = detail::load(r1 + 2 * j), b1 = detail::load(r1 + 2 * j + L);
-    const V x01 = detail::odds<T>(a0, a1), x10 = detail::evens<T>(b0, b1), x11 = detail::odds<T>(b0, b1);
-    V best = detail::evens<T>(a0, a1);
-    Mask code = Mask{};
-    Mask better = x01 > best;
-    best = better ? x01 : best;
-    code = better ? Mask{} + 1 : code;
-    better = x10 > best;
-    best = better ? x10 : best;
-    code = better ? Mask{} + 2 : code;
-    better = x11 > best;
-    best = better ? x11 : best;
-    code = better ? Mask{} + 3 : code;
-    detail::store(y + j, best);
-    if (!at) continue;
-    if constexpr (sizeof(code[0]) == sizeof(std::int32_t)) {  // float: the offsets as one vector of 32-bit lanes
-      Mask lanes;
-      for (int l = 0; l < L; ++l) lanes[l] = l;
-      const Mask offsets = static_cast<std::int32_t>(base + 2 * j) + 2 * lanes + (code & 1) +
-                           (code >> 1) * static_cast<std::int32_t>(w);
-      std::memcpy(at + j, &offsets, sizeof offsets);
-    } else {
-      for (int l = 0; l < L; ++l)
-        at[j + l] = static_cast<std::int32_t>(base + 2 * (j + l) + (code[l] & 1) + (code[l] >> 1) * w);
-    }
+    max_pool_block_2x2(r0 + 2 * j, r1 + 2 * j, base + 2 * j, w, L, y + j, at ? at + j : nullptr);
   }
 }
 
@@ -109,13 +135,14 @@ void max_pool_planes(const MaxPoolGeometry& g, std::int64_t first, std::int64_t 
                      std::int32_t* index) {
   const std::int64_t w = g.width, oh = g.out_h(), ow = g.out_w(), s = g.stride;
   const std::int64_t in_plane = g.height * w, out_plane = oh * ow;
+  const T* x_end = x + g.planes * in_plane;
   for (std::int64_t plane = first; plane < last; ++plane)
     for (std::int64_t i = 0; i < oh; ++i) {
       const T* top = x + plane * in_plane + i * s * w;
       T* yrow = y + plane * out_plane + i * ow;
       std::int32_t* at = index ? index + plane * out_plane + i * ow : nullptr;
       if (K == 2 && s == 2)
-        max_pool_row_2x2<T>(top, i * s * w, w, ow, yrow, at);
+        max_pool_row_2x2<T>(top, i * s * w, w, ow, yrow, at, x_end);
       else
         max_pool_row<T, K>(top, i * s * w, w, ow, s, g.k, yrow, at);
     }
