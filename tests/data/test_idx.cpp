@@ -6,10 +6,11 @@
 
 #include <string>
 
-#include "idx_files.h"
+#include "support/idx_writer.h"
+#include "support/temp_dir.h"
 
 using ag::data::read_idx;
-using namespace test_data;
+using namespace test;
 
 namespace {
 // The message read_idx gives for `path`: "read_idx: '<path>': <what>".

@@ -9,9 +9,10 @@
 #include <cstdlib>
 #include <string>
 
-#include "idx_files.h"
+#include "support/idx_writer.h"
+#include "support/temp_dir.h"
 
-using namespace test_data;
+using namespace test;
 namespace data = ag::data;
 
 namespace {

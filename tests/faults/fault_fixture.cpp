@@ -8,12 +8,9 @@
 //   fault_fixture same-weights A B            exit 0 when the checkpoints A and B hold bitwise equal tensors
 //
 // Exit status 0 on success, 1 with a message on stderr otherwise.
-#include <zlib.h>
-
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -24,6 +21,7 @@
 #include <vector>
 
 #include "autograd/random.h"
+#include "support/idx_writer.h"
 
 namespace {
 
@@ -44,70 +42,27 @@ void write_all(const fs::path& path, const Bytes& bytes) {
 }
 
 // ----- IDX ---------------------------------------------------------------------------------------------------
+// The IDX and gzip writers and the dataset are tests/support/idx_writer.h's, shared with the data and training
+// tests. They work on std::vector<uint8_t>; the fault cases here splice bytes as strings (substr, +), so the
+// bytes are converted at this boundary.
+
+Bytes as_string(const test::Bytes& bytes) { return Bytes(bytes.begin(), bytes.end()); }
+test::Bytes as_bytes(const Bytes& bytes) { return test::Bytes(bytes.begin(), bytes.end()); }
 
 Bytes idx(const std::vector<std::uint32_t>& dims, const Bytes& payload, std::uint8_t type = 0x08) {
-  Bytes out{0, 0, static_cast<char>(type), static_cast<char>(dims.size())};
-  for (const std::uint32_t d : dims)
-    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((d >> shift) & 0xff));
-  return out + payload;
+  return as_string(test::idx_bytes(dims, as_bytes(payload), type));
 }
 
-Bytes gzip(const Bytes& data) {
-  z_stream s{};
-  if (deflateInit2(&s, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-    throw std::runtime_error("deflateInit2 failed");
-  Bytes out(deflateBound(&s, static_cast<uLong>(data.size())) + 64, '\0');
-  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  s.avail_in = static_cast<uInt>(data.size());
-  s.next_out = reinterpret_cast<Bytef*>(out.data());
-  s.avail_out = static_cast<uInt>(out.size());
-  const int rc = deflate(&s, Z_FINISH);
-  out.resize(s.total_out);
-  deflateEnd(&s);
-  if (rc != Z_STREAM_END) throw std::runtime_error("deflate did not finish");
-  return out;
-}
+Bytes gzip(const Bytes& data) { return as_string(test::gzip(as_bytes(data))); }
 
-/// `count` samples: each image a blurred blob whose position depends on its label, plus noise, so the
-/// classes are learnable (the same construction as tests/train/test_training.cpp).
-struct Samples {
-  Bytes images, labels;
-};
-
-Samples make_samples(std::uint32_t count, std::uint64_t seed) {
-  ag::Generator gen(seed);
-  Samples s;
-  for (std::uint32_t n = 0; n < count; ++n) {
-    const int label = static_cast<int>(n % 10);
-    s.labels.push_back(static_cast<char>(label));
-    const double cy = 6 + 4 * (label / 4), cx = 6 + 5 * (label % 4);
-    for (int y = 0; y < 28; ++y)
-      for (int x = 0; x < 28; ++x) {
-        const double d2 = (y - cy) * (y - cy) + (x - cx) * (x - cx);
-        const double ink = 255 * std::exp(-d2 / 18) + 40 * gen.uniform();
-        s.images.push_back(static_cast<char>(static_cast<std::uint8_t>(std::min(255.0, ink))));
-      }
-  }
-  return s;
-}
-
-const char* const kFiles[] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-                              "t10k-labels-idx1-ubyte"};
-
-void write_dataset(const fs::path& dir, std::uint32_t count, std::uint64_t seed) {
-  const Samples s = make_samples(count, seed);
-  const Bytes images = idx({count, 28, 28}, s.images), labels = idx({count}, s.labels);
-  write_all(dir / kFiles[0], images);
-  write_all(dir / kFiles[1], labels);
-  write_all(dir / kFiles[2], images);
-  write_all(dir / kFiles[3], labels);
-}
+constexpr const auto& kFiles = test::kMnistFiles;
 
 /// Writes ROOT/<case>/: a good 40-sample dataset with one file replaced (or removed) as the case says.
 void make_bad_data(const fs::path& root) {
   constexpr std::uint32_t n = 40;
-  const Samples s = make_samples(n, 11);
-  const Bytes images = idx({n, 28, 28}, s.images), labels = idx({n}, s.labels);
+  const test::DigitSamples digits = test::learnable_digits(n, 11);
+  const Bytes sample_images = as_string(digits.images), sample_labels = as_string(digits.labels);
+  const Bytes images = idx({n, 28, 28}, sample_images), labels = idx({n}, sample_labels);
   // Each case: its folder name, and a change to the good files (name -> bytes; an empty name removes).
   using Files = std::vector<std::pair<std::string, Bytes>>;
   const auto replace = [](Files& files, const std::string& name, const Bytes& bytes) {
@@ -129,18 +84,18 @@ void make_bad_data(const fs::path& root) {
       // The magic written little-endian, as a careless writer would: 03 08 00 00.
       {"little_endian_magic", [&](Files& f) { replace(f, kFiles[0], Bytes("\x03\x08\x00\x00", 4) + images.substr(4)); }},
       {"text_file_as_images", [&](Files& f) { replace(f, kFiles[0], "this is not an IDX file\n"); }},
-      {"float_element_type", [&](Files& f) { replace(f, kFiles[0], idx({n, 28, 28}, s.images, 0x0D)); }},
-      {"images_with_2_dims", [&](Files& f) { replace(f, kFiles[0], idx({n, 784}, s.images)); }},
+      {"float_element_type", [&](Files& f) { replace(f, kFiles[0], idx({n, 28, 28}, sample_images, 0x0D)); }},
+      {"images_with_2_dims", [&](Files& f) { replace(f, kFiles[0], idx({n, 784}, sample_images)); }},
       {"labels_with_3_dims", [&](Files& f) { replace(f, kFiles[1], images); }},
       {"images_32x32", [&](Files& f) { replace(f, kFiles[0], idx({n, 32, 32}, Bytes(n * 32 * 32, '\0'))); }},
       {"truncated_header", [&](Files& f) { replace(f, kFiles[0], images.substr(0, 10)); }},
       {"truncated_payload", [&](Files& f) { replace(f, kFiles[0], images.substr(0, images.size() - 1000)); }},
       {"trailing_bytes", [&](Files& f) { replace(f, kFiles[1], labels + "junk"); }},
-      {"counts_differ", [&](Files& f) { replace(f, kFiles[1], idx({n - 4}, s.labels.substr(0, n - 4))); }},
-      {"test_counts_differ", [&](Files& f) { replace(f, kFiles[3], idx({n + 1}, s.labels + Bytes(1, '\3'))); }},
+      {"counts_differ", [&](Files& f) { replace(f, kFiles[1], idx({n - 4}, sample_labels.substr(0, n - 4))); }},
+      {"test_counts_differ", [&](Files& f) { replace(f, kFiles[3], idx({n + 1}, sample_labels + Bytes(1, '\3'))); }},
       {"label_out_of_range",
        [&](Files& f) {
-         Bytes bad = s.labels;
+         Bytes bad = sample_labels;
          bad[7] = 10;
          replace(f, kFiles[1], idx({n}, bad));
        }},
@@ -150,14 +105,14 @@ void make_bad_data(const fs::path& root) {
          replace(f, kFiles[1], idx({0}, ""));
        }},
       // A header claiming all of MNIST (60000 images, 47 MB) in a file of 40 images.
-      {"huge_claim", [&](Files& f) { replace(f, kFiles[0], idx({60000, 28, 28}, s.images)); }},
+      {"huge_claim", [&](Files& f) { replace(f, kFiles[0], idx({60000, 28, 28}, sample_images)); }},
       // A header claiming 2^32-1 x 2^16 x 2^16 bytes: far over any limit, rejected before allocating.
-      {"absurd_claim", [&](Files& f) { replace(f, kFiles[0], idx({0xffffffffu, 65536, 65536}, s.images)); }},
+      {"absurd_claim", [&](Files& f) { replace(f, kFiles[0], idx({0xffffffffu, 65536, 65536}, sample_images)); }},
       // The same false claim inside a gzip stream, where the size is only known by decompressing.
       {"huge_claim_gz",
        [&](Files& f) {
          remove(f, kFiles[0]);
-         f.emplace_back(std::string(kFiles[0]) + ".gz", gzip(idx({60000, 28, 28}, s.images)));
+         f.emplace_back(std::string(kFiles[0]) + ".gz", gzip(idx({60000, 28, 28}, sample_images)));
        }},
       {"corrupt_gzip",
        [&](Files& f) {
@@ -359,7 +314,7 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
   try {
     if (args.size() == 4 && args[0] == "dataset") {
-      write_dataset(args[1], static_cast<std::uint32_t>(std::stoul(args[2])), std::stoull(args[3]));
+      test::write_learnable_mnist(args[1], static_cast<std::uint32_t>(std::stoul(args[2])), std::stoull(args[3]));
     } else if (args.size() == 2 && args[0] == "bad-data") {
       make_bad_data(args[1]);
     } else if (args.size() == 3 && args[0] == "bad-checkpoints") {

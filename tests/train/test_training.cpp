@@ -7,34 +7,12 @@
 
 #include <fstream>
 
-#include "data/idx_files.h"
+#include "support/idx_writer.h"
+#include "support/temp_dir.h"
 
-using test_data::Bytes;
-using test_data::TempDir;
+using test::TempDir;
 
 namespace {
-
-/// Writes an MNIST-format dataset of `count` samples into `dir` (the same samples as train and test split):
-/// each image a blurred blob whose position depends on its label, plus noise, so the classes are learnable.
-void write_dataset(const std::filesystem::path& dir, std::uint32_t count, std::uint64_t seed) {
-  ag::Generator gen(seed);
-  Bytes images, labels;
-  for (std::uint32_t n = 0; n < count; ++n) {
-    const int label = static_cast<int>(n % 10);
-    labels.push_back(static_cast<std::uint8_t>(label));
-    const double cy = 6 + 4 * (label / 4), cx = 6 + 5 * (label % 4);
-    for (int y = 0; y < 28; ++y)
-      for (int x = 0; x < 28; ++x) {
-        const double d2 = (y - cy) * (y - cy) + (x - cx) * (x - cx);
-        const double ink = 255 * std::exp(-d2 / 18) + 40 * gen.uniform();
-        images.push_back(static_cast<std::uint8_t>(std::min(255.0, ink)));
-      }
-  }
-  for (const char* prefix : {"train", "t10k"}) {
-    test_data::write_file(dir / (std::string(prefix) + "-images-idx3-ubyte"), test_data::idx_bytes({count, 28, 28}, images));
-    test_data::write_file(dir / (std::string(prefix) + "-labels-idx1-ubyte"), test_data::idx_bytes({count}, labels, 0x08));
-  }
-}
 
 nlohmann::json config_for(const TempDir& dir, const std::string& variant, int epochs) {
   nlohmann::json doc = {
@@ -68,7 +46,7 @@ TEST_CASE("both variants overfit 64 samples to zero training error in a few seco
   for (const std::string variant : {"lecun1998", "modern"}) {
     CAPTURE(variant);
     TempDir dir;
-    write_dataset(dir.path(), 64, 3);
+    test::write_learnable_mnist(dir.path(), 64, 3);
     const auto result = ag::app::train(config_for(dir, variant, 30), false);
     CHECK(result.epochs_completed == 30);
     std::ifstream metrics(dir / "run" / "metrics.jsonl");
@@ -90,8 +68,8 @@ TEST_CASE("a run stopped mid-epoch and resumed ends with bitwise the same weight
   for (const std::string variant : {"lecun1998", "modern"}) {
     CAPTURE(variant);
     TempDir straight, interrupted;
-    write_dataset(straight.path(), 80, 5);
-    write_dataset(interrupted.path(), 80, 5);
+    test::write_learnable_mnist(straight.path(), 80, 5);
+    test::write_learnable_mnist(interrupted.path(), 80, 5);
     ag::app::train(config_for(straight, variant, 3), false);
 
     const auto config = config_for(interrupted, variant, 3);
@@ -111,7 +89,7 @@ TEST_CASE("a run stopped mid-epoch and resumed ends with bitwise the same weight
 
 TEST_CASE("a checkpoint from another variant, a truncated or corrupt one, or a missing one is refused") {
   TempDir dir;
-  write_dataset(dir.path(), 32, 1);
+  test::write_learnable_mnist(dir.path(), 32, 1);
   const auto config = config_for(dir, "modern", 1);
   ag::app::train(config, false);
   const auto path = (dir / "run" / "checkpoint.bin").string();
