@@ -120,6 +120,12 @@ std::vector<Case> lenet_cases(ag::Generator& gen) {
     cases.push_back({"C3", "conv2d 6->16 5x5, table", "[64,6,14,14]", "input, weight, bias",
                      [=] { return ag::conv2d(x, w, b, o); }, 2 * macs, 4 * macs + n * 16 * 100});
   }
+  {  // C3 of the modern variant: all 6 maps read by each of the 16, 5x5 on 14x14 -> 10x10
+    Tensor x = leaf({kBatch, 6, 14, 14}, gen, true), w = leaf({16, 6, 5, 5}, gen, true, 0.1), b = leaf({16}, gen, true);
+    const double macs = n * 100 * 96 * 25;
+    cases.push_back({"C3full", "conv2d 6->16 5x5", "[64,6,14,14]", "input, weight, bias",
+                     [=] { return ag::conv2d(x, w, b); }, 2 * macs, 4 * macs + n * 16 * 100});
+  }
   {  // S4: 16 maps 10x10 -> 5x5
     Tensor x = leaf({kBatch, 16, 10, 10}, gen, true), c = leaf({16}, gen, true), b = leaf({16}, gen, true);
     const double in = n * 16 * 100, out = n * 16 * 25;
@@ -169,7 +175,7 @@ int main(int argc, char** argv) {
       use_cpu_clock = std::string(argv[++i]) == "cpu";
     else {
       std::cerr
-          << "usage: bench_lenet_ops [--json FILE] [--seconds S] [--only C1|S2|C3|S4|C5|pool|RBF] [--clock wall|cpu] "
+          << "usage: bench_lenet_ops [--json FILE] [--seconds S] [--only C1|S2|C3|C3full|S4|C5|pool|RBF] [--clock wall|cpu] "
              "[--threads N]\n";
       return 2;
     }
