@@ -51,8 +51,19 @@ void fill_batch_impl(const Dataset& data, std::span<const std::int64_t> indices,
   const std::int64_t top = (side - rows) / 2, left = (side - cols) / 2;
   const std::int64_t right = side - cols - left, bottom = side - rows - top;
 
+  // The images of a shuffled batch are scattered over the whole set (47 MB for MNIST's training split), so
+  // each one's bytes are fetched a few images ahead: reading them on demand, cache miss by cache miss, made
+  // this copy 3 % of a batch-64 training step.
+  constexpr std::size_t kAhead = 4;
+  const std::int64_t image_bytes = rows * cols;
+  const auto prefetch = [&](std::size_t b) {
+    const std::uint8_t* image = data.images.data() + indices[b] * image_bytes;
+    for (std::int64_t at = 0; at < image_bytes; at += 64) __builtin_prefetch(image + at);
+  };
+  for (std::size_t b = 0; b < std::min(kAhead, indices.size()); ++b) prefetch(b);
   for (std::size_t b = 0; b < indices.size(); ++b) {
-    const std::uint8_t* src = data.images.data() + indices[b] * rows * cols;
+    if (b + kAhead < indices.size()) prefetch(b + kAhead);
+    const std::uint8_t* src = data.images.data() + indices[b] * image_bytes;
     T* out = out_images + static_cast<std::int64_t>(b) * side * side;
     out = std::fill_n(out, top * side, background);
     for (std::int64_t r = 0; r < rows; ++r) {
