@@ -31,48 +31,86 @@ inline constexpr int kVectorBytes = 32;
 inline constexpr int kVectorBytes = 16;
 #endif
 
+/// The bytes of the vectors of the matrix-product kernels (conv_kernels.h: panel_block, dot_tile and their
+/// users): 64 when the target has AVX-512, else kVectorBytes. A 512-bit FMA does twice the work of a 256-bit
+/// one at the same rate on cores with full-width AVX-512 units (AMD Zen 5: measured 258 against 130 GFLOP/s
+/// per core), and the products' operands (padded grids, receptive fields of 400 taps) fill whole 16-float
+/// vectors. The row kernels (pooling, sub-sampling) keep kVectorBytes: their rows of 14 or 5 outputs would
+/// not fill a 16-float vector.
+#if defined(__AVX512F__)
+inline constexpr int kWideBytes = 64;
+#else
+inline constexpr int kWideBytes = kVectorBytes;
+#endif
+
+/// A vector of Bytes bytes of T elements (GCC/Clang vector extension: +, *, [] act lane by lane). A member
+/// of a class rather than an alias template: GCC drops vector_size from `template <...> using V = T
+/// __attribute__((vector_size(Bytes)))` (V<float, 32> would be a plain float). The member also keeps T a
+/// non-deduced context in the functions below, so T always comes from their pointer argument.
+template <class T, int Bytes>
+struct VecOf {
+  using type [[gnu::vector_size(Bytes)]] = T;
+};
+template <class T, int Bytes>
+using Vec = typename VecOf<T, Bytes>::type;
+
+/// Elements of type T in a vector of Bytes bytes.
+template <class T, int Bytes>
+inline constexpr int kLanesIn = static_cast<int>(Bytes / sizeof(T));
+
 /// Elements of type T in one vector: 8 floats or 4 doubles with AVX.
 template <class T>
-inline constexpr int kLanes = static_cast<int>(kVectorBytes / sizeof(T));
+inline constexpr int kLanes = kLanesIn<T, kVectorBytes>;
+/// A vector of kLanes<T> elements.
+template <class T>
+using Simd = Vec<T, kVectorBytes>;
 
-/// A vector of kLanes<T> elements (GCC/Clang vector extension: +, *, [] act lane by lane).
+/// Elements of type T in one wide vector: 16 floats with AVX-512, else kLanes<T>.
 template <class T>
-struct SimdOf;
-template <>
-struct SimdOf<float> {
-  using type = float __attribute__((vector_size(kVectorBytes)));
-};
-template <>
-struct SimdOf<double> {
-  using type = double __attribute__((vector_size(kVectorBytes)));
-};
+inline constexpr int kWideLanes = kLanesIn<T, kWideBytes>;
+/// A vector of kWideLanes<T> elements: the same type as Simd<T> unless the target has AVX-512.
 template <class T>
-using Simd = typename SimdOf<T>::type;
+using Wide = Vec<T, kWideBytes>;
 
-/// Returns the kLanes<T> values at p (no alignment needed).
-template <class T>
-inline Simd<T> load(const T* p) {
-  Simd<T> v;
+/// Returns the kLanesIn<T, Bytes> values at p (no alignment needed).
+template <class T, int Bytes>
+inline Vec<T, Bytes> load_vec(const T* p) {
+  Vec<T, Bytes> v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
 
-/// Writes the lanes of v to p[0..kLanes<T>).
-template <class T>
-inline void store(T* p, const Simd<T>& v) {
+/// Writes the lanes of v to p[0..kLanesIn<T, Bytes>).
+template <class T, int Bytes>
+inline void store_vec(T* p, const Vec<T, Bytes>& v) {
   std::memcpy(p, &v, sizeof v);
 }
 
-template <class T, std::size_t... I>
-inline Simd<T> splat_lanes(T x, std::index_sequence<I...>) {
-  return Simd<T>{((void)I, x)...};
+template <class T, int Bytes, std::size_t... I>
+inline Vec<T, Bytes> splat_lanes(T x, std::index_sequence<I...>) {
+  return Vec<T, Bytes>{((void)I, x)...};
 }
 
-/// Returns a vector with x in every lane.
-template <class T>
-inline Simd<T> splat(T x) {
-  return splat_lanes<T>(x, std::make_index_sequence<static_cast<std::size_t>(kLanes<T>)>{});
+/// Returns a vector with x in every lane (one broadcast; assigning lane by lane compiles to masked moves).
+template <class T, int Bytes>
+inline Vec<T, Bytes> splat_vec(T x) {
+  return splat_lanes<T, Bytes>(x, std::make_index_sequence<static_cast<std::size_t>(kLanesIn<T, Bytes>)>{});
 }
+
+/// load_vec, store_vec and splat_vec at the two widths: load(p) reads kLanes<T> values, load_wide(p)
+/// kWideLanes<T>, and so on.
+template <class T>
+inline Simd<T> load(const T* p) { return load_vec<T, kVectorBytes>(p); }
+template <class T>
+inline Wide<T> load_wide(const T* p) { return load_vec<T, kWideBytes>(p); }
+template <class T>
+inline void store(T* p, const Simd<T>& v) { store_vec<T, kVectorBytes>(p, v); }
+template <class T>
+inline void store_wide(T* p, const Wide<T>& v) { store_vec<T, kWideBytes>(p, v); }
+template <class T>
+inline Simd<T> splat(T x) { return splat_vec<T, kVectorBytes>(x); }
+template <class T>
+inline Wide<T> splat_wide(T x) { return splat_vec<T, kWideBytes>(x); }
 
 /// Returns a b + c lane by lane, as one fused multiply-add per lane when the target has FMA. Written out
 /// rather than left to contraction, which some tunings (e.g. -mtune=znver3) apply in some loops and not in
@@ -106,61 +144,6 @@ inline double fmadd(double a, double b, double c) {
 #else
   return a * b + c;
 #endif
-}
-
-/// The bytes of the vectors of the matrix-product kernels (conv_kernels.h: panel_block, dot_tile and their
-/// users): 64 when the target has AVX-512, else kVectorBytes. A 512-bit FMA does twice the work of a 256-bit
-/// one at the same rate on cores with full-width AVX-512 units (AMD Zen 5: measured 258 against 130 GFLOP/s
-/// per core), and the products' operands (padded grids, receptive fields of 400 taps) fill whole 16-float
-/// vectors. The row kernels (pooling, sub-sampling) keep kVectorBytes: their rows of 14 or 5 outputs would
-/// not fill a 16-float vector.
-#if defined(__AVX512F__)
-inline constexpr int kWideBytes = 64;
-#else
-inline constexpr int kWideBytes = kVectorBytes;
-#endif
-
-/// Elements of type T in one wide vector: 16 floats with AVX-512, else kLanes<T>.
-template <class T>
-inline constexpr int kWideLanes = static_cast<int>(kWideBytes / sizeof(T));
-
-/// A vector of kWideLanes<T> elements: the same type as Simd<T> unless the target has AVX-512.
-template <class T>
-struct WideOf;
-template <>
-struct WideOf<float> {
-  using type = float __attribute__((vector_size(kWideBytes)));
-};
-template <>
-struct WideOf<double> {
-  using type = double __attribute__((vector_size(kWideBytes)));
-};
-template <class T>
-using Wide = typename WideOf<T>::type;
-
-/// Returns the kWideLanes<T> values at p (no alignment needed).
-template <class T>
-inline Wide<T> load_wide(const T* p) {
-  Wide<T> v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-/// Writes the lanes of v to p[0..kWideLanes<T>).
-template <class T>
-inline void store_wide(T* p, const Wide<T>& v) {
-  std::memcpy(p, &v, sizeof v);
-}
-
-template <class T, std::size_t... I>
-inline Wide<T> splat_wide_lanes(T x, std::index_sequence<I...>) {
-  return Wide<T>{((void)I, x)...};
-}
-
-/// Returns a wide vector with x in every lane (one broadcast; assigning lane by lane compiles to masked moves).
-template <class T>
-inline Wide<T> splat_wide(T x) {
-  return splat_wide_lanes<T>(x, std::make_index_sequence<static_cast<std::size_t>(kWideLanes<T>)>{});
 }
 
 #if defined(__AVX512F__)
