@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "autograd/detail/parallel.h"
 #include "nn/optim/moment_floor.h"
 
 namespace ag::nn {
@@ -29,38 +28,45 @@ std::vector<std::pair<std::string, Tensor>> Adam::state() const {
   return out;
 }
 
-void Adam::update(std::size_t index, Tensor& value, const Tensor& grad) {
+void Adam::begin_step() {
   // steps_ was already incremented for this step, so t >= 1 and the corrections are > 0.
   const double t = static_cast<double>(steps_);
-  const double step_size = learning_rate_ / (1 - std::pow(options_.beta1, t));
-  const double second_correction = 1 - std::pow(options_.beta2, t);
+  step_size_ = learning_rate_ / (1 - std::pow(options_.beta1, t));
+  inverse_second_correction_ = 1 / (1 - std::pow(options_.beta2, t));
+}
+
+namespace {
+
+/// The step's constants in the element type.
+template <class T>
+struct AdamConstants {
+  T b1, b2, eps, wd, alpha, inverse_second_correction;
+};
+
+/// Updates elements [begin, end). Its own function taking values, not references, so that the compiler
+/// need not reload them after every store, and vectorises. The loop is a fifth of a batch-1 training step,
+/// bound by streaming four arrays through the caches (without the square root and the division it is no
+/// faster, measured). Moments are floored (moment_floor.h): subnormal ones more than doubled its time.
+template <class T>
+void adam_elements(T* w, const T* g, T* m, T* v, AdamConstants<T> c, std::int64_t begin, std::int64_t end) {
+  for (std::int64_t i = begin; i < end; ++i) {
+    const T gi = g[i] + c.wd * w[i];
+    m[i] = floor_moment(c.b1 * m[i] + (1 - c.b1) * gi);
+    v[i] = floor_moment(c.b2 * v[i] + (1 - c.b2) * gi * gi);
+    w[i] -= c.alpha * m[i] / (std::sqrt(v[i] * c.inverse_second_correction) + c.eps);
+  }
+}
+
+}  // namespace
+
+void Adam::update(std::size_t index, Tensor& value, const Tensor& grad, std::int64_t begin, std::int64_t end) {
   dispatch_floating(value.dtype(), "adam", [&](auto type) {
     using T = decltype(type);
-    T* w = value.data<T>();
-    const T* g = grad.data<T>();
-    T* m = first_moment_[index].data<T>();
-    T* v = second_moment_[index].data<T>();
-    const T b1 = static_cast<T>(options_.beta1), b2 = static_cast<T>(options_.beta2);
-    const T eps = static_cast<T>(options_.eps), wd = static_cast<T>(options_.weight_decay);
-    const T alpha = static_cast<T>(step_size), inv_correction = static_cast<T>(1 / second_correction);
-    // Blocks of elements spread over the kernel threads (each element's update is the same whichever
-    // thread makes it). The loop is a fifth of a batch-1 training step, bound by streaming four arrays
-    // through the caches (without the square root and the division it is no faster, measured); the count
-    // is read once so that the loop vectorises. Moments are floored (moment_floor.h): subnormal ones
-    // more than doubled its time.
-    constexpr std::int64_t kBlock = 8192;
-    const std::int64_t count = value.numel(), blocks = (count + kBlock - 1) / kBlock;
-    // Captured by value: through references the compiler must reload them after every store, and does not
-    // vectorise.
-    detail::parallel_for(blocks, [=](std::int64_t block) {
-      const std::int64_t end = std::min(count, (block + 1) * kBlock);
-      for (std::int64_t i = block * kBlock; i < end; ++i) {
-        const T gi = g[i] + wd * w[i];
-        m[i] = floor_moment(b1 * m[i] + (1 - b1) * gi);
-        v[i] = floor_moment(b2 * v[i] + (1 - b2) * gi * gi);
-        w[i] -= alpha * m[i] / (std::sqrt(v[i] * inv_correction) + eps);
-      }
-    }, 4 * count);
+    const AdamConstants<T> constants{static_cast<T>(options_.beta1),        static_cast<T>(options_.beta2),
+                                     static_cast<T>(options_.eps),          static_cast<T>(options_.weight_decay),
+                                     static_cast<T>(step_size_), static_cast<T>(inverse_second_correction_)};
+    adam_elements(value.data<T>(), grad.data<T>(), first_moment_[index].data<T>(), second_moment_[index].data<T>(),
+                  constants, begin, end);
   });
 }
 

@@ -20,10 +20,13 @@ class Adam : public Optimizer {
   std::vector<std::pair<std::string, Tensor>> state() const override;
 
  protected:
-  void update(std::size_t index, Tensor& value, const Tensor& grad) override;
+  void begin_step() override;
+  void update(std::size_t index, Tensor& value, const Tensor& grad, std::int64_t begin, std::int64_t end) override;
 
  private:
   AdamOptions options_;
+  double step_size_ = 0;              // lr / (1 - b1^t), set by begin_step
+  double inverse_second_correction_ = 0;  // 1 / (1 - b2^t)
   std::vector<Tensor> first_moment_, second_moment_;
 };
 

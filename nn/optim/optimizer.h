@@ -15,7 +15,8 @@ class Optimizer {
   Optimizer(std::vector<Parameter> parameters, double learning_rate);
   virtual ~Optimizer() = default;
 
-  /// Applies one update to every parameter that has a gradient, then counts the step.
+  /// Applies one update to every parameter that has a gradient, counting the step first. The parameters'
+  /// elements go in blocks spread over the kernel threads, all parameters in one loop.
   void step();
   /// Drops every parameter's gradient.
   void zero_grad();
@@ -34,12 +35,28 @@ class Optimizer {
   const std::vector<Parameter>& parameters() const { return parameters_; }
 
  protected:
-  /// Updates parameter `index` from its gradient `grad` (same shape and dtype).
-  virtual void update(std::size_t index, Tensor& value, const Tensor& grad) = 0;
+  /// Updates elements [begin, end) of parameter `index` (flat, row-major) from its gradient `grad` (same
+  /// shape and dtype). Called concurrently for disjoint ranges; an element's update must not depend on the
+  /// range it comes in, so that results are the same for any thread count.
+  virtual void update(std::size_t index, Tensor& value, const Tensor& grad, std::int64_t begin,
+                      std::int64_t end) = 0;
+  /// Called once per step, after the count and before any update: for constants of the step.
+  virtual void begin_step() {}
+  /// Returns the rough cost of updating one element, in element operations (for the threading decision).
+  virtual std::int64_t cost_per_element() const { return 4; }
 
   std::vector<Parameter> parameters_;
   double learning_rate_;
   std::int64_t steps_ = 0;
+
+ private:
+  /// One block of one parameter's elements, the unit of work of step().
+  struct Block {
+    std::size_t index;
+    std::int64_t begin, end;
+  };
+  std::vector<Block> blocks_;  // kept between steps, so that a step allocates nothing
+  std::vector<Tensor> grads_;
 };
 
 }  // namespace ag::nn

@@ -123,6 +123,17 @@ TEST_CASE("optimizer moments of a parameter whose gradient stays 0 decay to exac
   CHECK(exact.state()[0].second.at({0}) == doctest::Approx(0.1 * std::pow(0.9, 599)).epsilon(1e-9));
 }
 
+TEST_CASE("an optimizer step rejects an int64 parameter by name, before any update") {
+  Tensor w = ag::zeros({2, 3});
+  Tensor counts = ag::zeros({4}, ag::DType::i64);
+  ag::nn::Adam adam({{"c1.weight", w, 6}, {"counts", counts, 4}}, {});
+  w.set_grad(ag::ones({2, 3}));
+  counts.set_grad(ag::ones({4}, ag::DType::i64));  // possible by hand, never from backward
+  CHECK_THROWS_WITH_AS(adam.step(), "optimizer: parameter 'counts' [4] is int64; only float32 and float64 parameters "
+                                    "can be optimised", ag::Error);
+  CHECK(w.at({0, 0}) == 0.0);  // nothing was updated
+}
+
 TEST_CASE("optimizers reject bad settings by name") {
   Tensor w = ag::zeros({1});
   CHECK_THROWS_WITH_AS(ag::nn::Sgd({{"w", w, 1}}, {0.1, 1.5, false, 0.0}), "sgd: momentum must be in [0, 1), got 1.5",
