@@ -44,8 +44,20 @@ Sequential& Sequential::add(std::string name, std::shared_ptr<Module> module) {
 }
 
 Tensor Sequential::forward(const Tensor& x) {
+  // Fusing a layer with the activation after it saves a pass over the layer's output (while it is still in
+  // the cache) and a graph node; the results are bitwise the same.
+  const auto& layers = children();
   Tensor h = x;
-  for (const auto& [name, child] : children()) h = child->forward(h);
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const Activation next = i + 1 < layers.size() ? layers[i + 1].second->as_activation() : Activation::none;
+    if (next != Activation::none)
+      if (std::optional<Tensor> fused = layers[i].second->forward_activated(h, next)) {
+        h = *std::move(fused);
+        ++i;
+        continue;
+      }
+    h = layers[i].second->forward(h);
+  }
   return h;
 }
 

@@ -1,8 +1,18 @@
 #pragma once
 /// Activations (squashing functions). Each returns a tensor of its input's shape.
+#include <string_view>
+
 #include "autograd/tensor.h"
 
 namespace ag {
+
+/// An activation by name, for ops that apply one to their output as they write it (conv2d's epilogue).
+enum class Activation { none, relu, tanh, scaled_tanh, sigmoid };
+
+/// Returns the op name of an activation: "relu", "tanh", "scaled_tanh", "sigmoid" or "none".
+std::string_view activation_name(Activation activation);
+/// Returns the activation applied to x, same shape (none returns x itself).
+Tensor activate(const Tensor& x, Activation activation);
 
 /// The constants of LeNet-5's squashing function f(a) = A tanh(S a): f(1) = 1, f(-1) = -1.
 inline constexpr double kScaledTanhA = 1.7159;

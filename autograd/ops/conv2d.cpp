@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <memory>
 
+#include "autograd/detail/activation_rules.h"
 #include "autograd/detail/batch_kernels.h"
 #include "autograd/detail/conv_kernels.h"
+#include "autograd/detail/elementwise.h"
 #include "autograd/graph.h"
 
 namespace ag {
@@ -230,8 +232,10 @@ void pad_into(const ConvPlan& plan, const T* x, T* padded) {
 //   shifted:      col[k] = the padded maps from offset k (on the Wp-wide grid; extra columns dropped)
 //   im2col:       col = im2col(x[n]), the chunk's samples side by side (each padded to ld columns)
 //   patch-major:  y[n,o,p] = bias[o] + the dot product of W's row o with the receptive field (n,p)
+//   and then y[n] = f(y[n]) for the activation f, while sample n (or the chunk) is still in the cache.
 template <class T>
-void conv_forward(const ConvPlan& plan, std::int64_t batch, const T* x, const T* w, const T* bias, T* y) {
+void conv_forward(const ConvPlan& plan, std::int64_t batch, const T* x, const T* w, const T* bias, Activation activation,
+                  T* y) {
   using detail::Slot;
   const detail::ConvGeometry& g = plan.geo;
   const std::int64_t taps = g.taps(), positions = g.positions(), outputs = plan.outputs, ow = g.out_w;
@@ -255,6 +259,7 @@ void conv_forward(const ConvPlan& plan, std::int64_t batch, const T* x, const T*
         for (std::int64_t o = 0; o < outputs; ++o)
           for (std::int64_t i = 0; i < g.out_h; ++i)
             detail::copy_short(acc + o * cols + i * wp, ow, y + n * out_size + o * positions + i * ow);
+        detail::activate_in_place(activation, y + n * out_size, out_size);
       }
     }, batch * outputs * positions * taps);
     return;
@@ -273,6 +278,7 @@ void conv_forward(const ConvPlan& plan, std::int64_t batch, const T* x, const T*
       for (std::int64_t n = first; n < first + m; ++n)
         for (std::int64_t o = 0; o < outputs; ++o)
           detail::copy_short(acc + o * cols + (n - first) * ld, positions, y + n * out_size + o * positions);
+      detail::activate_in_place(activation, y + first * out_size, m * out_size);
     }, batch * outputs * positions * taps);
     return;
   }
@@ -312,6 +318,7 @@ void conv_forward(const ConvPlan& plan, std::int64_t batch, const T* x, const T*
         }
       }
     }
+    detail::activate_in_place(activation, y + first * out_size, (chunks.end(ch) - first) * out_size);
   }, batch * outputs * positions * taps);
 }
 
@@ -467,19 +474,29 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   dispatch_floating(x.dtype(), "conv2d", [&](auto type) {
     using T = decltype(type);
     conv_forward<T>(*plan, batch, x.data<T>(), weight.data<T>(), bias.defined() ? bias.data<T>() : nullptr,
-                    out.data<T>());
+                    options.activation, out.data<T>());
   });
+  // With an activation f, y = f(z) for the convolution z, and first G = dL/dz = dL/dy f'(z), from y.
+  // Then, with G = dL/dz [N,O,OH,OW] and col = im2col(x):
   // dL/dx [N,C,H,W] = col2im(W^T G);  dL/dW [O,C,kh,kw] = sum_n G col^T (0 where unconnected);
-  // dL/dbias [O] = sum over n, i, j of G   (G = dL/dy [N,O,OH,OW], col = im2col(x))
-  return record("conv2d", out, {x, weight, bias}, [plan](const Tensor& g, const std::vector<Tensor>& in) {
+  // dL/dbias [O] = sum over n, i, j of G
+  const Activation activation = options.activation;
+  const std::string name = activation == Activation::none ? "conv2d" : fmt::format("conv2d+{}", activation_name(activation));
+  const Tensor y = activation == Activation::none ? Tensor() : out.detach();
+  return record(name, out, {x, weight, bias}, [plan, activation, y](const Tensor& g, const std::vector<Tensor>& in) {
     const bool need_x = in[0].requires_grad(), need_w = in[1].requires_grad();
     const bool need_b = in[2].defined() && in[2].requires_grad();
     Tensor gx = need_x ? empty(in[0].shape(), g.dtype()) : Tensor();
     Tensor gw = need_w ? empty(in[1].shape(), g.dtype()) : Tensor();
     Tensor gb = need_b ? empty(in[2].shape(), g.dtype()) : Tensor();
+    Tensor gz = g;
+    if (activation != Activation::none)
+      detail::with_rule(activation, [&](auto rule) {
+        gz = detail::map_binary("conv2d backward", g, y, [](auto gv, auto yv) { return decltype(rule)::gradient(gv, yv); });
+      });
     dispatch_floating(g.dtype(), "conv2d backward", [&](auto type) {
       using T = decltype(type);
-      conv_backward<T>(*plan, in[0].size(0), in[0].data<T>(), in[1].data<T>(), g.data<T>(),
+      conv_backward<T>(*plan, in[0].size(0), in[0].data<T>(), in[1].data<T>(), gz.data<T>(),
                        need_x ? gx.data<T>() : nullptr, need_w ? gw.data<T>() : nullptr,
                        need_b ? gb.data<T>() : nullptr);
     });

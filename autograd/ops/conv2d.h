@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "autograd/ops/activation.h"
 #include "autograd/tensor.h"
 
 namespace ag {
@@ -49,12 +50,16 @@ struct Conv2dOptions {
   std::int64_t padding = 0;  ///< zeros added on each of the four sides; >= 0
   /// O x C table of connected map pairs; unset means every output map reads every input map.
   std::optional<ConnectionTable> table;
+  /// An activation applied to each output as it is written (while it is in the cache: no pass of its own,
+  /// one graph node instead of two). The result and the gradients are bitwise those of conv2d followed by
+  /// the activation op. nn::Sequential fuses a Conv2d layer and the activation after it this way.
+  Activation activation = Activation::none;
 };
 
 /// Returns y[n,o,i,j] = bias[o] + sum_{c,ki,kj} weight[o,c,ki,kj] x[n,c, i s+ki-p, j s+kj-p] (zero outside x),
 /// summed only over the c that options.table connects to o: x [N,C,H,W], weight [O,C,kh,kw], bias [O] or
-/// undefined (no bias) -> [N,O,(H+2p-kh)/s+1,(W+2p-kw)/s+1]. Weights of unconnected pairs are skipped
-/// and get a gradient of exactly 0.
+/// undefined (no bias) -> [N,O,(H+2p-kh)/s+1,(W+2p-kw)/s+1], then options.activation applied to it. Weights of
+/// unconnected pairs are skipped and get a gradient of exactly 0.
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(), const Conv2dOptions& options = {});
 
 }  // namespace ag

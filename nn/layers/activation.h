@@ -8,6 +8,7 @@ namespace ag::nn {
 class ScaledTanh : public Module {
  public:
   Tensor forward(const Tensor& x) override;
+  Activation as_activation() const override { return Activation::scaled_tanh; }
   std::string describe() const override { return "ScaledTanh(1.7159 tanh(2x/3))"; }
 };
 
@@ -15,6 +16,7 @@ class ScaledTanh : public Module {
 class Tanh : public Module {
  public:
   Tensor forward(const Tensor& x) override;
+  Activation as_activation() const override { return Activation::tanh; }
   std::string describe() const override { return "Tanh"; }
 };
 
@@ -22,6 +24,7 @@ class Tanh : public Module {
 class ReLU : public Module {
  public:
   Tensor forward(const Tensor& x) override;
+  Activation as_activation() const override { return Activation::relu; }
   std::string describe() const override { return "ReLU"; }
 };
 
@@ -29,6 +32,7 @@ class ReLU : public Module {
 class Sigmoid : public Module {
  public:
   Tensor forward(const Tensor& x) override;
+  Activation as_activation() const override { return Activation::sigmoid; }
   std::string describe() const override { return "Sigmoid"; }
 };
 

@@ -49,11 +49,19 @@ std::int64_t Conv2d::inputs_of(std::int64_t o) const {
 
 Tensor Conv2d::forward(const Tensor& x) { return conv2d(x, weight, bias, options_); }
 
+std::optional<Tensor> Conv2d::forward_activated(const Tensor& x, Activation a) {
+  if (options_.activation != Activation::none) return std::nullopt;
+  Conv2dOptions fused = options_;
+  fused.activation = a;
+  return conv2d(x, weight, bias, fused);
+}
+
 std::string Conv2d::describe() const {
   std::string text = fmt::format("Conv2d({}->{}, {}x{}", in_channels_, out_channels_, kernel_, kernel_);
   if (options_.stride != 1) text += fmt::format(", stride {}", options_.stride);
   if (options_.padding != 0) text += fmt::format(", pad {}", options_.padding);
   if (options_.table) text += fmt::format(", table {}", options_.table->size_str());
+  if (options_.activation != Activation::none) text += fmt::format(", then {}", activation_name(options_.activation));
   return text + ")";
 }
 

@@ -15,6 +15,8 @@ class Conv2d : public Module {
   Conv2d(std::int64_t in_channels, std::int64_t out_channels, std::int64_t kernel, Generator& gen,
          Conv2dOptions options = {}, Init init = Init::lecun1998, DType dtype = DType::f32);
   Tensor forward(const Tensor& x) override;
+  /// Returns conv2d with `a` as its fused epilogue (when this layer has none of its own).
+  std::optional<Tensor> forward_activated(const Tensor& x, Activation a) override;
   std::string describe() const override;
   std::int64_t connections(const Shape& in, const Shape& out) const override;
 

@@ -277,6 +277,39 @@ TEST_CASE("conv2d: a sample's result is the same bits alone or in a batch") {
   }
 }
 
+TEST_CASE("conv2d with a fused activation: the same bits as conv2d then the activation op, and gradcheck") {
+  // The epilogue applies the activation op's own element rule to each output and, in backward, its gradient
+  // rule from the output before the convolution's rule: so values and gradients must match bit for bit.
+  // Every layout: shifted (stride 1), im2col (stride 2), patch-major (outputs of under 16 positions).
+  ag::Generator gen(29);
+  const std::vector<ConvCase> layouts = {{3, 2, 6, 9, 9, 3, 3, 1, 1, false},
+                                         {2, 3, 4, 9, 8, 3, 2, 2, 0, true},
+                                         {4, 5, 7, 4, 4, 3, 3, 1, 0, false}};
+  for (const ag::Activation activation :
+       {ag::Activation::relu, ag::Activation::tanh, ag::Activation::scaled_tanh, ag::Activation::sigmoid})
+    for (const DType dtype : {DType::f32, DType::f64})
+      for (const auto& c : layouts) {
+        CAPTURE(ag::activation_name(activation));
+        CAPTURE(ag::dtype_name(dtype));
+        CAPTURE(describe(c));
+        const auto in = make_inputs(c, gen);
+        const auto leaf = [dtype](const Tensor& t) { return ag::to_dtype(t, dtype).detach().requires_grad_(); };
+        const Inputs inputs{leaf(in.x), leaf(in.w), leaf(in.b)};
+        ag::Conv2dOptions fused = in.options;
+        fused.activation = activation;
+        const auto one_op = [&](const Inputs& v) { return ag::conv2d(v[0], v[1], v[2], fused); };
+        const auto two_ops = [&](const Inputs& v) {
+          return ag::activate(ag::conv2d(v[0], v[1], v[2], in.options), activation);
+        };
+        const Tensor y = one_op(fresh_leaves(inputs));
+        CHECK(y.to_vector() == two_ops(fresh_leaves(inputs)).to_vector());
+        const Tensor up = ag::to_dtype(ag::normal(y.shape(), 0, 1, gen, DType::f64), dtype);
+        const auto g1 = gradients(one_op, inputs, up), g2 = gradients(two_ops, inputs, up);
+        for (std::size_t i = 0; i < g1.size(); ++i) CHECK(g1[i].to_vector() == g2[i].to_vector());
+        if (dtype == DType::f64) CHECK(ag::gradcheck(one_op, inputs));
+      }
+}
+
 TEST_CASE("conv2d: bad arguments name the op and the shapes") {
   using ag::zeros;
   CHECK_THROWS_WITH_AS(ag::conv2d(zeros({2, 3, 32}), zeros({6, 3, 5, 5})),

@@ -7,6 +7,7 @@
 #include <nn/layers/conv2d.h>
 #include <nn/layers/linear.h>
 #include <nn/loss.h>
+#include <nn/module.h>
 #include <nn/optim/adam.h>
 #include <nn/optim/sgd.h>
 #include <nn/schedule.h>
@@ -132,6 +133,22 @@ TEST_CASE("an optimizer step rejects an int64 parameter by name, before any upda
   CHECK_THROWS_WITH_AS(adam.step(), "optimizer: parameter 'counts' [4] is int64; only float32 and float64 parameters "
                                     "can be optimised", ag::Error);
   CHECK(w.at({0, 0}) == 0.0);  // nothing was updated
+}
+
+TEST_CASE("nn::Sequential runs a Conv2d and the activation after it as one op, with the same results") {
+  ag::Generator gen(31);
+  auto model = std::make_shared<ag::nn::Sequential>();
+  model->add("c1", std::make_shared<ag::nn::Conv2d>(1, 4, 5, gen));
+  model->add("a1", std::make_shared<ag::nn::ReLU>());
+  model->add("s2", std::make_shared<ag::nn::Conv2d>(4, 6, 3, gen));
+  const Tensor x = ag::normal({2, 1, 12, 12}, 0, 1, gen);
+  const Tensor y = model->forward(x);
+  CHECK(y.grad_fn()->name == "conv2d");  // the last Conv2d has no activation after it
+  CHECK(y.grad_fn()->inputs[0].grad_fn()->name == "conv2d+relu");
+  auto& c1 = dynamic_cast<ag::nn::Conv2d&>(*model->children()[0].second);
+  auto& c2 = dynamic_cast<ag::nn::Conv2d&>(*model->children()[2].second);
+  const Tensor unfused = ag::conv2d(ag::relu(ag::conv2d(x, c1.weight, c1.bias)), c2.weight, c2.bias);
+  CHECK(y.to_vector() == unfused.to_vector());
 }
 
 TEST_CASE("optimizers reject bad settings by name") {
