@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "autograd/detail/elementwise.h"
 #include "autograd/detail/fast_math.h"
 #include "autograd/ops/activation.h"
 
@@ -98,6 +99,16 @@ void activation_gradient(Activation activation, const T* y, const T* g, T* out, 
   with_rule(activation, [=](auto rule) {
     for (std::int64_t i = 0; i < n; ++i) out[i] = decltype(rule)::gradient(g[i], y[i]);
   });
+}
+
+/// Returns dL/dz = g f'(z) for the activation f of an op's fused epilogue y = f(z), from g = dL/dy and y
+/// (same shapes); g itself for none. `op` names the backward in error messages.
+inline Tensor activation_input_gradient(const char* op, Activation activation, const Tensor& g, const Tensor& y) {
+  Tensor gz = g;
+  with_rule(activation, [&](auto rule) {
+    gz = map_binary(op, g, y, [](auto gv, auto yv) { return decltype(rule)::gradient(gv, yv); });
+  });
+  return gz;
 }
 
 }  // namespace ag::detail

@@ -8,7 +8,6 @@
 #include "autograd/detail/activation_rules.h"
 #include "autograd/detail/batch_kernels.h"
 #include "autograd/detail/conv_kernels.h"
-#include "autograd/detail/elementwise.h"
 #include "autograd/graph.h"
 
 namespace ag {
@@ -489,11 +488,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
     Tensor gx = need_x ? empty(in[0].shape(), g.dtype()) : Tensor();
     Tensor gw = need_w ? empty(in[1].shape(), g.dtype()) : Tensor();
     Tensor gb = need_b ? empty(in[2].shape(), g.dtype()) : Tensor();
-    Tensor gz = g;
-    if (activation != Activation::none)
-      detail::with_rule(activation, [&](auto rule) {
-        gz = detail::map_binary("conv2d backward", g, y, [](auto gv, auto yv) { return decltype(rule)::gradient(gv, yv); });
-      });
+    const Tensor gz = detail::activation_input_gradient("conv2d backward", activation, g, y);
     dispatch_floating(g.dtype(), "conv2d backward", [&](auto type) {
       using T = decltype(type);
       conv_backward<T>(*plan, in[0].size(0), in[0].data<T>(), in[1].data<T>(), gz.data<T>(),

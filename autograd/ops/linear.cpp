@@ -1,7 +1,10 @@
 #include "autograd/ops/linear.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
+#include "autograd/detail/activation_rules.h"
 #include "autograd/detail/batch_kernels.h"
 #include "autograd/detail/conv_kernels.h"
 #include "autograd/graph.h"
@@ -78,7 +81,7 @@ void linear_backward(std::int64_t batch, std::int64_t outputs, std::int64_t feat
 //   dL/dx = dL/dy W      [N,out] x [out,in]
 //   dL/dW = dL/dy^T x    [out,N] x [N,in]
 //   dL/db = sum_n dL/dy  [out]
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activation activation) {
   if (x.dim() != 2 || weight.dim() != 2 || x.size(1) != weight.size(1))
     fail("linear", "expects x [N,in] and weight [out,in], got x {} and weight {}", shape_str(x.shape()),
          shape_str(weight.shape()));
@@ -93,10 +96,15 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     using T = decltype(type);
     linear_forward<T>(n, out_features, in, x.data<T>(), weight.data<T>(), bias.defined() ? bias.data<T>() : nullptr,
                       out.data<T>());
+    detail::activate_in_place(activation, out.data<T>(), out.numel());  // small: F6's 84 values a sample
   });
   std::vector<Tensor> inputs{x, weight};
   if (bias.defined()) inputs.push_back(bias);
-  return record("linear", out, std::move(inputs), [](const Tensor& g, const std::vector<Tensor>& in) {
+  // With a fused activation f, y = f(z): the rules below take dL/dz = dL/dy f'(z), computed from y first.
+  const std::string name = activation == Activation::none ? "linear" : fmt::format("linear+{}", activation_name(activation));
+  const Tensor y = activation == Activation::none ? Tensor() : out.detach();
+  return record(name, out, std::move(inputs), [activation, y](const Tensor& gy, const std::vector<Tensor>& in) {
+    const Tensor g = detail::activation_input_gradient("linear backward", activation, gy, y);
     std::vector<Tensor> grads(in.size());
     const std::int64_t n = g.size(0), out_features = g.size(1), features = in[0].size(1);
     const bool need_x = in[0].requires_grad(), need_w = in[1].requires_grad();

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "autograd/detail/activation_rules.h"
 #include "autograd/detail/batch_kernels.h"
 #include "autograd/graph.h"
 
@@ -104,11 +105,14 @@ void subsample_forward_samples(const PoolGeometry g, std::int64_t first, std::in
 }
 
 template <class T>
-void subsample_forward(const PoolGeometry& g, std::int64_t batch, const T* x, const T* coeff, const T* bias, T* y,
-                       T* pooled) {
+void subsample_forward(const PoolGeometry& g, std::int64_t batch, const T* x, const T* coeff, const T* bias,
+                       Activation activation, T* y, T* pooled) {
   const auto chunks = detail::sample_chunks(batch);
+  const std::int64_t out_size = g.channels * g.out_h() * g.out_w();
   detail::parallel_for(chunks.count, [&](std::int64_t ch) {
     subsample_forward_samples<T>(g, chunks.begin(ch), chunks.end(ch), x, coeff, bias, y, pooled);
+    // Then y = f(y) for the fused activation, while the chunk's outputs are in the cache.
+    detail::activate_in_place(activation, y + chunks.begin(ch) * out_size, (chunks.end(ch) - chunks.begin(ch)) * out_size);
   }, batch * g.channels * g.height * g.width);
 }
 
@@ -180,7 +184,7 @@ void subsample_backward(const PoolGeometry& g, std::int64_t batch, const T* gy, 
 
 }  // namespace
 
-Tensor subsample(const Tensor& x, const Tensor& coeff, const Tensor& bias, std::int64_t kernel) {
+Tensor subsample(const Tensor& x, const Tensor& coeff, const Tensor& bias, std::int64_t kernel, Activation activation) {
   check_arguments(x, coeff, bias, kernel);
   const PoolGeometry geo{x.size(1), x.size(2), x.size(3), kernel};
   const std::int64_t batch = x.size(0);
@@ -191,10 +195,15 @@ Tensor subsample(const Tensor& x, const Tensor& coeff, const Tensor& bias, std::
   dispatch_floating(x.dtype(), "subsample", [&](auto type) {
     using T = decltype(type);
     subsample_forward<T>(geo, batch, x.data<T>(), coeff.data<T>(), bias.defined() ? bias.data<T>() : nullptr,
-                         out.data<T>(), pooled.defined() ? pooled.data<T>() : nullptr);
+                         activation, out.data<T>(), pooled.defined() ? pooled.data<T>() : nullptr);
   });
+  // With a fused activation f, y = f(z) and first G = dL/dz = dL/dy f'(z), from y. Then, with G = dL/dz:
   // dL/dx [N,C,H,W] = coeff[c] G spread over each window;  dL/dcoeff [C] = sum G s;  dL/dbias [C] = sum G
-  return record("subsample", out, {x, coeff, bias}, [geo, pooled](const Tensor& g, const std::vector<Tensor>& in) {
+  const std::string name =
+      activation == Activation::none ? "subsample" : fmt::format("subsample+{}", activation_name(activation));
+  const Tensor y = activation == Activation::none ? Tensor() : out.detach();
+  return record(name, out, {x, coeff, bias}, [geo, pooled, activation, y](const Tensor& gy, const std::vector<Tensor>& in) {
+    const Tensor g = detail::activation_input_gradient("subsample backward", activation, gy, y);
     const bool need_x = in[0].requires_grad(), need_c = in[1].requires_grad();
     const bool need_b = in[2].defined() && in[2].requires_grad();
     Tensor gx = need_x ? empty(in[0].shape(), g.dtype()) : Tensor();
@@ -207,8 +216,8 @@ Tensor subsample(const Tensor& x, const Tensor& coeff, const Tensor& bias, std::
         sums = empty(g.shape(), g.dtype());
         const std::vector<T> unit(static_cast<std::size_t>(geo.channels), T(1));
         Tensor scratch = empty(g.shape(), g.dtype());
-        subsample_forward<T>(geo, in[0].size(0), in[0].data<T>(), unit.data(), nullptr, scratch.data<T>(),
-                             sums.data<T>());
+        subsample_forward<T>(geo, in[0].size(0), in[0].data<T>(), unit.data(), nullptr, Activation::none,
+                             scratch.data<T>(), sums.data<T>());
       }
       subsample_backward<T>(geo, in[0].size(0), g.data<T>(), in[1].data<T>(), need_c ? sums.data<T>() : nullptr,
                             need_x ? gx.data<T>() : nullptr, need_c ? gc.data<T>() : nullptr,

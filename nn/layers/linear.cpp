@@ -20,6 +20,8 @@ Linear::Linear(std::int64_t in_features, std::int64_t out_features, Generator& g
 
 Tensor Linear::forward(const Tensor& x) { return linear(x, weight, bias); }
 
+std::optional<Tensor> Linear::forward_activated(const Tensor& x, Activation a) { return linear(x, weight, bias, a); }
+
 std::string Linear::describe() const { return fmt::format("Linear({}->{})", in_features_, out_features_); }
 
 std::int64_t Linear::connections(const Shape&, const Shape&) const { return out_features_ * (in_features_ + 1); }

@@ -12,6 +12,8 @@ class Linear : public Module {
   Linear(std::int64_t in_features, std::int64_t out_features, Generator& gen, Init init = Init::lecun1998,
          DType dtype = DType::f32);
   Tensor forward(const Tensor& x) override;
+  /// Returns the layer with `a` as its fused epilogue (one op, the same bits as the two).
+  std::optional<Tensor> forward_activated(const Tensor& x, Activation a) override;
   std::string describe() const override;
   std::int64_t connections(const Shape& in, const Shape& out) const override;
 

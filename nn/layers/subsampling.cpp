@@ -21,6 +21,8 @@ Subsampling::Subsampling(std::int64_t channels, std::int64_t kernel, Generator& 
 
 Tensor Subsampling::forward(const Tensor& x) { return subsample(x, coeff, bias, kernel_); }
 
+std::optional<Tensor> Subsampling::forward_activated(const Tensor& x, Activation a) { return subsample(x, coeff, bias, kernel_, a); }
+
 std::string Subsampling::describe() const {
   return fmt::format("Subsampling({} maps, {}x{} sum, coeff+bias)", channels_, kernel_, kernel_);
 }
