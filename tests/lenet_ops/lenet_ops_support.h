@@ -177,4 +177,19 @@ inline Tensor max_pool_stacked(const Tensor& x, std::int64_t k, std::int64_t str
 /// Returns a float32 copy of a float64 tensor (cut from the graph).
 inline Tensor to_f32(const Tensor& t) { return t.defined() ? ag::to_dtype(t.detach(), DType::f32) : Tensor(); }
 
+/// Checks that a fused op (`one_op`, e.g. conv2d with an activation epilogue) gives the same bits as the ops
+/// it fuses (`two_ops`), in its value and in every input's gradient for a random upstream gradient, and,
+/// in float64, that it passes gradcheck. `inputs` are leaves of one dtype.
+inline void check_fused_matches(const std::function<Tensor(const Inputs&)>& one_op,
+                                const std::function<Tensor(const Inputs&)>& two_ops, const Inputs& inputs,
+                                ag::Generator& gen) {
+  const DType dtype = inputs.front().dtype();
+  const Tensor y = one_op(fresh_leaves(inputs));
+  CHECK(y.to_vector() == two_ops(fresh_leaves(inputs)).to_vector());
+  const Tensor up = ag::to_dtype(ag::normal(y.shape(), 0, 1, gen, DType::f64), dtype);
+  const auto g1 = gradients(one_op, inputs, up), g2 = gradients(two_ops, inputs, up);
+  for (std::size_t i = 0; i < g1.size(); ++i) CHECK(g1[i].to_vector() == g2[i].to_vector());
+  if (dtype == DType::f64) CHECK(ag::gradcheck(one_op, inputs));
+}
+
 }  // namespace lenet_test

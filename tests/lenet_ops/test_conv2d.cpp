@@ -301,12 +301,7 @@ TEST_CASE("conv2d with a fused activation: the same bits as conv2d then the acti
         const auto two_ops = [&](const Inputs& v) {
           return ag::activate(ag::conv2d(v[0], v[1], v[2], in.options), activation);
         };
-        const Tensor y = one_op(fresh_leaves(inputs));
-        CHECK(y.to_vector() == two_ops(fresh_leaves(inputs)).to_vector());
-        const Tensor up = ag::to_dtype(ag::normal(y.shape(), 0, 1, gen, DType::f64), dtype);
-        const auto g1 = gradients(one_op, inputs, up), g2 = gradients(two_ops, inputs, up);
-        for (std::size_t i = 0; i < g1.size(); ++i) CHECK(g1[i].to_vector() == g2[i].to_vector());
-        if (dtype == DType::f64) CHECK(ag::gradcheck(one_op, inputs));
+        check_fused_matches(one_op, two_ops, inputs, gen);
       }
 }
 

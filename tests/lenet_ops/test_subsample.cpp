@@ -192,13 +192,7 @@ TEST_CASE("subsample and linear with a fused activation: the same bits as the op
       for (std::size_t which = 0; which < pairs.size(); ++which) {
         CAPTURE(which == 0 ? "subsample" : "linear");
         const Inputs& inputs = which == 0 ? pool_inputs : linear_inputs;
-        const auto& [one_op, two_ops] = pairs[which];
-        const Tensor y = one_op(fresh_leaves(inputs));
-        CHECK(y.to_vector() == two_ops(fresh_leaves(inputs)).to_vector());
-        const Tensor up = ag::to_dtype(ag::normal(y.shape(), 0, 1, gen, DType::f64), dtype);
-        const auto g1 = gradients(one_op, inputs, up), g2 = gradients(two_ops, inputs, up);
-        for (std::size_t i = 0; i < g1.size(); ++i) CHECK(g1[i].to_vector() == g2[i].to_vector());
-        if (dtype == DType::f64) CHECK(ag::gradcheck(one_op, inputs));
+        check_fused_matches(pairs[which].first, pairs[which].second, inputs, gen);
       }
     }
 }
