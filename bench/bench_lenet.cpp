@@ -151,6 +151,9 @@ struct Runner {
                          std::span(order).subspan(static_cast<std::size_t>(next), static_cast<std::size_t>(batch)),
                          norm, images.data<float>(), labels.data<std::int64_t>());
     next += batch;
+    // The next batch's images, fetched while this one trains (as train_lenet does).
+    if (next + batch <= data.count)
+      ag::data::prefetch_images(data, std::span(order).subspan(static_cast<std::size_t>(next), static_cast<std::size_t>(batch)));
   }
 
   /// One training step on the next batch; returns the loss.

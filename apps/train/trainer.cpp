@@ -210,6 +210,11 @@ TrainResult train(const nlohmann::json& resolved, bool resume, const TrainHooks&
     for (std::int64_t b = first_batch; b < batches; ++b) {
       const std::int64_t start = b * batch_size, size = std::min(batch_size, train_set.count - start);
       const auto batch = data::make_batch(train_set, std::span(order).subspan(static_cast<std::size_t>(start), static_cast<std::size_t>(size)), setup.norm);
+      if (b + 1 < batches) {  // the next batch's images, fetched into the cache while this one trains
+        const std::int64_t next = start + batch_size;
+        data::prefetch_images(train_set, std::span(order).subspan(static_cast<std::size_t>(next),
+                                                                  static_cast<std::size_t>(std::min(batch_size, train_set.count - next))));
+      }
       Tensor output, loss;
       double loss_value = 0;
       try {

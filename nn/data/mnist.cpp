@@ -56,13 +56,9 @@ void fill_batch_impl(const Dataset& data, std::span<const std::int64_t> indices,
   // this copy 3 % of a batch-64 training step.
   constexpr std::size_t kAhead = 4;
   const std::int64_t image_bytes = rows * cols;
-  const auto prefetch = [&](std::size_t b) {
-    const std::uint8_t* image = data.images.data() + indices[b] * image_bytes;
-    for (std::int64_t at = 0; at < image_bytes; at += 64) __builtin_prefetch(image + at);
-  };
-  for (std::size_t b = 0; b < std::min(kAhead, indices.size()); ++b) prefetch(b);
+  prefetch_images(data, indices.first(std::min(kAhead, indices.size())));
   for (std::size_t b = 0; b < indices.size(); ++b) {
-    if (b + kAhead < indices.size()) prefetch(b + kAhead);
+    if (b + kAhead < indices.size()) prefetch_images(data, indices.subspan(b + kAhead, 1));
     const std::uint8_t* src = data.images.data() + indices[b] * image_bytes;
     T* out = out_images + static_cast<std::int64_t>(b) * side * side;
     out = std::fill_n(out, top * side, background);
@@ -124,6 +120,16 @@ Dataset load_mnist_split(const std::filesystem::path& dir, std::string_view spli
   data.images = std::move(images.data);
   data.labels = std::move(labels.data);
   return data;
+}
+
+void prefetch_images(const Dataset& data, std::span<const std::int64_t> indices) {
+  const std::int64_t image_bytes = data.rows * data.cols;
+  if (image_bytes <= 0 || data.images.size() != static_cast<std::size_t>(data.count * image_bytes)) return;
+  for (const std::int64_t index : indices) {
+    if (index < 0 || index >= data.count) continue;
+    const std::uint8_t* image = data.images.data() + index * image_bytes;
+    for (std::int64_t at = 0; at < image_bytes; at += 64) __builtin_prefetch(image + at);
+  }
 }
 
 void fill_batch(const Dataset& data, std::span<const std::int64_t> indices, const Normalisation& norm,

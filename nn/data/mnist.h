@@ -62,6 +62,11 @@ void fill_batch(const Dataset& data, std::span<const std::int64_t> indices, cons
 void fill_batch(const Dataset& data, std::span<const std::int64_t> indices, const Normalisation& norm,
                 double* out_images, std::int64_t* out_labels);
 
+/// Asks the CPU to bring the image bytes of samples `indices` into the cache: a hint with no effect on any
+/// result, e.g. for the next batch while this one trains (a shuffled batch's images are scattered over the
+/// whole set, and each is otherwise a run of cache misses). Indices outside 0..count-1 are skipped.
+void prefetch_images(const Dataset& data, std::span<const std::int64_t> indices);
+
 /// A batch as tensors: images [B,1,S,S] (float32 or float64) and labels [B] (int64).
 struct Batch {
   Tensor images;
