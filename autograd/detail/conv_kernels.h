@@ -173,12 +173,12 @@ inline void panel_block(std::span<const Range> ks, const T* const* a, std::int64
     for (std::int64_t k = range.begin; k < range.end; ++k) {
       const T* brow = b.row(k) + j;
       Wide<T> bv[NV];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
       for (int v = 0; v < NV; ++v) bv[v] = load_wide(brow + v * L);
 #pragma GCC unroll 8
       for (int r = 0; r < R; ++r) {
         const Wide<T> av = splat_wide(ap[r][k * a_ks]);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
         for (int v = 0; v < NV; ++v) acc[r * NV + v] = fmadd(av, bv[v], acc[r * NV + v]);
       }
     }
@@ -204,6 +204,10 @@ template <class T, int R>
                                   const RowsOf<T>& b, T* const* c, bool accumulate) {
   constexpr int L = kWideLanes<T>;
   std::int64_t j = 0;
+  // A single row (a matrix-vector product, e.g. C5's input gradient at batch 1) reuses no load of B, so it
+  // goes 8 vectors wide: 8 independent loads in flight per row of B, a quarter of the passes over B.
+  if constexpr (R == 1)
+    for (; j + 8 * L <= cols; j += 8 * L) panel_block<T, 1, 8>(ks, a, a_ks, b, c, j, accumulate);
   for (; j + 2 * L <= cols; j += 2 * L) panel_block<T, R, 2>(ks, a, a_ks, b, c, j, accumulate);
   for (; j + L <= cols; j += L) panel_block<T, R, 1>(ks, a, a_ks, b, c, j, accumulate);
   if (j < cols) panel_tail<T, R>(ks, a, a_ks, b, c, j, cols - j, accumulate);
