@@ -403,24 +403,34 @@ class DotSums {
   static DotSums resume(const RowGroup& group, Wide<T>* acc) { return DotSums(group, acc, 0); }
 
   /// Adds sum_{p < n} A[u, p] B_v[p], A's rows lda apart, n a multiple of kWideLanes<T>, and the same for
-  /// each further sample of `steps` (its rows moved by s a_step and s b_step). With one sample, the p axis
-  /// goes in tiles that keep a block's rows in the L1 cache; with several (each short), whole samples.
+  /// each further sample of `steps` (its rows moved by s a_step and s b_step), samples in order.
   void add(std::int64_t n, const T* a, std::int64_t lda, const RowsOf<T>& b, SampleSteps steps = {}) {
     assert(n % kWideLanes<T> == 0);
-    const std::int64_t tile = steps.samples > 1 ? n : 4096 / static_cast<std::int64_t>(sizeof(T));
+    // Short samples (C3's 144 positions) go several to a pass, so that the sums stay in registers across
+    // them; as many as keep a block's kDotRowsA rows of A within about half the L1 cache, which they are
+    // read from once per pair of B rows. A long sample (C1's 896) goes alone, its p axis in tiles.
+    constexpr std::int64_t kL1Budget = 24 * 1024;
+    constexpr std::int64_t kTile = 4096 / static_cast<std::int64_t>(sizeof(T));
+    const std::int64_t block_bytes = kDotRowsA * n * static_cast<std::int64_t>(sizeof(T));
+    const std::int64_t per_pass = std::clamp<std::int64_t>(kL1Budget / std::max<std::int64_t>(block_bytes, 1), 1,
+                                                          std::max<std::int64_t>(steps.samples, 1));
+    const std::int64_t tile = per_pass > 1 ? n : kTile;
     const auto& vs = group_.columns;
     const auto rows = static_cast<std::int64_t>(group_.rows.size()), cols = static_cast<std::int64_t>(vs.size());
     const T* ap[kDotRowsA];
     const T* bp[kDotRowsB];
-    for (std::int64_t p0 = 0; p0 < n; p0 += tile) {
-      const std::int64_t len = std::min(tile, n - p0);
-      for (std::int64_t u0 = 0; u0 < rows; u0 += kDotRowsA) {
-        const std::int64_t ru = std::min<std::int64_t>(kDotRowsA, rows - u0);
-        for (std::int64_t u = 0; u < ru; ++u) ap[u] = a + group_.rows[static_cast<std::size_t>(u0 + u)] * lda + p0;
-        for (std::int64_t v0 = 0; v0 < cols; v0 += kDotRowsB) {
-          const int rv = static_cast<int>(std::min<std::int64_t>(kDotRowsB, cols - v0));
-          for (int v = 0; v < rv; ++v) bp[v] = b.row(vs[static_cast<std::size_t>(v0 + v)]) + p0;
-          dot_tile_block(len, ap, static_cast<int>(ru), bp, rv, acc_ + u0 * cols + v0 * ru, steps);
+    for (std::int64_t s0 = 0; s0 < steps.samples; s0 += per_pass) {
+      const SampleSteps pass{std::min(per_pass, steps.samples - s0), steps.a_step, steps.b_step};
+      for (std::int64_t p0 = 0; p0 < n; p0 += tile) {
+        const std::int64_t len = std::min(tile, n - p0), at = s0 * steps.a_step + p0, bt = s0 * steps.b_step + p0;
+        for (std::int64_t u0 = 0; u0 < rows; u0 += kDotRowsA) {
+          const std::int64_t ru = std::min<std::int64_t>(kDotRowsA, rows - u0);
+          for (std::int64_t u = 0; u < ru; ++u) ap[u] = a + group_.rows[static_cast<std::size_t>(u0 + u)] * lda + at;
+          for (std::int64_t v0 = 0; v0 < cols; v0 += kDotRowsB) {
+            const int rv = static_cast<int>(std::min<std::int64_t>(kDotRowsB, cols - v0));
+            for (int v = 0; v < rv; ++v) bp[v] = b.row(vs[static_cast<std::size_t>(v0 + v)]) + bt;
+            dot_tile_block(len, ap, static_cast<int>(ru), bp, rv, acc_ + u0 * cols + v0 * ru, pass);
+          }
         }
       }
     }
