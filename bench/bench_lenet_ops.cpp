@@ -145,6 +145,12 @@ std::vector<Case> lenet_cases(ag::Generator& gen) {
     cases.push_back(
         {"pool", "max_pool2d 2x2", "[64,6,28,28]", "input", [=] { return ag::max_pool2d(x, 2); }, 3 * out, out});
   }
+  {  // max-pool 2x2 on C3's output (rows of 5 windows: narrower than a vector)
+    Tensor x = leaf({kBatch, 16, 10, 10}, gen, true);
+    const double out = n * 16 * 25;
+    cases.push_back(
+        {"pool16", "max_pool2d 2x2", "[64,16,10,10]", "input", [=] { return ag::max_pool2d(x, 2); }, 3 * out, out});
+  }
   {  // output: 10 Euclidean RBF units on F6's 84 values, fixed centres
     Tensor x = leaf({kBatch, 84}, gen, true), w = leaf({10, 84}, gen, false);
     const double terms = n * 10 * 84;
@@ -175,7 +181,7 @@ int main(int argc, char** argv) {
       use_cpu_clock = std::string(argv[++i]) == "cpu";
     else {
       std::cerr
-          << "usage: bench_lenet_ops [--json FILE] [--seconds S] [--only C1|S2|C3|C3full|S4|C5|pool|RBF] [--clock wall|cpu] "
+          << "usage: bench_lenet_ops [--json FILE] [--seconds S] [--only C1|S2|C3|C3full|S4|C5|pool|pool16|RBF] [--clock wall|cpu] "
              "[--threads N]\n";
       return 2;
     }
@@ -198,7 +204,7 @@ int main(int argc, char** argv) {
     fmt::print("{:<5} {:<24} {:<14} {:>9.1f} {:>9.1f} {:>7.2f}  {:>9.1f} {:>9.1f} {:>7.2f}  {}\n", c.layer, c.op,
                c.input, t.forward.median, t.forward.best, fwd_gflops, t.backward.median, t.backward.best, bwd_gflops,
                c.grads);
-    if (c.layer != "pool") {
+    if (c.layer != "pool" && c.layer != "pool16" && c.layer != "C3full") {  // the lecun1998 layers only
       lenet_forward += t.forward.best;
       lenet_backward += t.backward.best;
     }
