@@ -103,24 +103,27 @@ inline void max_pool_block_2x2(const T* top, const T* bottom, std::int64_t offse
 }
 
 // One output row of the 2x2, stride 2 case, from input rows r0 and r0 + w; `base` is r0's offset in its plane,
-// `end` the end of the input (rows narrower than a vector are read past their end while that stays inside).
+// `end` the end of the input and `y_end` the end of the outputs this thread writes: rows narrower than a
+// vector are read past their end, and written past it, while that stays inside.
 template <class T>
 void max_pool_row_2x2(const T* r0, std::int64_t base, std::int64_t w, std::int64_t ow, T* y, std::int32_t* at,
-                      const T* end) {
+                      const T* end, const T* y_end) {
   constexpr int L = detail::kLanes<T>;
   const T* r1 = r0 + w;
   if (ow < L) {
     // Narrower than a vector (C3's 10x10 maps): whole vectors, of which the first ow lanes are kept, read in
-    // place, or at the input's end from zero-padded copies. (Scalar code here compiled to branches,
-    // mispredicted on every other window: 8 % of a training step.)
+    // place, or at the input's end from zero-padded copies; stored whole when this thread's outputs go on
+    // past the row (the following rows, written next, overwrite the extra lanes), else lane by lane.
+    // (Scalar code here compiled to branches, mispredicted on every other window: 8 % of a training step.)
+    const int count = y + L <= y_end ? L : static_cast<int>(ow);
     if (r1 + 2 * L <= end) {
-      max_pool_block_2x2(r0, r1, base, w, static_cast<int>(ow), y, at);
+      max_pool_block_2x2(r0, r1, base, w, count, y, at);
       return;
     }
     T top[2 * L] = {}, bottom[2 * L] = {};
     std::copy_n(r0, 2 * ow, top);
     std::copy_n(r1, 2 * ow, bottom);
-    max_pool_block_2x2(top, bottom, base, w, static_cast<int>(ow), y, at);
+    max_pool_block_2x2(top, bottom, base, w, count, y, at);
     return;
   }
   // Blocks of L outputs; the last block is moved back to end at ow, recomputing a few outputs identically.
@@ -136,13 +139,14 @@ void max_pool_planes(const MaxPoolGeometry& g, std::int64_t first, std::int64_t 
   const std::int64_t w = g.width, oh = g.out_h(), ow = g.out_w(), s = g.stride;
   const std::int64_t in_plane = g.height * w, out_plane = oh * ow;
   const T* x_end = x + g.planes * in_plane;
+  const T* y_end = y + last * out_plane;  // this chunk's outputs end here
   for (std::int64_t plane = first; plane < last; ++plane)
     for (std::int64_t i = 0; i < oh; ++i) {
       const T* top = x + plane * in_plane + i * s * w;
       T* yrow = y + plane * out_plane + i * ow;
       std::int32_t* at = index ? index + plane * out_plane + i * ow : nullptr;
       if (K == 2 && s == 2)
-        max_pool_row_2x2<T>(top, i * s * w, w, ow, yrow, at, x_end);
+        max_pool_row_2x2<T>(top, i * s * w, w, ow, yrow, at, x_end, y_end);
       else
         max_pool_row<T, K>(top, i * s * w, w, ow, s, g.k, yrow, at);
     }
