@@ -362,7 +362,8 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
 
     if (plan.layout == ConvLayout::shifted) {
       // The chunk's m samples one after another: G on the grid (dropped columns 0) and the padded inputs,
-      // so that dL/dW's dot products run over all m samples in one pass with their sums in registers.
+      // so that dL/dW's dot products can run over several samples with their sums in registers
+      // (DotSums::add decides how many a pass).
       const std::int64_t cols = round_up(plan.grid, detail::kWideLanes<T>), wp = plan.padded_w, m = last - first;
       const std::int64_t grid_size = outputs * cols;
       T* grids = detail::thread_scratch<T>(Slot::s0, m * grid_size);
