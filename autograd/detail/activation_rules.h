@@ -4,6 +4,8 @@
 /// fused epilogue). Every gradient is written in terms of the output y, which both keep.
 #include <cmath>
 #include <cstdint>
+#include <string>
+#include <string_view>
 #include <type_traits>
 
 #include "autograd/detail/elementwise.h"
@@ -99,6 +101,19 @@ void activation_gradient(Activation activation, const T* y, const T* g, T* out, 
   with_rule(activation, [=](auto rule) {
     for (std::int64_t i = 0; i < n; ++i) out[i] = decltype(rule)::gradient(g[i], y[i]);
   });
+}
+
+/// What an op with a fused activation epilogue records: its node's name ("conv2d", or "conv2d+relu" with an
+/// activation) and the output y that the gradient rule needs (undefined without an activation).
+struct FusedActivation {
+  std::string name;
+  Tensor y;
+};
+
+/// Returns the name and kept output for op `op` whose result `out` had `activation` applied.
+inline FusedActivation fused_activation(std::string_view op, Activation activation, const Tensor& out) {
+  if (activation == Activation::none) return {std::string(op), Tensor()};
+  return {std::string(op) + "+" + std::string(activation_name(activation)), out.detach()};
 }
 
 /// Returns dL/dz = g f'(z) for the activation f of an op's fused epilogue y = f(z), from g = dL/dy and y

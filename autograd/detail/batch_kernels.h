@@ -23,6 +23,16 @@
 
 namespace ag::detail {
 
+/// Calls f(std::integral_constant<int, K>{}) with K = n when 2 <= n <= Max, else with K = 1: a count known only
+/// at run time (the rows of a block) selects a kernel whose loops are unrolled for it at compile time.
+template <int Max, class F>
+inline void with_count(std::int64_t n, F&& f) {
+  const std::int64_t k = n >= 2 && n <= Max ? n : 1;
+  [&]<int... K>(std::integer_sequence<int, K...>) {
+    (void)((k == K + 1 ? (f(std::integral_constant<int, K + 1>{}), true) : false) || ...);
+  }(std::make_integer_sequence<int, Max>{});
+}
+
 /// The bytes of one vector register the kernels are written for: 32 (AVX, AVX2, AVX-512 tuned for 256-bit
 /// vectors) or 16 (SSE2, the x86-64 baseline, when the build is not for the native machine).
 #if defined(__AVX__)
@@ -130,15 +140,10 @@ inline Simd<double> fmadd(const Simd<double>& a, const Simd<double>& b, const Si
 #endif
 }
 
-/// Returns a b + c for scalars, fused exactly when the vector fmadd is.
-inline float fmadd(float a, float b, float c) {
-#if defined(__FMA__) && defined(__AVX__)
-  return std::fma(a, b, c);
-#else
-  return a * b + c;
-#endif
-}
-inline double fmadd(double a, double b, double c) {
+/// Returns a b + c for scalars (float, double), fused exactly when the vector fmadd is.
+template <class T>
+  requires std::is_floating_point_v<T>
+inline T fmadd(T a, T b, T c) {
 #if defined(__FMA__) && defined(__AVX__)
   return std::fma(a, b, c);
 #else

@@ -262,26 +262,9 @@ void panel_product(RowList rows, std::span<const Range> ks, std::int64_t cols, c
       ap[q] = a + rows.at(first + q) * a_rs;
       cp[q] = c + rows.at(first + q) * ldc;
     }
-    switch (count) {
-      case 6:
-        panel_rows<T, 6>(ks, cols, ap, a_ks, b, cp, accumulate);
-        break;
-      case 5:
-        panel_rows<T, 5>(ks, cols, ap, a_ks, b, cp, accumulate);
-        break;
-      case 4:
-        panel_rows<T, 4>(ks, cols, ap, a_ks, b, cp, accumulate);
-        break;
-      case 3:
-        panel_rows<T, 3>(ks, cols, ap, a_ks, b, cp, accumulate);
-        break;
-      case 2:
-        panel_rows<T, 2>(ks, cols, ap, a_ks, b, cp, accumulate);
-        break;
-      default:
-        panel_rows<T, 1>(ks, cols, ap, a_ks, b, cp, accumulate);
-        break;
-    }
+    with_count<kPanelRows>(count, [&](auto rows_now) {
+      panel_rows<T, decltype(rows_now)::value>(ks, cols, ap, a_ks, b, cp, accumulate);
+    });
     first += count;
   }
 }
@@ -344,15 +327,6 @@ template <class T, int RU, int RV>
   for (int i = 0; i < RU * RV; ++i) acc[i] = sums[i];
 }
 
-template <class T, int RU>
-inline void dot_tile_rows(std::int64_t n, const T* const* a, const T* const* b, int rv, Wide<T>* acc,
-                          SampleSteps steps) {
-  if (rv == 2)
-    dot_tile<T, RU, 2>(n, a, b, acc, steps);
-  else
-    dot_tile<T, RU, 1>(n, a, b, acc, steps);
-}
-
 /// The most rows of A, and of B, in one block of dot products (6 x 2 vector accumulators).
 inline constexpr int kDotRowsA = 6;
 inline constexpr int kDotRowsB = 2;
@@ -361,26 +335,11 @@ inline constexpr int kDotRowsB = 2;
 template <class T>
 inline void dot_tile_block(std::int64_t n, const T* const* a, int ru, const T* const* b, int rv, Wide<T>* acc,
                            SampleSteps steps = {}) {
-  switch (ru) {
-    case 6:
-      dot_tile_rows<T, 6>(n, a, b, rv, acc, steps);
-      break;
-    case 5:
-      dot_tile_rows<T, 5>(n, a, b, rv, acc, steps);
-      break;
-    case 4:
-      dot_tile_rows<T, 4>(n, a, b, rv, acc, steps);
-      break;
-    case 3:
-      dot_tile_rows<T, 3>(n, a, b, rv, acc, steps);
-      break;
-    case 2:
-      dot_tile_rows<T, 2>(n, a, b, rv, acc, steps);
-      break;
-    default:
-      dot_tile_rows<T, 1>(n, a, b, rv, acc, steps);
-      break;
-  }
+  with_count<kDotRowsA>(ru, [&](auto rows_a) {
+    with_count<kDotRowsB>(rv, [&](auto rows_b) {
+      dot_tile<T, decltype(rows_a)::value, decltype(rows_b)::value>(n, a, b, acc, steps);
+    });
+  });
 }
 
 /// The dot products sum_p A[u, p] B_v[p] for each row u of a RowGroup and each v of its columns, accumulated

@@ -20,6 +20,15 @@ inline float pow2_of_shifted(float shifted) {
   return std::bit_cast<float>(std::bit_cast<std::uint32_t>(shifted) << 23);
 }
 
+/// Returns the polynomial c0 x^n + c1 x^(n-1) + ... + cn at x by Horner's rule, highest coefficient first:
+/// p = c0, then p = p x + c for each next c, the evaluation order both approximations below rely on.
+template <class... C>
+inline float horner(float x, float c0, C... rest) {
+  float p = c0;
+  ((p = p * x + rest), ...);
+  return p;
+}
+
 /// e^x for float, relative error below 2e-7 on [-87, 88] (inputs are clamped to that range).
 inline float fast_expf(float x) {
   // e^x = 2^n e^r with n = round(x / ln 2) and |r| <= ln(2)/2; e^r by its Taylor polynomial to r^7
@@ -31,14 +40,7 @@ inline float fast_expf(float x) {
   const float shifted = x * 1.44269504088896341f + kRoundShift;  // -126 <= n <= 127 after the clamp
   const float n = shifted - kRoundShift;
   const float r = (x - n * 0.693145751953125f) - n * 1.428606765330187045e-06f;
-  float p = 1.0f / 5040;
-  p = p * r + 1.0f / 720;
-  p = p * r + 1.0f / 120;
-  p = p * r + 1.0f / 24;
-  p = p * r + 1.0f / 6;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
+  const float p = horner(r, 1.0f / 5040, 1.0f / 720, 1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f);
   return p * pow2_of_shifted(shifted);
 }
 
@@ -75,14 +77,7 @@ inline float fast_tanhf(float x) {
   const float n = shifted - kRoundShift;
   const float h = c - n * 0.346573590279972655f;  // ln(2) / 2
   // q = h (2 + h (4/2 + h (8/6 + h (16/24 + h (32/120 + h (64/720 + h 128/5040)))))), Horner's rule.
-  float p = 128.0f / 5040;
-  p = p * h + 64.0f / 720;
-  p = p * h + 32.0f / 120;
-  p = p * h + 16.0f / 24;
-  p = p * h + 8.0f / 6;
-  p = p * h + 2.0f;
-  p = p * h + 2.0f;
-  const float q = p * h;
+  const float q = horner(h, 128.0f / 5040, 64.0f / 720, 32.0f / 120, 16.0f / 24, 8.0f / 6, 2.0f, 2.0f) * h;
   const float s = pow2_of_shifted(shifted);
   const float e = s * q + (s - 1.0f);
   const float y = e / (e + 2.0f);

@@ -481,8 +481,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   // dL/dx [N,C,H,W] = col2im(W^T G);  dL/dW [O,C,kh,kw] = sum_n G col^T (0 where unconnected);
   // dL/dbias [O] = sum over n, i, j of G
   const Activation activation = options.activation;
-  const std::string name = activation == Activation::none ? "conv2d" : fmt::format("conv2d+{}", activation_name(activation));
-  const Tensor y = activation == Activation::none ? Tensor() : out.detach();
+  auto [name, y] = detail::fused_activation("conv2d", activation, out);
   return record(name, out, {x, weight, bias}, [plan, activation, y](const Tensor& g, const std::vector<Tensor>& in) {
     const bool need_x = in[0].requires_grad(), need_w = in[1].requires_grad();
     const bool need_b = in[2].defined() && in[2].requires_grad();

@@ -1,7 +1,5 @@
 #include "autograd/ops/linear.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 
 #include "autograd/detail/activation_rules.h"
@@ -101,8 +99,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activat
   std::vector<Tensor> inputs{x, weight};
   if (bias.defined()) inputs.push_back(bias);
   // With a fused activation f, y = f(z): the rules below take dL/dz = dL/dy f'(z), computed from y first.
-  const std::string name = activation == Activation::none ? "linear" : fmt::format("linear+{}", activation_name(activation));
-  const Tensor y = activation == Activation::none ? Tensor() : out.detach();
+  auto [name, y] = detail::fused_activation("linear", activation, out);
   return record(name, out, std::move(inputs), [activation, y](const Tensor& gy, const std::vector<Tensor>& in) {
     const Tensor g = detail::activation_input_gradient("linear backward", activation, gy, y);
     std::vector<Tensor> grads(in.size());

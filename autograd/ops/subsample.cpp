@@ -199,9 +199,7 @@ Tensor subsample(const Tensor& x, const Tensor& coeff, const Tensor& bias, std::
   });
   // With a fused activation f, y = f(z) and first G = dL/dz = dL/dy f'(z), from y. Then, with G = dL/dz:
   // dL/dx [N,C,H,W] = coeff[c] G spread over each window;  dL/dcoeff [C] = sum G s;  dL/dbias [C] = sum G
-  const std::string name =
-      activation == Activation::none ? "subsample" : fmt::format("subsample+{}", activation_name(activation));
-  const Tensor y = activation == Activation::none ? Tensor() : out.detach();
+  auto [name, y] = detail::fused_activation("subsample", activation, out);
   return record(name, out, {x, coeff, bias}, [geo, pooled, activation, y](const Tensor& gy, const std::vector<Tensor>& in) {
     const Tensor g = detail::activation_input_gradient("subsample backward", activation, gy, y);
     const bool need_x = in[0].requires_grad(), need_c = in[1].requires_grad();
