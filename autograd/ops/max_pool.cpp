@@ -115,8 +115,9 @@ void max_pool_row_2x2(const T* r0, std::int64_t base, std::int64_t w, std::int64
     // place, or at the input's end from zero-padded copies; stored whole when this thread's outputs go on
     // past the row (the following rows, written next, overwrite the extra lanes), else lane by lane.
     // (Scalar code here compiled to branches, mispredicted on every other window: 8 % of a training step.)
-    const int count = y + L <= y_end ? L : static_cast<int>(ow);
-    if (r1 + 2 * L <= end) {
+    // (Distances rather than pointers past the end, which would be undefined even to compare.)
+    const int count = y_end - y >= L ? L : static_cast<int>(ow);
+    if (end - r1 >= 2 * L) {
       max_pool_block_2x2(r0, r1, base, w, count, y, at);
       return;
     }
