@@ -8,7 +8,11 @@ namespace ag::nn {
 
 Conv2d::Conv2d(std::int64_t in_channels, std::int64_t out_channels, std::int64_t kernel, Generator& gen,
                Conv2dOptions options, Init init, DType dtype)
-    : in_channels_(in_channels), out_channels_(out_channels), kernel_(kernel), options_(std::move(options)) {
+    : in_channels_(in_channels),
+      out_channels_(out_channels),
+      kernel_(kernel),
+      options_(std::move(options)),
+      fused_options_(options_) {
   if (in_channels <= 0 || out_channels <= 0 || kernel <= 0)
     fail("Conv2d", "channels and kernel must be positive, got {}->{} with kernel {}", in_channels, out_channels, kernel);
   if (options_.table && (options_.table->outputs() != out_channels || options_.table->inputs() != in_channels))
@@ -51,9 +55,8 @@ Tensor Conv2d::forward(const Tensor& x) { return conv2d(x, weight, bias, options
 
 std::optional<Tensor> Conv2d::forward_activated(const Tensor& x, Activation a) {
   if (options_.activation != Activation::none) return std::nullopt;
-  Conv2dOptions fused = options_;
-  fused.activation = a;
-  return conv2d(x, weight, bias, fused);
+  fused_options_.activation = a;
+  return conv2d(x, weight, bias, fused_options_);
 }
 
 std::string Conv2d::describe() const {

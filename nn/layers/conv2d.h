@@ -28,6 +28,7 @@ class Conv2d : public Module {
 
   std::int64_t in_channels_, out_channels_, kernel_;
   Conv2dOptions options_;
+  Conv2dOptions fused_options_;  // options_ copied once, its activation set per fused call (no allocation)
 };
 
 }  // namespace ag::nn
