@@ -149,6 +149,57 @@ void col2im_patches_add(const ConvGeometry& g, const T* col, T* x) {
     }
 }
 
+/// How far before and after its grid's columns a row of the shifted layout's column gradient dcol must read
+/// as 0 for gather_shifted_adjoint: the largest tap offset ((kh-1) Wp + kw-1) each way, in whole vectors.
+template <class T>
+inline std::int64_t shifted_adjoint_margin(const ConvGeometry& g, std::int64_t padded_w) {
+  const std::int64_t lanes = kWideLanes<T>, reach = (g.kh - 1) * padded_w + g.kw - 1;
+  return (reach + lanes - 1) / lanes * lanes;
+}
+
+/// The adjoint of the shifted layout for one sample, gathered rather than scattered:
+///   dx[c, y, x] = sum_{ki, kj} dcol[(c kh + ki) kw + kj][(y + pad - ki) Wp + (x + pad - kj)]
+/// for x[C,H,W] with stride 1 and padded width Wp. dcol's rows are `ld` apart, hold the Wp-wide output grid
+/// (0 in its dropped columns, so that an index that wraps into the previous row reads 0) and read as 0 for
+/// shifted_adjoint_margin() values before and after it. Each output vector is one sum of kh kw loads,
+/// kw taps in order for each ki and then the ki in order: no read-modify-write of dx per tap (tap k+1's
+/// stores overlapping tap k's one value apart stalled the scatter form's loads), and nothing to zero.
+template <class T>
+void gather_shifted_adjoint(const ConvGeometry& g, std::int64_t padded_w, const T* dcol, std::int64_t ld, T* dx) {
+  assert(g.stride == 1);
+  constexpr int L = kWideLanes<T>;
+  const std::int64_t kh = g.kh, kw = g.kw, map = g.height * g.width;
+  // Without padding the padded map is the input map, so a whole map is one run of outputs; else each row.
+  const bool whole_maps = g.padding == 0;
+  const std::int64_t runs = whole_maps ? 1 : g.height, run = whole_maps ? map : g.width;
+  const auto tap_sum = [&](const T* rows, std::int64_t t, auto load) {
+    decltype(load(rows)) total{};
+    for (std::int64_t ki = 0; ki < kh; ++ki) {
+      const T* row = rows + ki * kw * ld + t - ki * padded_w;
+      decltype(load(rows)) partial = load(row);
+      for (std::int64_t kj = 1; kj < kw; ++kj) partial += load(row + kj * ld - kj);
+      total = ki == 0 ? partial : total + partial;
+    }
+    return total;
+  };
+  for (std::int64_t c = 0; c < g.channels; ++c) {
+    const T* rows = dcol + c * kh * kw * ld;
+    for (std::int64_t r = 0; r < runs; ++r) {
+      const std::int64_t t0 = whole_maps ? 0 : (r + g.padding) * padded_w + g.padding;
+      T* out = dx + c * map + r * run;
+      if (run < L) {
+        for (std::int64_t i = 0; i < run; ++i) out[i] = tap_sum(rows, t0 + i, [](const T* p) { return *p; });
+        continue;
+      }
+      // Whole vectors, the last one moved back to end at `run` (it recomputes a few values, bit for bit).
+      for (std::int64_t i = 0; i < run; i += L) {
+        const std::int64_t at = std::min(i, run - L);
+        store_wide(out + at, tap_sum(rows, t0 + at, [](const T* p) { return load_wide(p); }));
+      }
+    }
+  }
+}
+
 /// The most rows of a product computed together, sharing each load of B (6 rows x 2 vectors = 12
 /// accumulators, which with the two loaded vectors and a broadcast fit in 16 vector registers).
 inline constexpr int kPanelRows = 6;
@@ -275,6 +326,104 @@ void panel_product(const RowGroup& group, std::int64_t cols, const T* a, std::in
                    const RowsOf<T>& b, T* c, std::int64_t ldc, bool accumulate) {
   panel_product(RowList{group.rows.data(), static_cast<std::int64_t>(group.rows.size())}, std::span(group.ks), cols, a,
                 a_rs, a_ks, b, c, ldc, accumulate);
+}
+
+/// The most output positions of one block of the output-vectorised convolution (one accumulator each).
+inline constexpr int kDirectPositions = 12;
+
+/// Output-vectorised convolution of R consecutive positions of one output row, for L = kWideLanes<T>
+/// output maps at once: out[r L + l] = bias[l] + sum_k wt[k L + l] x[offsets[k] + r] for r < R, l < L, k < K.
+/// x is the padded input seen from the block's first position, offsets[k] tap k's shift in it (the shifted
+/// layout's tap offsets), wt the weights transposed to [K, L]. Each tap costs one vector load of wt and R
+/// broadcasts of x for R multiply-adds, with nothing wasted on the shifted grid's dropped columns.
+template <class T, int R>
+[[gnu::noinline]] void direct_block(std::int64_t taps, const T* wt, const T* x, const std::int64_t* offsets,
+                                    const T* bias, T* out) {
+  constexpr int L = kWideLanes<T>;
+  Wide<T> acc[R];
+  const Wide<T> b = load_wide(bias);
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) acc[r] = b;
+  for (std::int64_t k = 0; k < taps; ++k) {
+    const Wide<T> wv = load_wide(wt + k * L);
+    const T* xk = x + offsets[k];
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) acc[r] = fmadd(splat_wide(xk[r]), wv, acc[r]);
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) store_wide(out + r * L, acc[r]);
+}
+
+template <int B, class V, std::size_t... J>
+inline V merge_low(const V& a, const V& b, std::index_sequence<J...>) {
+  constexpr int N = sizeof...(J);
+  return __builtin_shufflevector(a, b, ((J & B) == 0 ? static_cast<int>(J) : N + static_cast<int>(J) - B)...);
+}
+template <int B, class V, std::size_t... J>
+inline V merge_high(const V& a, const V& b, std::index_sequence<J...>) {
+  constexpr int N = sizeof...(J);
+  return __builtin_shufflevector(a, b, ((J & B) == 0 ? static_cast<int>(J) + B : N + static_cast<int>(J))...);
+}
+
+/// Transposes the N x N matrix held in N vectors of N lanes (v[r][l] becomes v[l][r]): log2 N stages, each
+/// exchanging the off-diagonal B x B blocks of every 2B x 2B block with one two-source shuffle per vector.
+template <class T, int B = kWideLanes<T> / 2>
+inline void transpose_square(Wide<T>* v) {
+  constexpr int N = kWideLanes<T>;
+  if constexpr (B >= 1) {
+    const auto lanes = std::make_index_sequence<static_cast<std::size_t>(N)>{};
+#pragma GCC unroll 16
+    for (int i = 0; i < N; ++i) {
+      if ((i & B) != 0) continue;
+      const Wide<T> low = merge_low<B>(v[i], v[i + B], lanes), high = merge_high<B>(v[i], v[i + B], lanes);
+      v[i] = low;
+      v[i + B] = high;
+    }
+    transpose_square<T, B / 2>(v);
+  }
+}
+
+/// Writes block [P, L] (L = kWideLanes<T>) as the rows y[l] [P] of its first `maps` lanes.
+template <class T>
+void transpose_block_into(const T* block, std::int64_t positions, std::int64_t maps, T* y) {
+  constexpr int L = kWideLanes<T>;
+  if (positions < L) {
+    for (std::int64_t l = 0; l < maps; ++l)
+      for (std::int64_t p = 0; p < positions; ++p) y[l * positions + p] = block[p * L + l];
+    return;
+  }
+  // L positions at a time as an L x L transpose; the last group moved back to end at P (overlapping).
+  for (std::int64_t p = 0; p < positions; p += L) {
+    const std::int64_t at = std::min(p, positions - L);
+    Wide<T> v[L];
+#pragma GCC unroll 16
+    for (int r = 0; r < L; ++r) v[r] = load_wide(block + (at + r) * L);
+    transpose_square<T>(v);
+    for (std::int64_t l = 0; l < maps; ++l) store_wide(y + l * positions + at, v[l]);
+  }
+}
+
+/// One sample's convolution, stride 1, vectorised over the output maps: y[o, i, j] (y [O, OH OW]) for the
+/// maps [o0, o0 + L) with o0 + L <= outputs_padded, from the padded input (Wp wide) and wt [O/L][K][L] (the
+/// weights grouped by L maps and transposed, 0 where a map does not read a tap), biases padded likewise.
+/// `block` [OH OW, L] is scratch; maps at or past `outputs` are dropped.
+template <class T>
+void direct_conv(const ConvGeometry& g, std::int64_t padded_w, const std::int64_t* offsets, const T* padded,
+                 const T* wt, const T* bias, std::int64_t outputs, T* block, T* y) {
+  constexpr int L = kWideLanes<T>;
+  const std::int64_t taps = g.taps(), positions = g.positions();
+  for (std::int64_t o0 = 0; o0 < outputs; o0 += L) {
+    const T* w = wt + o0 * taps;
+    for (std::int64_t i = 0; i < g.out_h; ++i)
+      for (std::int64_t j0 = 0; j0 < g.out_w; j0 += kDirectPositions) {
+        const std::int64_t r = std::min<std::int64_t>(kDirectPositions, g.out_w - j0);
+        with_count<kDirectPositions>(r, [&](auto count) {
+          direct_block<T, decltype(count)::value>(taps, w, padded + i * padded_w + j0, offsets, bias + o0,
+                                                  block + (i * g.out_w + j0) * L);
+        });
+      }
+    transpose_block_into(block, positions, std::min<std::int64_t>(L, outputs - o0), y + o0 * positions);
+  }
 }
 
 /// Where the same dot products continue in further samples: sample s's rows are the first sample's moved

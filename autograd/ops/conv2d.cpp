@@ -72,6 +72,9 @@ struct ConvPlan {
   // The shifted layout: the padded map's size, the output grid's positions and each tap's offset.
   std::int64_t padded_h = 0, padded_w = 0, grid = 0, padded_size = 0;
   std::vector<std::int64_t> tap_offsets;
+  // The shifted layout's forward vectorised over the output maps instead (direct_conv): when the maps fill
+  // most of a vector's lanes, it computes no dropped grid columns.
+  bool direct_forward = false;
   // What the plan was made for (the cache's key).
   std::int64_t stride = 1, padding = 0;
   std::vector<std::uint8_t> table;  // the connection table's entries, empty without one
@@ -162,6 +165,14 @@ ConvPlan make_plan(const Tensor& x, const Tensor& weight, const Conv2dOptions& o
       for (std::int64_t ki = 0; ki < g.kh; ++ki)
         for (std::int64_t kj = 0; kj < g.kw; ++kj)
           plan.tap_offsets.push_back((c * plan.padded_h + ki) * plan.padded_w + kj);
+    // Multiply-adds per tap of a map: the grid computes every connected (output, input) map pair on all its
+    // columns, direct_conv every pair (0 weights for the unconnected) of whole vectors of maps on the
+    // positions only. LeNet-5's C3: 96 pairs x 144 columns against 16 x 6 x 100 without the table (direct),
+    // 60 x 144 against 16 x 6 x 100 with it (grid).
+    const std::int64_t pairs = options.table ? options.table->count() : plan.outputs * g.channels;
+    const std::int64_t grid_work = pairs * round_up(plan.grid, detail::kWideLanes<float>);
+    const std::int64_t direct_work = round_up(plan.outputs, detail::kWideLanes<float>) * g.channels * g.positions();
+    plan.direct_forward = direct_work < grid_work;
   }
   plan.stride = options.stride;
   plan.padding = options.padding;
@@ -228,7 +239,8 @@ void pad_into(const ConvPlan& plan, const T* x, T* padded) {
 // Forward, per sample n (chunks of samples are independent, and spread over the threads), y[n] [O,P] =
 // bias + W [O,K] col(x[n]) [K,P] over the connected taps only, where col(x)[k] is the unrolled input's row
 // for tap k:
-//   shifted:      col[k] = the padded maps from offset k (on the Wp-wide grid; extra columns dropped)
+//   shifted:      col[k] = the padded maps from offset k (on the Wp-wide grid; extra columns dropped), or
+//                 when plan.direct_forward, the same sums vectorised over the output maps (direct_conv)
 //   im2col:       col = im2col(x[n]), the chunk's samples side by side (each padded to ld columns)
 //   patch-major:  y[n,o,p] = bias[o] + the dot product of W's row o with the receptive field (n,p)
 //   and then y[n] = f(y[n]) for the activation f, while sample n (or the chunk) is still in the cache.
@@ -243,6 +255,35 @@ void conv_forward(const ConvPlan& plan, std::int64_t batch, const T* x, const T*
   const auto fill_bias = [&](T* acc, std::int64_t cols) {
     for (std::int64_t o = 0; o < outputs; ++o) std::fill(acc + o * cols, acc + (o + 1) * cols, bias ? bias[o] : T(0));
   };
+  if (plan.layout == ConvLayout::shifted && plan.direct_forward) {
+    // W [O,K] to wt [O/L][K][L] (0 for the maps past O and, with a table, for the taps a map does not read),
+    // and the biases padded to whole vectors; once per call, on this thread, read by all.
+    constexpr std::int64_t L = detail::kWideLanes<T>;
+    const std::int64_t padded_outputs = round_up(outputs, L), taps_per_map = g.kh * g.kw;
+    T* wt = detail::thread_scratch<T>(Slot::partials_a, padded_outputs * taps);
+    T* wbias = detail::thread_scratch<T>(Slot::partials_b, padded_outputs);
+    for (std::int64_t o = 0; o < padded_outputs; ++o) {
+      wbias[o] = o < outputs && bias ? bias[o] : T(0);
+      T* column = wt + (o / L) * taps * L + o % L;
+      for (std::int64_t k = 0; k < taps; ++k) {
+        const bool reads = o < outputs && (plan.table.empty() || plan.table[static_cast<std::size_t>(
+                                                                     o * g.channels + k / taps_per_map)] != 0);
+        column[k * L] = reads ? w[o * taps + k] : T(0);
+      }
+    }
+    detail::parallel_for(chunks.count, [&](std::int64_t ch) {
+      T* padded = detail::thread_scratch<T>(Slot::s0, plan.padded_size);
+      T* block = detail::thread_scratch<T>(Slot::s1, positions * L);
+      std::fill_n(padded, plan.padded_size, T(0));  // the borders and slack stay 0; pad_into writes the interior
+      for (std::int64_t n = chunks.begin(ch); n < chunks.end(ch); ++n) {
+        pad_into(plan, x + n * in_size, padded);
+        detail::direct_conv(g, plan.padded_w, plan.tap_offsets.data(), padded, wt, wbias, outputs, block,
+                            y + n * out_size);
+        detail::activate_in_place(activation, y + n * out_size, out_size);
+      }
+    }, batch * outputs * positions * taps);
+    return;
+  }
   if (plan.layout == ConvLayout::shifted) {
     const std::int64_t cols = round_up(plan.grid, detail::kWideLanes<T>), wp = plan.padded_w;
     detail::parallel_for(chunks.count, [&](std::int64_t ch) {
@@ -327,7 +368,9 @@ void conv_forward(const ConvPlan& plan, std::int64_t batch, const T* x, const T*
 //   dL/dbias [O]  = sum_n sum_p G[:,p]
 //   dL/dx[n]      = col^adjoint(W^T G)   (W^T G [K,P]: each tap's row sums over the maps it feeds; the adjoint
 //                                        adds tap k's row back where col took it from)
-// In the shifted layout G is placed on the Wp-wide grid with 0 in the dropped columns, so those add nothing.
+// In the shifted layout G is placed on the Wp-wide grid with 0 in the dropped columns, so those add nothing,
+// and the adjoint is gathered: each input position sums the kh kw tap rows that read it
+// (gather_shifted_adjoint).
 template <class T>
 void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb) {
   using detail::Slot;
@@ -368,8 +411,18 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
       const std::int64_t grid_size = outputs * cols;
       T* grids = detail::thread_scratch<T>(Slot::s0, m * grid_size);
       T* padded = gw ? detail::thread_scratch<T>(Slot::s1, m * plan.padded_size) : nullptr;
-      T* dpadded = gx ? detail::thread_scratch<T>(Slot::s2, plan.padded_size) : nullptr;
-      T* dcol = gx ? detail::thread_scratch<T>(Slot::s3, taps * cols) : nullptr;
+      // dL/dcol's rows with zero margins each side, which gather_shifted_adjoint reads; zeroed once here
+      // (the products write only the rows' cols columns).
+      const std::int64_t margin = detail::shifted_adjoint_margin<T>(g, wp), dcol_ld = margin + cols + margin;
+      T* dcol = nullptr;
+      if (gx) {
+        T* dcol_rows = detail::thread_scratch<T>(Slot::s3, taps * dcol_ld);
+        for (std::int64_t k = 0; k < taps; ++k) {
+          std::fill_n(dcol_rows + k * dcol_ld, margin, T(0));
+          std::fill_n(dcol_rows + k * dcol_ld + margin + cols, margin, T(0));
+        }
+        dcol = dcol_rows + margin;
+      }
       std::fill_n(grids, m * grid_size, T(0));
       if (padded) std::fill_n(padded, m * plan.padded_size, T(0));
       for (std::int64_t n = first; n < last; ++n) {
@@ -390,18 +443,8 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
         for (std::int64_t n = first; n < last; ++n) {
           const T* grid = grids + (n - first) * grid_size;
           for (const auto& group : plan.tap_groups)
-            detail::panel_product(group, cols, w, 1, taps, detail::RowsOf<T>{grid, cols}, dcol, cols, false);
-          std::fill_n(dpadded, plan.padded_size, T(0));
-          for (std::int64_t k = 0; k < taps; ++k) {
-            T* dst = dpadded + plan.tap_offsets[static_cast<std::size_t>(k)];
-            const T* src = dcol + k * cols;
-            for (std::int64_t q = 0; q < plan.grid; ++q) dst[q] += src[q];
-          }
-          T* gxn = gx + n * in_size;
-          for (std::int64_t c = 0; c < g.channels; ++c)
-            for (std::int64_t yy = 0; yy < g.height; ++yy)
-              detail::copy_short(dpadded + (c * plan.padded_h + yy + g.padding) * wp + g.padding, g.width,
-                                 gxn + (c * g.height + yy) * g.width);
+            detail::panel_product(group, cols, w, 1, taps, detail::RowsOf<T>{grid, cols}, dcol, dcol_ld, false);
+          detail::gather_shifted_adjoint(g, wp, dcol, dcol_ld, gx + n * in_size);
         }
     } else if (plan.layout == ConvLayout::im2col) {
       // The chunk's samples side by side: G' [O, m ld], col [K, m ld] (each sample's ld >= P columns).

@@ -118,6 +118,10 @@ TEST_CASE("conv2d: the hand-written gradient matches the engine's gradient of th
   cases.push_back({2, 1, 6, 12, 12, 5, 5, 1, 0, false});  // C1-like
   cases.push_back({3, 16, 10, 5, 5, 5, 5, 1, 0, false});  // C5-like: one output position
   cases.push_back({2, 2, 3, 9, 7, 2, 4, 3, 1, false});    // stride 3, unequal kernel sides
+  cases.push_back({2, 2, 3, 18, 19, 3, 4, 1, 2, true});   // padded rows longer than a vector (input gradient)
+  cases.push_back({2, 3, 14, 9, 15, 3, 3, 1, 1, false});  // forward vectorised over 14 maps, rows of 15
+  cases.push_back({3, 4, 16, 7, 6, 3, 2, 1, 0, false});   // the same over 16 maps
+  cases.push_back({1, 2, 14, 4, 5, 3, 3, 1, 0, true});    // and over fewer positions than a vector's lanes
   for (const auto& c : cases) {
     CAPTURE(describe(c));
     const auto in = make_inputs(c, gen);
@@ -233,6 +237,7 @@ TEST_CASE("conv2d: float32 agrees with float64 at LeNet-5's sizes, and backward 
   };
   const std::vector<Layer> layers = {{"C1", {64, 1, 32, 32}, {6, 1, 5, 5}, false},
                                      {"C3", {64, 6, 14, 14}, {16, 6, 5, 5}, true},
+                                     {"C3 of the modern variant", {64, 6, 14, 14}, {16, 6, 5, 5}, false},
                                      {"C5", {64, 16, 5, 5}, {120, 16, 5, 5}, false}};
   for (const auto& layer : layers) {
     CAPTURE(layer.name);
