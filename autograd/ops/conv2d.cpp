@@ -67,7 +67,8 @@ struct ConvPlan {
   std::int64_t outputs = 0;
   ConvLayout layout = ConvLayout::im2col;
   std::vector<detail::RowGroup> output_groups;  // rows o of weight and output, each summing over some taps k
-  std::vector<detail::RowGroup> tap_groups;     // rows k of the columns' gradient, each summing over some maps o
+  std::vector<detail::RowGroup> tap_groups;     // per input map c: its taps' rows k of the columns' gradient,
+                                                // each summing over the maps o that read c
   std::int64_t dot_accumulators = 0;            // vectors of DotSums accumulators over all output_groups
   // The shifted layout: the padded map's size, the output grid's positions and each tap's offset.
   std::int64_t padded_h = 0, padded_w = 0, grid = 0, padded_size = 0;
@@ -181,7 +182,12 @@ ConvPlan make_plan(const Tensor& x, const Tensor& weight, const Conv2dOptions& o
   };
   if (!options.table) {
     plan.output_groups.push_back(detail::all_rows(plan.outputs, taps));
-    plan.tap_groups.push_back(detail::all_rows(taps, plan.outputs));
+    for (std::int64_t c = 0; c < g.channels; ++c) {
+      detail::RowGroup map_taps;
+      for (std::int64_t k = c * taps_per_map; k < (c + 1) * taps_per_map; ++k) map_taps.rows.push_back(k);
+      map_taps.ks.push_back({0, plan.outputs});
+      plan.tap_groups.push_back(std::move(map_taps.finish()));
+    }
     count_accumulators();
     return plan;
   }
@@ -442,9 +448,12 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
       if (gx)
         for (std::int64_t n = first; n < last; ++n) {
           const T* grid = grids + (n - first) * grid_size;
-          for (const auto& group : plan.tap_groups)
-            detail::panel_product(group, cols, w, 1, taps, detail::RowsOf<T>{grid, cols}, dcol, dcol_ld, false);
-          detail::gather_shifted_adjoint(g, wp, dcol, dcol_ld, gx + n * in_size);
+          // Map by map, so that its taps' rows of dL/dcol are still in the L1 cache when gathered.
+          for (std::int64_t c = 0; c < g.channels; ++c) {
+            detail::panel_product(plan.tap_groups[static_cast<std::size_t>(c)], cols, w, 1, taps,
+                                  detail::RowsOf<T>{grid, cols}, dcol, dcol_ld, false);
+            detail::gather_shifted_adjoint(g, wp, dcol, dcol_ld, c, gx + n * in_size);
+          }
         }
     } else if (plan.layout == ConvLayout::im2col) {
       // The chunk's samples side by side: G' [O, m ld], col [K, m ld] (each sample's ld >= P columns).
