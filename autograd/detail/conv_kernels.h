@@ -427,6 +427,70 @@ void transpose_block_into(const T* block, std::int64_t positions, std::int64_t m
   }
 }
 
+/// Writes the rows y[l] [P] of `maps` <= L = kWideLanes<T> maps as block [P, L], lanes past `maps` 0: the
+/// inverse of transpose_block_into.
+template <class T>
+void transpose_rows_into_block(const T* y, std::int64_t positions, std::int64_t maps, T* block) {
+  constexpr int L = kWideLanes<T>;
+  if (positions < L) {
+    for (std::int64_t p = 0; p < positions; ++p)
+      for (std::int64_t l = 0; l < L; ++l) block[p * L + l] = l < maps ? y[l * positions + p] : T(0);
+    return;
+  }
+  for (std::int64_t p = 0; p < positions; p += L) {
+    const std::int64_t at = std::min(p, positions - L);
+    Wide<T> v[L] = {};
+    for (std::int64_t l = 0; l < maps; ++l) v[l] = load_wide(y + l * positions + at);
+    transpose_square<T>(v);
+#pragma GCC unroll 16
+    for (int r = 0; r < L; ++r) store_wide(block + (at + r) * L, v[r]);
+  }
+}
+
+/// The weight gradient of R taps for L = kWideLanes<T> output maps at once, the transpose of direct_block:
+/// acc[r][l] += sum over samples s, positions (i, j) of x_s[offsets[r] + i Wp + j] g_s[(i OW + j) L + l],
+/// sample s's x and g at s x_step and s g_step, g [P, L] the output gradient transposed
+/// (transpose_rows_into_block). Samples, then positions, in order; the R sums stay in registers throughout.
+template <class T, int R>
+[[gnu::noinline]] void direct_weight_block(const ConvGeometry& g, std::int64_t padded_w, std::int64_t samples,
+                                           const T* x, std::int64_t x_step, const std::int64_t* offsets,
+                                           const T* grad, std::int64_t g_step, Wide<T>* acc) {
+  constexpr int L = kWideLanes<T>;
+  Wide<T> sums[R];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) sums[r] = acc[r];
+  for (std::int64_t s = 0; s < samples; ++s)
+    for (std::int64_t i = 0; i < g.out_h; ++i) {
+      const T* xr[R];
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) xr[r] = x + s * x_step + offsets[r] + i * padded_w;
+      const T* gi = grad + s * g_step + i * g.out_w * L;
+      for (std::int64_t j = 0; j < g.out_w; ++j) {
+        const Wide<T> gv = load_wide(gi + j * L);
+#pragma GCC unroll 16
+        for (int r = 0; r < R; ++r) sums[r] = fmadd(splat_wide(xr[r][j]), gv, sums[r]);
+      }
+    }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) acc[r] = sums[r];
+}
+
+/// direct_weight_block over all K taps, kDirectPositions at a time: acc [K] vectors (for the L maps whose
+/// transposed output gradients `grad` holds).
+template <class T>
+void direct_weight_gradient(const ConvGeometry& g, std::int64_t padded_w, std::int64_t samples, const T* x,
+                            std::int64_t x_step, const std::int64_t* offsets, const T* grad, std::int64_t g_step,
+                            Wide<T>* acc) {
+  const std::int64_t taps = g.taps();
+  for (std::int64_t k0 = 0; k0 < taps; k0 += kDirectPositions) {
+    const std::int64_t r = std::min<std::int64_t>(kDirectPositions, taps - k0);
+    with_count<kDirectPositions>(r, [&](auto count) {
+      direct_weight_block<T, decltype(count)::value>(g, padded_w, samples, x, x_step, offsets + k0, grad, g_step,
+                                                      acc + k0);
+    });
+  }
+}
+
 /// One sample's convolution, stride 1, vectorised over the output maps: y[o, i, j] (y [O, OH OW]) for the
 /// maps [o0, o0 + L) with o0 + L <= outputs_padded, from the padded input (Wp wide) and wt [O/L][K][L] (the
 /// weights grouped by L maps and transposed, 0 where a map does not read a tap), biases padded likewise.
