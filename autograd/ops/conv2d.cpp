@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 
 #include "autograd/detail/activation_rules.h"
@@ -398,7 +399,9 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
     const std::int64_t first = chunks.begin(ch), last = chunks.end(ch);
     T* pw = part_w.chunk(ch);
     T* pb = part_b.chunk(ch);
-    if (gb)
+    // (The shifted layout's maps-vectorised dL/dW sums dL/dbias from its transposed G instead.)
+    const bool bias_from_transposed = plan.layout == ConvLayout::shifted && plan.direct_weights && gw;
+    if (gb && !bias_from_transposed)
       for (std::int64_t n = first; n < last; ++n)
         for (std::int64_t o = 0; o < outputs; ++o)
           pb[o] += detail::sum_lanes(gy + n * out_size + o * positions, positions);
@@ -458,11 +461,25 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
           std::fill_n(acc, taps, detail::Wide<T>{});
           detail::direct_weight_gradient(g, wp, m, padded, plan.padded_size, plan.tap_offsets.data(), gt,
                                          positions * L, acc);
-          for (std::int64_t l = 0; l < maps; ++l) {
-            const std::int64_t o = o0 + l;
-            for (std::int64_t k = 0; k < taps; ++k)
-              if (plan.table.empty() || plan.table[static_cast<std::size_t>(o * g.channels + k / taps_per_map)])
-                pw[o * taps + k] += acc[k][l];
+          T lanes[L];
+          for (std::int64_t k = 0; k < taps; ++k) {
+            std::memcpy(lanes, &acc[k], sizeof lanes);
+            const std::int64_t c = k / taps_per_map;
+            for (std::int64_t l = 0; l < maps; ++l)
+              if (plan.table.empty() || plan.table[static_cast<std::size_t>((o0 + l) * g.channels + c)])
+                pw[(o0 + l) * taps + k] += lanes[l];
+          }
+          if (gb) {
+            // Four interleaved partial sums (a fixed order), so that the adds do not wait on one another.
+            detail::Wide<T> sums[4] = {};
+            const std::int64_t count = m * positions;
+            std::int64_t q = 0;
+            for (; q + 4 <= count; q += 4)
+              for (int u = 0; u < 4; ++u) sums[u] += detail::load_wide(gt + (q + u) * L);
+            for (; q < count; ++q) sums[0] += detail::load_wide(gt + q * L);
+            const detail::Wide<T> bias_sum = (sums[0] + sums[1]) + (sums[2] + sums[3]);
+            std::memcpy(lanes, &bias_sum, sizeof lanes);
+            for (std::int64_t l = 0; l < maps; ++l) pb[o0 + l] += lanes[l];
           }
         }
       } else if (gw) {
