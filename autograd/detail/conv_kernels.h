@@ -176,31 +176,30 @@ template <class T, int NV>
   for (int v = 0; v < NV; ++v) store_wide(out[v], acc[v]);
 }
 
-/// The adjoint of the shifted layout for input map c of one sample, gathered rather than scattered:
-///   dx[c, y, x] = sum_{ki, kj} dcol[(c kh + ki) kw + kj][(y + pad - ki) Wp + (x + pad - kj)]
-/// for x[C,H,W] with stride 1 and padded width Wp. dcol's rows are `ld` apart, hold the Wp-wide output grid
-/// (0 in its dropped columns, so that an index that wraps into the previous row reads 0) and read as 0 for
-/// shifted_adjoint_margin() values before and after it. Each output value is one sum over the taps in
+/// The adjoint of the shifted layout for one input map of one sample, gathered rather than scattered:
+///   dx[y, x] = sum_{ki, kj} dcol[ki kw + kj][(y + pad - ki) Wp + (x + pad - kj)]
+/// for the map's dx [H,W], stride 1 and padded width Wp; dcol [kh kw, ...] holds the rows of the map's taps,
+/// `ld` apart, each the Wp-wide output grid (0 in its dropped columns, so that an index that wraps into the
+/// previous row reads 0), reading as 0 for shifted_adjoint_margin() values before and after it. Each output
+/// value is one sum over the taps in
 /// order: no read-modify-write of dx per tap (tap k+1's stores overlapping tap k's one value apart stalled
 /// the scatter form's loads), and nothing to zero.
 template <class T>
-void gather_shifted_adjoint(const ConvGeometry& g, std::int64_t padded_w, const T* dcol, std::int64_t ld,
-                            std::int64_t c, T* dx) {
+void gather_shifted_adjoint(const ConvGeometry& g, std::int64_t padded_w, const T* dcol, std::int64_t ld, T* dx) {
   assert(g.stride == 1);
   constexpr int L = kWideLanes<T>;
   const std::int64_t kh = g.kh, kw = g.kw, map = g.height * g.width;
   // Without padding the padded map is the input map, so a whole map is one run of outputs; else each row.
   const bool whole_maps = g.padding == 0;
   const std::int64_t runs = whole_maps ? 1 : g.height, run = whole_maps ? map : g.width;
-  const T* rows = dcol + c * kh * kw * ld;
   for (std::int64_t r = 0; r < runs; ++r) {
     const std::int64_t t0 = whole_maps ? 0 : (r + g.padding) * padded_w + g.padding;
-    T* out = dx + c * map + r * run;
+    T* out = dx + r * run;
     if (run < L) {
       for (std::int64_t i = 0; i < run; ++i) {
         T total = 0;
         for (std::int64_t k = 0; k < kh * kw; ++k)
-          total += rows[k * ld + t0 + i - (k / kw) * padded_w - k % kw];
+          total += dcol[k * ld + t0 + i - (k / kw) * padded_w - k % kw];
         out[i] = total;
       }
       continue;
@@ -218,7 +217,7 @@ void gather_shifted_adjoint(const ConvGeometry& g, std::int64_t padded_w, const 
         outs[v] = out + at;
       }
       with_count<kGatherVectors>(count, [&](auto n) {
-        gather_vectors<T, decltype(n)::value>(rows, ld, kh, kw, padded_w, t, outs);
+        gather_vectors<T, decltype(n)::value>(dcol, ld, kh, kw, padded_w, t, outs);
       });
     }
   }

@@ -68,7 +68,8 @@ struct ConvPlan {
   std::int64_t outputs = 0;
   ConvLayout layout = ConvLayout::im2col;
   std::vector<detail::RowGroup> output_groups;  // rows o of weight and output, each summing over some taps k
-  std::vector<detail::RowGroup> tap_groups;     // per input map c: its taps' rows k of the columns' gradient,
+  std::vector<detail::RowGroup> tap_groups;     // per input map c: its taps' rows c kh kw + r of the columns'
+                                                // gradient as r < kh kw (relative to the map's first tap),
                                                 // each summing over the maps o that read c
   std::int64_t dot_accumulators = 0;            // vectors of DotSums accumulators over all output_groups
   // The shifted layout: the padded map's size, the output grid's positions and each tap's offset.
@@ -191,7 +192,7 @@ ConvPlan make_plan(const Tensor& x, const Tensor& weight, const Conv2dOptions& o
     plan.output_groups.push_back(detail::all_rows(plan.outputs, taps));
     for (std::int64_t c = 0; c < g.channels; ++c) {
       detail::RowGroup map_taps;
-      for (std::int64_t k = c * taps_per_map; k < (c + 1) * taps_per_map; ++k) map_taps.rows.push_back(k);
+      for (std::int64_t r = 0; r < taps_per_map; ++r) map_taps.rows.push_back(r);
       map_taps.ks.push_back({0, plan.outputs});
       plan.tap_groups.push_back(std::move(map_taps.finish()));
     }
@@ -212,7 +213,7 @@ ConvPlan make_plan(const Tensor& x, const Tensor& weight, const Conv2dOptions& o
     readers.ks.push_back({c * taps_per_map, (c + 1) * taps_per_map});
     if (!readers.rows.empty()) plan.output_groups.push_back(std::move(readers.finish()));
     detail::RowGroup map_taps;
-    for (std::int64_t k = c * taps_per_map; k < (c + 1) * taps_per_map; ++k) map_taps.rows.push_back(k);
+    for (std::int64_t r = 0; r < taps_per_map; ++r) map_taps.rows.push_back(r);
     map_taps.ks = runs(read_by);
     plan.tap_groups.push_back(std::move(map_taps.finish()));
   }
@@ -389,6 +390,7 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
   using detail::Slot;
   const detail::ConvGeometry& g = plan.geo;
   const std::int64_t taps = g.taps(), positions = g.positions(), outputs = plan.outputs, ow = g.out_w;
+  const std::int64_t taps_per_map = g.kh * g.kw;
   const std::int64_t in_size = g.channels * g.height * g.width, out_size = outputs * positions;
   const auto chunks = detail::sample_chunks(batch);
   // The patch-major layout overwrites its chunk's dL/dW; the others add into it.
@@ -431,8 +433,8 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
       const std::int64_t margin = detail::shifted_adjoint_margin<T>(g, wp), dcol_ld = margin + cols + margin;
       T* dcol = nullptr;
       if (gx) {
-        T* dcol_rows = detail::thread_scratch<T>(Slot::s3, taps * dcol_ld);
-        for (std::int64_t k = 0; k < taps; ++k) {
+        T* dcol_rows = detail::thread_scratch<T>(Slot::s3, taps_per_map * dcol_ld);
+        for (std::int64_t k = 0; k < taps_per_map; ++k) {
           std::fill_n(dcol_rows + k * dcol_ld, margin, T(0));
           std::fill_n(dcol_rows + k * dcol_ld + margin + cols, margin, T(0));
         }
@@ -450,7 +452,6 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
       if (gw && plan.direct_weights) {
         // For each L maps: their G transposed to [P, L] per sample, then the taps' sums over the chunk.
         constexpr std::int64_t L = detail::kWideLanes<T>;
-        const std::int64_t taps_per_map = g.kh * g.kw;
         T* gt = detail::thread_scratch<T>(Slot::s4, m * positions * L);
         auto* acc = detail::thread_scratch<detail::Wide<T>>(Slot::s5, taps);
         for (std::int64_t o0 = 0; o0 < outputs; o0 += L) {
@@ -492,11 +493,11 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
       if (gx)
         for (std::int64_t n = first; n < last; ++n) {
           const T* grid = grids + (n - first) * grid_size;
-          // Map by map, so that its taps' rows of dL/dcol are still in the L1 cache when gathered.
+          // Map by map, into one map's rows of dL/dcol, gathered while they are in the L1 cache.
           for (std::int64_t c = 0; c < g.channels; ++c) {
-            detail::panel_product(plan.tap_groups[static_cast<std::size_t>(c)], cols, w, 1, taps,
+            detail::panel_product(plan.tap_groups[static_cast<std::size_t>(c)], cols, w + c * taps_per_map, 1, taps,
                                   detail::RowsOf<T>{grid, cols}, dcol, dcol_ld, false);
-            detail::gather_shifted_adjoint(g, wp, dcol, dcol_ld, c, gx + n * in_size);
+            detail::gather_shifted_adjoint(g, wp, dcol, dcol_ld, gx + n * in_size + c * g.height * g.width);
           }
         }
     } else if (plan.layout == ConvLayout::im2col) {
@@ -517,8 +518,9 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
       }
       if (gx) {
         T* dcol = detail::thread_scratch<T>(Slot::s2, taps * cols);
-        for (const auto& group : plan.tap_groups)
-          detail::panel_product(group, cols, w, 1, taps, detail::RowsOf<T>{gcat, cols}, dcol, cols, false);
+        for (std::int64_t c = 0; c < g.channels; ++c)
+          detail::panel_product(plan.tap_groups[static_cast<std::size_t>(c)], cols, w + c * taps_per_map, 1, taps,
+                                detail::RowsOf<T>{gcat, cols}, dcol + c * taps_per_map * cols, cols, false);
         for (std::int64_t n = first; n < last; ++n) {
           T* gxn = gx + n * in_size;
           std::fill(gxn, gxn + in_size, T(0));
