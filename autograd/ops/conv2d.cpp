@@ -386,7 +386,8 @@ void conv_forward(const ConvPlan& plan, std::int64_t batch, const T* x, const T*
 // and the adjoint is gathered: each input position sums the kh kw tap rows that read it
 // (gather_shifted_adjoint).
 template <class T>
-void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb) {
+void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T* w, const T* g_out, const T* y,
+                   Activation activation, T* gx, T* gw, T* gb) {
   using detail::Slot;
   const detail::ConvGeometry& g = plan.geo;
   const std::int64_t taps = g.taps(), positions = g.positions(), outputs = plan.outputs, ow = g.out_w;
@@ -401,12 +402,21 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
     const std::int64_t first = chunks.begin(ch), last = chunks.end(ch);
     T* pw = part_w.chunk(ch);
     T* pb = part_b.chunk(ch);
+    // G = dL/dz for the chunk's samples, as gy[(n - first) out_size + ...]: dL/dy itself without an
+    // activation, else dL/dy f'(z) (from y) computed here, into scratch that stays in the cache for the
+    // passes below, instead of in a pass over the whole batch of its own.
+    const T* gy = g_out + first * out_size;
+    if (activation != Activation::none) {
+      T* gz = detail::thread_scratch<T>(Slot::s6, (last - first) * out_size);
+      detail::activation_gradient(activation, y + first * out_size, gy, gz, (last - first) * out_size);
+      gy = gz;
+    }
     // (The shifted layout's maps-vectorised dL/dW sums dL/dbias from its transposed G instead.)
     const bool bias_from_transposed = plan.layout == ConvLayout::shifted && plan.direct_weights && gw;
     if (gb && !bias_from_transposed)
       for (std::int64_t n = first; n < last; ++n)
         for (std::int64_t o = 0; o < outputs; ++o)
-          pb[o] += detail::sum_lanes(gy + n * out_size + o * positions, positions);
+          pb[o] += detail::sum_lanes(gy + (n - first) * out_size + o * positions, positions);
     // dL/dW's dot products, one DotSums per output group (not used by the patch-major layout).
     const bool use_dots = gw && plan.layout != ConvLayout::patch_major && !plan.direct_weights;
     auto* dot_acc = use_dots ? detail::thread_scratch<detail::Wide<T>>(Slot::s5, plan.dot_accumulators) : nullptr;
@@ -446,7 +456,7 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
         T* grid = grids + (n - first) * grid_size;
         for (std::int64_t o = 0; o < outputs; ++o)
           for (std::int64_t i = 0; i < g.out_h; ++i)
-            detail::copy_short(gy + n * out_size + o * positions + i * ow, ow, grid + o * cols + i * wp);
+            detail::copy_short(gy + (n - first) * out_size + o * positions + i * ow, ow, grid + o * cols + i * wp);
         if (padded) pad_into(plan, x + n * in_size, padded + (n - first) * plan.padded_size);
       }
       if (gw && plan.direct_weights) {
@@ -457,7 +467,7 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
         for (std::int64_t o0 = 0; o0 < outputs; o0 += L) {
           const std::int64_t maps = std::min(L, outputs - o0);
           for (std::int64_t n = first; n < last; ++n)
-            detail::transpose_rows_into_block(gy + n * out_size + o0 * positions, positions, maps,
+            detail::transpose_rows_into_block(gy + (n - first) * out_size + o0 * positions, positions, maps,
                                               gt + (n - first) * positions * L);
           std::fill_n(acc, taps, detail::Wide<T>{});
           detail::direct_weight_gradient(g, wp, m, padded, plan.padded_size, plan.tap_offsets.data(), gt,
@@ -507,7 +517,7 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
       zero_padding(gcat, outputs, m, positions, ld);
       for (std::int64_t n = first; n < last; ++n)
         for (std::int64_t o = 0; o < outputs; ++o)
-          detail::copy_short(gy + n * out_size + o * positions, positions, gcat + o * cols + (n - first) * ld);
+          detail::copy_short(gy + (n - first) * out_size + o * positions, positions, gcat + o * cols + (n - first) * ld);
       if (gw) {
         T* col = detail::thread_scratch<T>(Slot::s1, taps * cols);
         zero_padding(col, taps, m, positions, ld);
@@ -534,7 +544,7 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
       for (std::int64_t n = first; n < last; ++n)
         for (std::int64_t o = 0; o < outputs; ++o)
           for (std::int64_t p = 0; p < positions; ++p)
-            gt[((n - first) * positions + p) * outputs + o] = gy[n * out_size + o * positions + p];
+            gt[((n - first) * positions + p) * outputs + o] = gy[(n - first) * out_size + o * positions + p];
       if (gw) {
         T* col = detail::thread_scratch<T>(Slot::s1, rows * taps);
         for (std::int64_t n = first; n < last; ++n)
@@ -586,10 +596,10 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
     Tensor gx = need_x ? empty(in[0].shape(), g.dtype()) : Tensor();
     Tensor gw = need_w ? empty(in[1].shape(), g.dtype()) : Tensor();
     Tensor gb = need_b ? empty(in[2].shape(), g.dtype()) : Tensor();
-    const Tensor gz = detail::activation_input_gradient("conv2d backward", activation, g, y);
     dispatch_floating(g.dtype(), "conv2d backward", [&](auto type) {
       using T = decltype(type);
-      conv_backward<T>(*plan, in[0].size(0), in[0].data<T>(), in[1].data<T>(), gz.data<T>(),
+      conv_backward<T>(*plan, in[0].size(0), in[0].data<T>(), in[1].data<T>(), g.data<T>(),
+                       activation == Activation::none ? nullptr : y.data<T>(), activation,
                        need_x ? gx.data<T>() : nullptr, need_w ? gw.data<T>() : nullptr,
                        need_b ? gb.data<T>() : nullptr);
     });
