@@ -426,14 +426,15 @@ void transpose_block_into(const T* block, std::int64_t positions, std::int64_t m
   }
 }
 
-/// Writes the rows y[l] [P] of `maps` <= L = kWideLanes<T> maps as block [P, L], lanes past `maps` 0: the
-/// inverse of transpose_block_into.
+/// Writes the rows y[l] [P] of `maps` <= L = kWideLanes<T> maps as block [P, L] (rows `ld` >= L apart), lanes
+/// past `maps` 0: the inverse of transpose_block_into.
 template <class T>
-void transpose_rows_into_block(const T* y, std::int64_t positions, std::int64_t maps, T* block) {
+void transpose_rows_into_block(const T* y, std::int64_t positions, std::int64_t maps, T* block,
+                               std::int64_t ld = kWideLanes<T>) {
   constexpr int L = kWideLanes<T>;
   if (positions < L) {
     for (std::int64_t p = 0; p < positions; ++p)
-      for (std::int64_t l = 0; l < L; ++l) block[p * L + l] = l < maps ? y[l * positions + p] : T(0);
+      for (std::int64_t l = 0; l < L; ++l) block[p * ld + l] = l < maps ? y[l * positions + p] : T(0);
     return;
   }
   for (std::int64_t p = 0; p < positions; p += L) {
@@ -442,7 +443,7 @@ void transpose_rows_into_block(const T* y, std::int64_t positions, std::int64_t 
     for (std::int64_t l = 0; l < maps; ++l) v[l] = load_wide(y + l * positions + at);
     transpose_square<T>(v);
 #pragma GCC unroll 16
-    for (int r = 0; r < L; ++r) store_wide(block + (at + r) * L, v[r]);
+    for (int r = 0; r < L; ++r) store_wide(block + (at + r) * ld, v[r]);
   }
 }
 

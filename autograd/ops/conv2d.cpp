@@ -60,6 +60,8 @@ namespace {
 enum class ConvLayout { patch_major, shifted, im2col };
 
 constexpr std::int64_t kPatchMajorBelow = 16;
+// From how many receptive fields (batch x positions) the patch-major forward transposes W (see conv_forward).
+constexpr std::int64_t kPatchRowsForTransposed = 16;
 
 /// Everything the forward and backward kernels need to know about one call, shared by the backward rule.
 /// Plans are cached by geometry (plan_for), so a training step builds none.
@@ -336,6 +338,34 @@ void conv_forward(const ConvPlan& plan, std::int64_t batch, const T* x, const T*
     }, batch * outputs * positions * taps);
     return;
   }
+  if (batch * positions >= kPatchRowsForTransposed) {
+    // Many receptive fields: y's rows (n,p) = col [rows, K] W^T [K, O], vectorised over the O maps (padded
+    // to whole vectors with 0 weights), with W^T made once per call on this thread (a transposition of
+    // O K values, which batch-1 calls could not repay: they take the dot products below).
+    constexpr std::int64_t L = detail::kWideLanes<T>;
+    const std::int64_t ldo = round_up(outputs, L);
+    T* wt = detail::thread_scratch<T>(Slot::partials_a, taps * ldo);
+    for (std::int64_t o0 = 0; o0 < outputs; o0 += L)
+      detail::transpose_rows_into_block(w + o0 * taps, taps, std::min(L, outputs - o0), wt + o0, ldo);
+    const detail::Range all_taps{0, taps};
+    detail::parallel_for(chunks.count, [&](std::int64_t ch) {
+      const std::int64_t first = chunks.begin(ch), rows = (chunks.end(ch) - first) * positions;
+      T* col = detail::thread_scratch<T>(Slot::s0, rows * taps);  // row (n,p): the receptive field of position p
+      T* acc = detail::thread_scratch<T>(Slot::s1, rows * ldo);   // row (n,p): its ldo maps, bias first
+      for (std::int64_t n = first; n < chunks.end(ch); ++n)
+        detail::im2col_patches(g, x + n * in_size, col + (n - first) * positions * taps, taps);
+      for (std::int64_t r = 0; r < rows; ++r)
+        for (std::int64_t o = 0; o < ldo; ++o) acc[r * ldo + o] = bias && o < outputs ? bias[o] : T(0);
+      detail::panel_product(detail::RowList{nullptr, rows, 0}, std::span(&all_taps, 1), ldo, col, taps, 1,
+                            detail::RowsOf<T>{wt, ldo}, acc, ldo, true);
+      for (std::int64_t r = 0; r < rows; ++r) {
+        const std::int64_t n = first + r / positions, p = r % positions;
+        for (std::int64_t o = 0; o < outputs; ++o) y[n * out_size + o * positions + p] = acc[r * ldo + o];
+      }
+      detail::activate_in_place(activation, y + first * out_size, (chunks.end(ch) - first) * out_size);
+    }, batch * outputs * positions * taps);
+    return;
+  }
   // Patch-major: whole vectors along each receptive field, so W's rows are padded with zeros to ld when K is
   // not a multiple of the vector length (a copy made once per call, on this thread).
   const std::int64_t ld = round_up(taps, detail::kWideLanes<T>);
@@ -394,9 +424,12 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
   const std::int64_t taps_per_map = g.kh * g.kw;
   const std::int64_t in_size = g.channels * g.height * g.width, out_size = outputs * positions;
   const auto chunks = detail::sample_chunks(batch);
-  // The patch-major layout overwrites its chunk's dL/dW; the others add into it.
-  detail::ChunkPartials<T> part_w(chunks.count, gw, gw ? outputs * taps : 0, Slot::partials_a,
-                                  plan.layout != ConvLayout::patch_major);
+  // Partial sums of dL/dW per chunk (the patch-major layout sums over the whole batch at the end instead,
+  // from these buffers of G' [(n,p),O] and col [(n,p),K] for all rows).
+  const bool patch_major = plan.layout == ConvLayout::patch_major;
+  detail::ChunkPartials<T> part_w(chunks.count, gw, gw && !patch_major ? outputs * taps : 0, Slot::partials_a);
+  T* batch_gt = patch_major ? detail::thread_scratch<T>(Slot::batch_a, batch * positions * outputs) : nullptr;
+  T* batch_col = patch_major && gw ? detail::thread_scratch<T>(Slot::batch_b, batch * positions * taps) : nullptr;
   detail::ChunkPartials<T> part_b(chunks.count, gb, gb ? outputs : 0, Slot::partials_b);
   detail::parallel_for(chunks.count, [&](std::int64_t ch) {
     const std::int64_t first = chunks.begin(ch), last = chunks.end(ch);
@@ -538,20 +571,18 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
         }
       }
     } else {
+      // The chunk's rows (n,p) of G' [(n,p),O] and of col, in the whole batch's buffers: dL/dW sums over
+      // all of them below, after this loop.
       const std::int64_t rows = (last - first) * positions;
-      const detail::Range all_outputs{0, outputs}, all_rows{0, rows};
-      T* gt = detail::thread_scratch<T>(Slot::s0, rows * outputs);  // G' [(n,p),O]
+      const detail::Range all_outputs{0, outputs};
+      T* gt = batch_gt + first * positions * outputs;
       for (std::int64_t n = first; n < last; ++n)
         for (std::int64_t o = 0; o < outputs; ++o)
           for (std::int64_t p = 0; p < positions; ++p)
             gt[((n - first) * positions + p) * outputs + o] = gy[(n - first) * out_size + o * positions + p];
-      if (gw) {
-        T* col = detail::thread_scratch<T>(Slot::s1, rows * taps);
+      if (gw)
         for (std::int64_t n = first; n < last; ++n)
-          detail::im2col_patches(g, x + n * in_size, col + (n - first) * positions * taps);
-        detail::panel_product(detail::RowList{nullptr, outputs, 0}, std::span(&all_rows, 1), taps, gt, 1, outputs,
-                              detail::RowsOf<T>{col, taps}, pw, taps, false);
-      }
+          detail::im2col_patches(g, x + n * in_size, batch_col + n * positions * taps);
       if (gx) {
         T* dcol = detail::thread_scratch<T>(Slot::s2, rows * taps);
         detail::panel_product(detail::RowList{nullptr, rows, 0}, std::span(&all_outputs, 1), taps, gt, outputs, 1,
@@ -570,6 +601,20 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
   }, 2 * batch * outputs * positions * taps);
   part_w.reduce();
   part_b.reduce();
+  if (plan.layout == ConvLayout::patch_major && gw) {
+    // dL/dW [O,K] = G'^T col over all the batch's rows (n,p) in order, the maps split over the threads: no
+    // partial sums per chunk (for C5, 8 x 48,000 of them) to write and add.
+    const std::int64_t rows = batch * positions;
+    const detail::Range all_rows{0, rows};
+    const std::int64_t row_blocks = (outputs + detail::kPanelRows - 1) / detail::kPanelRows;
+    const auto pieces = detail::sample_chunks(row_blocks);  // whole blocks of kPanelRows maps per piece
+    detail::parallel_for(pieces.count, [&](std::int64_t piece) {
+      const std::int64_t o0 = pieces.begin(piece) * detail::kPanelRows;
+      const std::int64_t o1 = std::min(outputs, pieces.end(piece) * detail::kPanelRows);
+      detail::panel_product(detail::RowList{nullptr, o1 - o0, o0}, std::span(&all_rows, 1), taps, batch_gt, 1,
+                            outputs, detail::RowsOf<T>{batch_col, taps}, gw, taps, false);
+    }, batch * outputs * positions * taps);
+  }
 }
 
 }  // namespace

@@ -122,6 +122,7 @@ TEST_CASE("conv2d: the hand-written gradient matches the engine's gradient of th
   cases.push_back({2, 3, 14, 9, 15, 3, 3, 1, 1, false});  // forward vectorised over 14 maps, rows of 15
   cases.push_back({3, 4, 16, 7, 6, 3, 2, 1, 0, false});   // the same over 16 maps
   cases.push_back({1, 2, 14, 4, 5, 3, 3, 1, 0, true});    // and over fewer positions than a vector's lanes
+  cases.push_back({5, 3, 20, 4, 4, 3, 3, 1, 0, false});   // patch-major over 20 receptive fields: W transposed
   for (const auto& c : cases) {
     CAPTURE(describe(c));
     const auto in = make_inputs(c, gen);
