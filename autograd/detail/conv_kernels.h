@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "autograd/detail/batch_kernels.h"
+#include "autograd/detail/parallel.h"
 
 namespace ag::detail {
 
@@ -351,6 +352,43 @@ void panel_product(const RowGroup& group, std::int64_t cols, const T* a, std::in
                 a_rs, a_ks, b, c, ldc, accumulate);
 }
 
+/// wt [K, ldo] = W^T for W [O, K], ldo >= O a multiple of kWideLanes<T>, columns O..ldo 0.
+template <class T>
+void transpose_weights(const T* w, std::int64_t outputs, std::int64_t taps, std::int64_t ldo, T* wt);
+
+/// out [rows, ldo] = bias (0 where absent or past O) + A W^T, for A's rows `lda` apart and wt from
+/// transpose_weights: each row of A times W^T, vectorised over the O maps. Each output sums k in order.
+template <class T>
+void rows_times_transposed(std::int64_t rows, std::int64_t taps, const T* a, std::int64_t lda, const T* wt,
+                           std::int64_t outputs, std::int64_t ldo, const T* bias, T* out) {
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t o = 0; o < ldo; ++o) out[r * ldo + o] = bias && o < outputs ? bias[o] : T(0);
+  const Range all_taps{0, taps};
+  panel_product(RowList{nullptr, rows, 0}, std::span(&all_taps, 1), ldo, a, lda, 1, RowsOf<T>{wt, ldo}, out, ldo, true);
+}
+
+/// From how many rows (samples, or receptive fields) a product by a weight matrix W [O, K] transposes W once
+/// per call and vectorises over its O outputs (rows_times_transposed); below, the transposition of O K
+/// values would cost as much as the product, and dot products of W's rows are used instead.
+inline constexpr std::int64_t kRowsForTransposedWeights = 16;
+
+/// dW [O, K] = G^T X for G [rows, O] and X [rows, K] (both row-major), each value a sum over the rows in
+/// order; blocks of kPanelRows rows of dW go to the threads. A whole batch's sum with no partial sums per
+/// chunk of samples to write and add, so its value does not depend on the thread count either.
+template <class T>
+void weight_gradient_by_rows(std::int64_t rows, std::int64_t outputs, std::int64_t taps, const T* g, const T* x,
+                             T* gw) {
+  const Range all_rows{0, rows};
+  const std::int64_t row_blocks = (outputs + kPanelRows - 1) / kPanelRows;
+  const auto pieces = sample_chunks(row_blocks);  // whole blocks of kPanelRows outputs per piece
+  parallel_for(pieces.count, [&](std::int64_t piece) {
+    const std::int64_t o0 = pieces.begin(piece) * kPanelRows;
+    const std::int64_t o1 = std::min(outputs, pieces.end(piece) * kPanelRows);
+    panel_product(RowList{nullptr, o1 - o0, o0}, std::span(&all_rows, 1), taps, g, 1, outputs, RowsOf<T>{x, taps},
+                  gw, taps, false);
+  }, rows * outputs * taps);
+}
+
 /// The most output positions of one block of the output-vectorised convolution (one accumulator each).
 inline constexpr int kDirectPositions = 12;
 
@@ -445,6 +483,14 @@ void transpose_rows_into_block(const T* y, std::int64_t positions, std::int64_t 
 #pragma GCC unroll 16
     for (int r = 0; r < L; ++r) store_wide(block + (at + r) * ld, v[r]);
   }
+}
+
+template <class T>
+void transpose_weights(const T* w, std::int64_t outputs, std::int64_t taps, std::int64_t ldo, T* wt) {
+  constexpr std::int64_t L = kWideLanes<T>;
+  for (std::int64_t o0 = 0; o0 < ldo; o0 += L)
+    transpose_rows_into_block(w + std::min(o0, outputs) * taps, taps, std::clamp<std::int64_t>(outputs - o0, 0, L),
+                              wt + o0, ldo);
 }
 
 /// The weight gradient of R taps for L = kWideLanes<T> output maps at once, the transpose of direct_block:

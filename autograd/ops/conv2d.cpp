@@ -60,8 +60,6 @@ namespace {
 enum class ConvLayout { patch_major, shifted, im2col };
 
 constexpr std::int64_t kPatchMajorBelow = 16;
-// From how many receptive fields (batch x positions) the patch-major forward transposes W (see conv_forward).
-constexpr std::int64_t kPatchRowsForTransposed = 16;
 
 /// Everything the forward and backward kernels need to know about one call, shared by the backward rule.
 /// Plans are cached by geometry (plan_for), so a training step builds none.
@@ -338,26 +336,21 @@ void conv_forward(const ConvPlan& plan, std::int64_t batch, const T* x, const T*
     }, batch * outputs * positions * taps);
     return;
   }
-  if (batch * positions >= kPatchRowsForTransposed) {
+  if (batch * positions >= detail::kRowsForTransposedWeights) {
     // Many receptive fields: y's rows (n,p) = col [rows, K] W^T [K, O], vectorised over the O maps (padded
     // to whole vectors with 0 weights), with W^T made once per call on this thread (a transposition of
     // O K values, which batch-1 calls could not repay: they take the dot products below).
     constexpr std::int64_t L = detail::kWideLanes<T>;
     const std::int64_t ldo = round_up(outputs, L);
     T* wt = detail::thread_scratch<T>(Slot::partials_a, taps * ldo);
-    for (std::int64_t o0 = 0; o0 < outputs; o0 += L)
-      detail::transpose_rows_into_block(w + o0 * taps, taps, std::min(L, outputs - o0), wt + o0, ldo);
-    const detail::Range all_taps{0, taps};
+    detail::transpose_weights(w, outputs, taps, ldo, wt);
     detail::parallel_for(chunks.count, [&](std::int64_t ch) {
       const std::int64_t first = chunks.begin(ch), rows = (chunks.end(ch) - first) * positions;
       T* col = detail::thread_scratch<T>(Slot::s0, rows * taps);  // row (n,p): the receptive field of position p
-      T* acc = detail::thread_scratch<T>(Slot::s1, rows * ldo);   // row (n,p): its ldo maps, bias first
+      T* acc = detail::thread_scratch<T>(Slot::s1, rows * ldo);   // row (n,p): its ldo maps
       for (std::int64_t n = first; n < chunks.end(ch); ++n)
         detail::im2col_patches(g, x + n * in_size, col + (n - first) * positions * taps, taps);
-      for (std::int64_t r = 0; r < rows; ++r)
-        for (std::int64_t o = 0; o < ldo; ++o) acc[r * ldo + o] = bias && o < outputs ? bias[o] : T(0);
-      detail::panel_product(detail::RowList{nullptr, rows, 0}, std::span(&all_taps, 1), ldo, col, taps, 1,
-                            detail::RowsOf<T>{wt, ldo}, acc, ldo, true);
+      detail::rows_times_transposed(rows, taps, col, taps, wt, outputs, ldo, bias, acc);
       for (std::int64_t r = 0; r < rows; ++r) {
         const std::int64_t n = first + r / positions, p = r % positions;
         for (std::int64_t o = 0; o < outputs; ++o) y[n * out_size + o * positions + p] = acc[r * ldo + o];
@@ -604,16 +597,7 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
   if (plan.layout == ConvLayout::patch_major && gw) {
     // dL/dW [O,K] = G'^T col over all the batch's rows (n,p) in order, the maps split over the threads: no
     // partial sums per chunk (for C5, 8 x 48,000 of them) to write and add.
-    const std::int64_t rows = batch * positions;
-    const detail::Range all_rows{0, rows};
-    const std::int64_t row_blocks = (outputs + detail::kPanelRows - 1) / detail::kPanelRows;
-    const auto pieces = detail::sample_chunks(row_blocks);  // whole blocks of kPanelRows maps per piece
-    detail::parallel_for(pieces.count, [&](std::int64_t piece) {
-      const std::int64_t o0 = pieces.begin(piece) * detail::kPanelRows;
-      const std::int64_t o1 = std::min(outputs, pieces.end(piece) * detail::kPanelRows);
-      detail::panel_product(detail::RowList{nullptr, o1 - o0, o0}, std::span(&all_rows, 1), taps, batch_gt, 1,
-                            outputs, detail::RowsOf<T>{batch_col, taps}, gw, taps, false);
-    }, batch * outputs * positions * taps);
+    detail::weight_gradient_by_rows(batch * positions, outputs, taps, batch_gt, batch_col, gw);
   }
 }
 

@@ -11,14 +11,30 @@ namespace ag {
 
 namespace {
 
-// y[n,o] = b[o] + sum_i x[n,i] W[o,i]: a dot product of two contiguous rows per output, lane-wise over the
-// whole vectors, then the tail of fewer than kWideLanes<T> features added one by one. Each value is computed the
-// same way whatever the batch size or the thread that computes it. Chunks of samples go to the threads.
+// y[n,o] = b[o] + sum_i x[n,i] W[o,i], chunks of samples on the threads, each value computed the same way
+// whatever the thread that computes it, in one of two ways chosen by the batch size:
+//  - from kRowsForTransposedWeights samples up, the rows of x times W^T (transposed once per call),
+//    vectorised over the outputs, each a sum over i in order;
+//  - below, where that transposition would cost as much as the product, a dot product of two contiguous rows
+//    per output, lane-wise over the whole vectors, then the tail of fewer than kWideLanes<T> features added
+//    one by one.
 template <class T>
 void linear_forward(std::int64_t batch, std::int64_t outputs, std::int64_t features, const T* x, const T* w,
                     const T* bias, T* y) {
-  const std::int64_t whole = features / detail::kWideLanes<T> * detail::kWideLanes<T>;
   const auto chunks = detail::sample_chunks(batch);
+  if (batch >= detail::kRowsForTransposedWeights) {
+    const std::int64_t ldo = (outputs + detail::kWideLanes<T> - 1) / detail::kWideLanes<T> * detail::kWideLanes<T>;
+    T* wt = detail::thread_scratch<T>(detail::Slot::partials_a, features * ldo);
+    detail::transpose_weights(w, outputs, features, ldo, wt);
+    detail::parallel_for(chunks.count, [&](std::int64_t ch) {
+      const std::int64_t first = chunks.begin(ch), rows = chunks.end(ch) - first;
+      T* acc = detail::thread_scratch<T>(detail::Slot::s0, rows * ldo);
+      detail::rows_times_transposed(rows, features, x + first * features, features, wt, outputs, ldo, bias, acc);
+      for (std::int64_t r = 0; r < rows; ++r) std::copy_n(acc + r * ldo, outputs, y + (first + r) * outputs);
+    }, batch * outputs * features);
+    return;
+  }
+  const std::int64_t whole = features / detail::kWideLanes<T> * detail::kWideLanes<T>;
   detail::parallel_for(chunks.count, [&](std::int64_t ch) {
     const T* ap[detail::kDotRowsA];
     const T* bp[detail::kDotRowsB];
@@ -41,15 +57,15 @@ void linear_forward(std::int64_t batch, std::int64_t outputs, std::int64_t featu
   }, batch * outputs * features);
 }
 
-// With G = dL/dy [N,out], per chunk of samples (register-blocked products, no transposed copies):
-//   dL/dx = G W        [N,out] x [out,in]   rows of the chunk
-//   dL/dW = G^T x      [out,N] x [N,in]     the chunk's partial sum, chunks added in order
-//   dL/db = sum_n G    [out]                likewise
+// With G = dL/dy [N,out] (register-blocked products, no transposed copies):
+//   dL/dx = G W        [N,out] x [out,in]   per chunk of samples, its rows
+//   dL/db = sum_n G    [out]                per chunk of samples, their partial sums added in chunk order
+//   dL/dW = G^T x      [out,N] x [N,in]     after those, over the whole batch, blocks of rows of dL/dW
+//                                           on the threads (no partial sums of out x in values per chunk)
 template <class T>
 void linear_backward(std::int64_t batch, std::int64_t outputs, std::int64_t features, const T* x, const T* w,
                      const T* g, T* gx, T* gw, T* gb) {
   const auto chunks = detail::sample_chunks(batch);
-  detail::ChunkPartials<T> part_w(chunks.count, gw, gw ? outputs * features : 0, detail::Slot::partials_a, false);
   detail::ChunkPartials<T> part_b(chunks.count, gb, gb ? outputs : 0, detail::Slot::partials_b);
   const detail::Range all_outputs{0, outputs};
   detail::parallel_for(chunks.count, [&](std::int64_t ch) {
@@ -58,19 +74,14 @@ void linear_backward(std::int64_t batch, std::int64_t outputs, std::int64_t feat
     if (gx)
       detail::panel_product(detail::RowList{nullptr, m, 0}, std::span(&all_outputs, 1), features, gc, outputs, 1,
                             detail::RowsOf<T>{w, features}, gx + first * features, features, false);
-    if (gw) {
-      const detail::Range samples{0, m};
-      detail::panel_product(detail::RowList{nullptr, outputs, 0}, std::span(&samples, 1), features, gc, 1, outputs,
-                            detail::RowsOf<T>{x + first * features, features}, part_w.chunk(ch), features, false);
-    }
     if (gb) {
       T* pb = part_b.chunk(ch);
       for (std::int64_t n = 0; n < m; ++n)
         for (std::int64_t o = 0; o < outputs; ++o) pb[o] += gc[n * outputs + o];
     }
-  }, 2 * batch * outputs * features);
-  part_w.reduce();
+  }, batch * outputs * features);
   part_b.reduce();
+  if (gw) detail::weight_gradient_by_rows(batch, outputs, features, g, x, gw);
 }
 
 }  // namespace

@@ -183,11 +183,17 @@ TEST_CASE("gradcheck: a composite expression over several ops and inputs") {
 }
 
 TEST_CASE("gradcheck: linear, with and without bias, against its composed form") {
+  // Both forward kernels: dot products of W's rows (5 samples), and W transposed (20 samples, 13 outputs,
+  // which pad the last vector of outputs).
   ag::Generator gen(14);
-  Tensor x = test::param({5, 4}, gen), w = test::param({3, 4}, gen), b = test::param({3}, gen);
-  CHECK(ag::gradcheck([](const Inputs& in) { return ag::linear(in[0], in[1], in[2]); }, {x, w, b}));
-  CHECK(ag::gradcheck([](const Inputs& in) { return ag::linear(in[0], in[1], Tensor()); }, {x, w}));
-  const auto fused = ag::linear(x, w, b).to_vector();
-  const auto composed = ag::add(ag::matmul(x, ag::transpose(w, 0, 1)), b).to_vector();
-  for (std::size_t i = 0; i < fused.size(); ++i) CHECK(fused[i] == doctest::Approx(composed[i]).epsilon(1e-14));
+  for (const Shape& sizes : {Shape{5, 4, 3}, Shape{20, 21, 13}}) {
+    CAPTURE(ag::shape_str(sizes));
+    Tensor x = test::param({sizes[0], sizes[1]}, gen), w = test::param({sizes[2], sizes[1]}, gen);
+    Tensor b = test::param({sizes[2]}, gen);
+    CHECK(ag::gradcheck([](const Inputs& in) { return ag::linear(in[0], in[1], in[2]); }, {x, w, b}));
+    CHECK(ag::gradcheck([](const Inputs& in) { return ag::linear(in[0], in[1], Tensor()); }, {x, w}));
+    const auto fused = ag::linear(x, w, b).to_vector();
+    const auto composed = ag::add(ag::matmul(x, ag::transpose(w, 0, 1)), b).to_vector();
+    for (std::size_t i = 0; i < fused.size(); ++i) CHECK(fused[i] == doctest::Approx(composed[i]).epsilon(1e-14));
+  }
 }
