@@ -386,7 +386,7 @@ void weight_gradient_by_rows(std::int64_t rows, std::int64_t outputs, std::int64
     const std::int64_t o1 = std::min(outputs, pieces.end(piece) * kPanelRows);
     panel_product(RowList{nullptr, o1 - o0, o0}, std::span(&all_rows, 1), taps, g, 1, outputs, RowsOf<T>{x, taps},
                   gw, taps, false);
-  }, rows * outputs * taps);
+  }, rows * outputs * taps / kProductMultiplyAddsPerWork);
 }
 
 /// The most output positions of one block of the output-vectorised convolution (one accumulator each).

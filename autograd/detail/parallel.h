@@ -24,6 +24,10 @@ void run_chunks(std::int64_t count, ChunkFn body, void* context, std::int64_t wo
 /// on the calling thread: handing it to another thread would cost more than it saves.
 inline constexpr std::int64_t kMinParallelWork = 40000;
 
+/// Multiply-adds of a register-blocked vector product per unit of that work: such a product does about 16
+/// in the time an element operation takes, so a batch-1 weight gradient (C5's 48,000) stays on the caller.
+inline constexpr std::int64_t kProductMultiplyAddsPerWork = 16;
+
 /// Calls body(i) for i in [0, count), spread over num_threads() threads when the loop's total `work` (an
 /// estimate, see kMinParallelWork; unknown by default) is worth it; see run_chunks. `body` must not throw.
 template <class F>
