@@ -36,10 +36,16 @@ void Optimizer::step() {
     elements += count;
   }
   begin_step();
+  // Up to kSerialStepElements the state (values, gradients, moments) fits in about this core's L2 cache,
+  // where the backward pass just left it: another core would fetch its half from there through L3 (and
+  // wake up first). Measured on LeNet-5 (61,706 parameters) at batch 1 with 2 threads: 20,200 to 20,800
+  // samples/s on one thread against 13,800 to 19,600 split. Larger models stream from L3 or memory,
+  // where two cores' bandwidth helps.
+  constexpr std::int64_t kSerialStepElements = 256 * 1024;
   detail::parallel_for(static_cast<std::int64_t>(blocks_.size()), [this](std::int64_t b) {
     const Block& block = blocks_[static_cast<std::size_t>(b)];
     update(block.index, parameters_[block.index].value, grads_[block.index], block.begin, block.end);
-  }, cost_per_element() * elements);
+  }, elements < kSerialStepElements ? 0 : cost_per_element() * elements);
   for (auto& grad : grads_) grad = Tensor();  // hold no gradient beyond the step
 }
 

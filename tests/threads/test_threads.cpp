@@ -227,6 +227,36 @@ TEST_CASE("threads: training both variants for a few steps agrees between 1 and 
   }
 }
 
+TEST_CASE("threads: an Adam step over enough parameters to be split gives the same bits on 1 and 2 threads") {
+  // Above 256k elements (nn/optim/optimizer.cpp) the step's blocks go to the pool; LeNet-5's stay serial.
+  const auto three_steps = [] {
+    ag::Generator gen(5);
+    ag::nn::Parameter big{"big", ag::uniform({300'000}, -1, 1, gen, DType::f32).requires_grad_(), 300'000};
+    ag::nn::Parameter small{"small", ag::uniform({7}, -1, 1, gen, DType::f32).requires_grad_(), 7};
+    ag::nn::Adam adam({big, small}, ag::nn::AdamOptions{1e-2, 0.9, 0.999, 1e-8, 1e-4});
+    for (int step = 0; step < 3; ++step) {
+      big.value.set_grad(ag::uniform({300'000}, -1, 1, gen, DType::f32));
+      small.value.set_grad(ag::uniform({7}, -1, 1, gen, DType::f32));
+      adam.step();
+    }
+    auto values = big.value.to_vector();
+    const auto rest = small.value.to_vector();
+    values.insert(values.end(), rest.begin(), rest.end());
+    return values;
+  };
+  std::vector<double> one, two;
+  {
+    ThreadCount t(1);
+    one = three_steps();
+  }
+  {
+    ThreadCount t(2);
+    two = three_steps();
+  }
+  CHECK(one == two);
+  CHECK(one != std::vector<double>(one.size(), 0.0));
+}
+
 TEST_CASE("threads: a given thread count repeats bitwise") {
   for (const int threads : {1, 2}) {
     CAPTURE(threads);
