@@ -224,9 +224,15 @@ void gather_shifted_adjoint(const ConvGeometry& g, std::int64_t padded_w, const 
   }
 }
 
-/// The most rows of a product computed together, sharing each load of B (6 rows x 2 vectors = 12
-/// accumulators, which with the two loaded vectors and a broadcast fit in 16 vector registers).
+/// The rows of a product computed together by default, sharing each load of B: 6 rows x 2 vectors = 12
+/// accumulators, which with the two loaded vectors and a broadcast fit in 16 vector registers.
 inline constexpr int kPanelRows = 6;
+
+/// The most rows a block may have (RowGroup::block_rows): with AVX-512's 32 vector registers, 10 x 2 = 20
+/// accumulators. Worth it only for short sums, whose accumulators' loads and stores weigh more: LeNet-5's
+/// C3 through its table (groups of the 10 maps that read one input map, summing over its 25 taps: forward
+/// 182 -> 168 us at batch 64, backward 460 -> 442 us); long sums ran slower (C3 without a table, C5).
+inline constexpr int kPanelRowsMax = kWideBytes == 64 ? 10 : kPanelRows;
 
 /// For the R rows r: C_r[j + v L + l] (= or +=) sum over k in ks of A_r[k a_ks] B_k[j + v L + l] for
 /// v < NV whole wide vectors of L = kWideLanes<T> lanes. R and NV are compile-time, so the accumulators live
@@ -239,10 +245,10 @@ inline void panel_block(std::span<const Range> ks, const T* const* a, std::int64
   constexpr int L = kWideLanes<T>;
   const T* ap[R];
   T* cp[R];
-#pragma GCC unroll 8
+#pragma GCC unroll 16
   for (int r = 0; r < R; ++r) ap[r] = a[r], cp[r] = c[r] + j;
   Wide<T> acc[R * NV];
-#pragma GCC unroll 16
+#pragma GCC unroll 32
   for (int i = 0; i < R * NV; ++i) acc[i] = accumulate ? load_wide(cp[i / NV] + (i % NV) * L) : Wide<T>{};
   for (const Range& range : ks)
     for (std::int64_t k = range.begin; k < range.end; ++k) {
@@ -250,14 +256,14 @@ inline void panel_block(std::span<const Range> ks, const T* const* a, std::int64
       Wide<T> bv[NV];
 #pragma GCC unroll 8
       for (int v = 0; v < NV; ++v) bv[v] = load_wide(brow + v * L);
-#pragma GCC unroll 8
+#pragma GCC unroll 16
       for (int r = 0; r < R; ++r) {
         const Wide<T> av = splat_wide(ap[r][k * a_ks]);
 #pragma GCC unroll 8
         for (int v = 0; v < NV; ++v) acc[r * NV + v] = fmadd(av, bv[v], acc[r * NV + v]);
       }
     }
-#pragma GCC unroll 16
+#pragma GCC unroll 32
   for (int i = 0; i < R * NV; ++i) store_wide(cp[i / NV] + (i % NV) * L, acc[i]);
 }
 
@@ -295,6 +301,7 @@ struct RowGroup {
   std::vector<std::int64_t> rows;
   std::vector<Range> ks;
   std::vector<std::int64_t> columns;
+  int block_rows = kPanelRows;  // the rows of a product's block (at most kPanelRowsMax)
   /// Fills `columns` from `ks`; returns *this.
   RowGroup& finish() {
     columns.clear();
@@ -325,11 +332,12 @@ struct RowList {
 /// vectors at a time; innermost, one B vector times one broadcast A value per accumulator.
 template <class T>
 void panel_product(RowList rows, std::span<const Range> ks, std::int64_t cols, const T* a, std::int64_t a_rs,
-                   std::int64_t a_ks, const RowsOf<T>& b, T* c, std::int64_t ldc, bool accumulate) {
-  const T* ap[kPanelRows];
-  T* cp[kPanelRows];
-  const std::int64_t n = rows.count;
-  const std::int64_t blocks = (n + kPanelRows - 1) / kPanelRows;  // as few blocks as possible, of even sizes
+                   std::int64_t a_ks, const RowsOf<T>& b, T* c, std::int64_t ldc, bool accumulate,
+                   int block_rows = kPanelRows) {
+  const T* ap[kPanelRowsMax];
+  T* cp[kPanelRowsMax];
+  const std::int64_t n = rows.count, most = std::clamp(block_rows, 1, kPanelRowsMax);
+  const std::int64_t blocks = (n + most - 1) / most;  // as few blocks as possible, of even sizes
   for (std::int64_t block = 0, first = 0; block < blocks; ++block) {
     const std::int64_t left = blocks - block;
     const std::int64_t count = (n - first + left - 1) / left;
@@ -337,7 +345,7 @@ void panel_product(RowList rows, std::span<const Range> ks, std::int64_t cols, c
       ap[q] = a + rows.at(first + q) * a_rs;
       cp[q] = c + rows.at(first + q) * ldc;
     }
-    with_count<kPanelRows>(count, [&](auto rows_now) {
+    with_count<kPanelRowsMax>(count, [&](auto rows_now) {
       panel_rows<T, decltype(rows_now)::value>(ks, cols, ap, a_ks, b, cp, accumulate);
     });
     first += count;
@@ -349,7 +357,7 @@ template <class T>
 void panel_product(const RowGroup& group, std::int64_t cols, const T* a, std::int64_t a_rs, std::int64_t a_ks,
                    const RowsOf<T>& b, T* c, std::int64_t ldc, bool accumulate) {
   panel_product(RowList{group.rows.data(), static_cast<std::int64_t>(group.rows.size())}, std::span(group.ks), cols, a,
-                a_rs, a_ks, b, c, ldc, accumulate);
+                a_rs, a_ks, b, c, ldc, accumulate, group.block_rows);
 }
 
 /// wt [K, ldo] = W^T for W [O, K], ldo >= O a multiple of kWideLanes<T>, columns O..ldo 0.

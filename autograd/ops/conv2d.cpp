@@ -211,10 +211,12 @@ ConvPlan make_plan(const Tensor& x, const Tensor& weight, const Conv2dOptions& o
       if (table.connected(o, c)) readers.rows.push_back(o);
     }
     readers.ks.push_back({c * taps_per_map, (c + 1) * taps_per_map});
+    readers.block_rows = detail::kPanelRowsMax;  // short sums: see kPanelRowsMax
     if (!readers.rows.empty()) plan.output_groups.push_back(std::move(readers.finish()));
     detail::RowGroup map_taps;
     for (std::int64_t r = 0; r < taps_per_map; ++r) map_taps.rows.push_back(r);
     map_taps.ks = runs(read_by);
+    map_taps.block_rows = detail::kPanelRowsMax;
     plan.tap_groups.push_back(std::move(map_taps.finish()));
   }
   count_accumulators();
