@@ -45,9 +45,10 @@ void fill_batch_impl(const Dataset& data, std::span<const std::int64_t> indices,
   if (indices.empty()) return;
   if (!out_images) fail(op, "out_images is null for a batch of {}", indices.size());
 
-  std::array<T, 256> lut{};
-  for (int p = 0; p < 256; ++p) lut[p] = static_cast<T>(norm.offset + norm.scale * (p / 255.0));
-  const T background = lut[0];
+  // p -> p step + offset in the element type: arithmetic the compiler vectorises (a 256-entry table made
+  // this a scalar load and store per pixel, 2 % of a batch-64 training step).
+  const T step = static_cast<T>(norm.scale / 255.0), offset = static_cast<T>(norm.offset);
+  const T background = offset;
   const std::int64_t top = (side - rows) / 2, left = (side - cols) / 2;
   const std::int64_t right = side - cols - left, bottom = side - rows - top;
 
@@ -64,7 +65,9 @@ void fill_batch_impl(const Dataset& data, std::span<const std::int64_t> indices,
     out = std::fill_n(out, top * side, background);
     for (std::int64_t r = 0; r < rows; ++r) {
       out = std::fill_n(out, left, background);
-      for (std::int64_t c = 0; c < cols; ++c) *out++ = lut[src[r * cols + c]];
+      const std::uint8_t* row = src + r * cols;
+      for (std::int64_t c = 0; c < cols; ++c) out[c] = static_cast<T>(row[c]) * step + offset;
+      out += cols;
       out = std::fill_n(out, right, background);
     }
     std::fill_n(out, bottom * side, background);

@@ -33,7 +33,8 @@ inline constexpr PixelStats kMnistStats{0.1307, 0.3081};
 /// Customary Fashion-MNIST pixel statistics (of pixel/255 over the training images).
 inline constexpr PixelStats kFashionMnistStats{0.2860, 0.3530};
 
-/// How fill_batch maps a pixel p in 0..255 to a value: offset + scale * p / 255, on a size x size canvas
+/// How fill_batch maps a pixel p in 0..255 to a value: offset + scale * p / 255 (computed in the batch's
+/// element type as p (scale / 255) + offset, rounded once or twice), on a size x size canvas
 /// with the image centred and the margin filled with the background value (that of p = 0, i.e. offset).
 struct Normalisation {
   double offset = 0.0;     ///< The value of a background pixel (p = 0), also used for the padding.
