@@ -83,6 +83,10 @@ struct ConvPlan {
   // What the plan was made for (the cache's key).
   std::int64_t stride = 1, padding = 0;
   std::vector<std::uint8_t> table;  // the connection table's entries, empty without one
+  /// Returns true when output map o reads input map c (always, without a table).
+  bool reads(std::int64_t o, std::int64_t c) const {
+    return table.empty() || table[static_cast<std::size_t>(o * geo.channels + c)] != 0;
+  }
 };
 
 /// Returns the runs of consecutive true flags as ranges of indices.
@@ -252,13 +256,70 @@ void pad_into(const ConvPlan& plan, const T* x, T* padded) {
                          padded + (c * plan.padded_h + y + g.padding) * plan.padded_w + g.padding);
 }
 
+/// W [O,K] as wt [O/L][K][L] for direct_conv (L = kWideLanes<T>; 0 for the maps past O and for the taps a
+/// map does not read through the table), and the biases as wbias [O rounded up to L] (0 past O or without).
+template <class T>
+void pack_for_maps_vectorised(const ConvPlan& plan, const T* w, const T* bias, T* wt, T* wbias) {
+  constexpr std::int64_t L = detail::kWideLanes<T>;
+  const std::int64_t outputs = plan.outputs, taps = plan.geo.taps(), taps_per_map = plan.geo.kh * plan.geo.kw;
+  for (std::int64_t o = 0; o < round_up(outputs, L); ++o) {
+    wbias[o] = o < outputs && bias ? bias[o] : T(0);
+    T* column = wt + (o / L) * taps * L + o % L;
+    for (std::int64_t k = 0; k < taps; ++k)
+      column[k * L] = o < outputs && plan.reads(o, k / taps_per_map) ? w[o * taps + k] : T(0);
+  }
+}
+
+/// Adds one chunk's dL/dW [O,K] to pw and, when pb is not null, its dL/dbias [O] to pb, vectorised over the
+/// output maps (direct_weight_gradient): for each L maps, their G (gy, the chunk's m samples one after
+/// another) transposed to [P, L] per sample, then every tap's sums over the chunk, from the padded inputs
+/// (m of plan.padded_size). Unconnected (map, tap) pairs keep their 0.
+template <class T>
+void add_weight_gradient_maps_vectorised(const ConvPlan& plan, std::int64_t m, const T* gy, const T* padded, T* pw,
+                                         T* pb) {
+  using detail::Slot;
+  constexpr std::int64_t L = detail::kWideLanes<T>;
+  const detail::ConvGeometry& g = plan.geo;
+  const std::int64_t taps = g.taps(), taps_per_map = g.kh * g.kw, positions = g.positions();
+  const std::int64_t outputs = plan.outputs, out_size = outputs * positions;
+  T* gt = detail::thread_scratch<T>(Slot::s4, m * positions * L);
+  auto* acc = detail::thread_scratch<detail::Wide<T>>(Slot::s5, taps);
+  T lanes[L];
+  for (std::int64_t o0 = 0; o0 < outputs; o0 += L) {
+    const std::int64_t maps = std::min(L, outputs - o0);
+    for (std::int64_t n = 0; n < m; ++n)
+      detail::transpose_rows_into_block(gy + n * out_size + o0 * positions, positions, maps, gt + n * positions * L);
+    std::fill_n(acc, taps, detail::Wide<T>{});
+    detail::direct_weight_gradient(g, plan.padded_w, m, padded, plan.padded_size, plan.tap_offsets.data(), gt,
+                                   positions * L, acc);
+    for (std::int64_t k = 0; k < taps; ++k) {
+      std::memcpy(lanes, &acc[k], sizeof lanes);
+      for (std::int64_t l = 0; l < maps; ++l)
+        if (plan.reads(o0 + l, k / taps_per_map)) pw[(o0 + l) * taps + k] += lanes[l];
+    }
+    if (!pb) continue;
+    // dL/dbias from the same transposed G: four interleaved partial sums (a fixed order), so that the adds
+    // do not wait on one another.
+    detail::Wide<T> sums[4] = {};
+    const std::int64_t count = m * positions;
+    std::int64_t q = 0;
+    for (; q + 4 <= count; q += 4)
+      for (int u = 0; u < 4; ++u) sums[u] += detail::load_wide(gt + (q + u) * L);
+    for (; q < count; ++q) sums[0] += detail::load_wide(gt + q * L);
+    const detail::Wide<T> bias_sum = (sums[0] + sums[1]) + (sums[2] + sums[3]);
+    std::memcpy(lanes, &bias_sum, sizeof lanes);
+    for (std::int64_t l = 0; l < maps; ++l) pb[o0 + l] += lanes[l];
+  }
+}
+
 // Forward, per sample n (chunks of samples are independent, and spread over the threads), y[n] [O,P] =
 // bias + W [O,K] col(x[n]) [K,P] over the connected taps only, where col(x)[k] is the unrolled input's row
 // for tap k:
 //   shifted:      col[k] = the padded maps from offset k (on the Wp-wide grid; extra columns dropped), or
 //                 when plan.direct_forward, the same sums vectorised over the output maps (direct_conv)
 //   im2col:       col = im2col(x[n]), the chunk's samples side by side (each padded to ld columns)
-//   patch-major:  y[n,o,p] = bias[o] + the dot product of W's row o with the receptive field (n,p)
+//   patch-major:  y[n,o,p] = bias[o] + the dot product of W's row o with the receptive field (n,p), or from
+//                 kRowsForTransposedWeights receptive fields up, their rows times W^T (rows_times_transposed)
 //   and then y[n] = f(y[n]) for the activation f, while sample n (or the chunk) is still in the cache.
 template <class T>
 void conv_forward(const ConvPlan& plan, std::int64_t batch, const T* x, const T* w, const T* bias, Activation activation,
@@ -272,24 +333,14 @@ void conv_forward(const ConvPlan& plan, std::int64_t batch, const T* x, const T*
     for (std::int64_t o = 0; o < outputs; ++o) std::fill(acc + o * cols, acc + (o + 1) * cols, bias ? bias[o] : T(0));
   };
   if (plan.layout == ConvLayout::shifted && plan.direct_forward) {
-    // W [O,K] to wt [O/L][K][L] (0 for the maps past O and, with a table, for the taps a map does not read),
-    // and the biases padded to whole vectors; once per call, on this thread, read by all.
-    constexpr std::int64_t L = detail::kWideLanes<T>;
-    const std::int64_t padded_outputs = round_up(outputs, L), taps_per_map = g.kh * g.kw;
+    // The weights and biases in direct_conv's layout, once per call, on this thread, read by all.
+    const std::int64_t padded_outputs = round_up(outputs, detail::kWideLanes<T>);
     T* wt = detail::thread_scratch<T>(Slot::partials_a, padded_outputs * taps);
     T* wbias = detail::thread_scratch<T>(Slot::partials_b, padded_outputs);
-    for (std::int64_t o = 0; o < padded_outputs; ++o) {
-      wbias[o] = o < outputs && bias ? bias[o] : T(0);
-      T* column = wt + (o / L) * taps * L + o % L;
-      for (std::int64_t k = 0; k < taps; ++k) {
-        const bool reads = o < outputs && (plan.table.empty() || plan.table[static_cast<std::size_t>(
-                                                                     o * g.channels + k / taps_per_map)] != 0);
-        column[k * L] = reads ? w[o * taps + k] : T(0);
-      }
-    }
+    pack_for_maps_vectorised(plan, w, bias, wt, wbias);
     detail::parallel_for(chunks.count, [&](std::int64_t ch) {
       T* padded = detail::thread_scratch<T>(Slot::s0, plan.padded_size);
-      T* block = detail::thread_scratch<T>(Slot::s1, positions * L);
+      T* block = detail::thread_scratch<T>(Slot::s1, positions * detail::kWideLanes<T>);
       std::fill_n(padded, plan.padded_size, T(0));  // the borders and slack stay 0; pad_into writes the interior
       for (std::int64_t n = chunks.begin(ch); n < chunks.end(ch); ++n) {
         pad_into(plan, x + n * in_size, padded);
@@ -488,39 +539,7 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
         if (padded) pad_into(plan, x + n * in_size, padded + (n - first) * plan.padded_size);
       }
       if (gw && plan.direct_weights) {
-        // For each L maps: their G transposed to [P, L] per sample, then the taps' sums over the chunk.
-        constexpr std::int64_t L = detail::kWideLanes<T>;
-        T* gt = detail::thread_scratch<T>(Slot::s4, m * positions * L);
-        auto* acc = detail::thread_scratch<detail::Wide<T>>(Slot::s5, taps);
-        for (std::int64_t o0 = 0; o0 < outputs; o0 += L) {
-          const std::int64_t maps = std::min(L, outputs - o0);
-          for (std::int64_t n = first; n < last; ++n)
-            detail::transpose_rows_into_block(gy + (n - first) * out_size + o0 * positions, positions, maps,
-                                              gt + (n - first) * positions * L);
-          std::fill_n(acc, taps, detail::Wide<T>{});
-          detail::direct_weight_gradient(g, wp, m, padded, plan.padded_size, plan.tap_offsets.data(), gt,
-                                         positions * L, acc);
-          T lanes[L];
-          for (std::int64_t k = 0; k < taps; ++k) {
-            std::memcpy(lanes, &acc[k], sizeof lanes);
-            const std::int64_t c = k / taps_per_map;
-            for (std::int64_t l = 0; l < maps; ++l)
-              if (plan.table.empty() || plan.table[static_cast<std::size_t>((o0 + l) * g.channels + c)])
-                pw[(o0 + l) * taps + k] += lanes[l];
-          }
-          if (gb) {
-            // Four interleaved partial sums (a fixed order), so that the adds do not wait on one another.
-            detail::Wide<T> sums[4] = {};
-            const std::int64_t count = m * positions;
-            std::int64_t q = 0;
-            for (; q + 4 <= count; q += 4)
-              for (int u = 0; u < 4; ++u) sums[u] += detail::load_wide(gt + (q + u) * L);
-            for (; q < count; ++q) sums[0] += detail::load_wide(gt + q * L);
-            const detail::Wide<T> bias_sum = (sums[0] + sums[1]) + (sums[2] + sums[3]);
-            std::memcpy(lanes, &bias_sum, sizeof lanes);
-            for (std::int64_t l = 0; l < maps; ++l) pb[o0 + l] += lanes[l];
-          }
-        }
+        add_weight_gradient_maps_vectorised(plan, m, gy, padded, pw, gb ? pb : nullptr);
       } else if (gw) {
         const detail::RowsOf<T> x_rows{padded, 0, plan.tap_offsets.data()};
         const detail::SampleSteps samples{m, grid_size, plan.padded_size};
