@@ -360,10 +360,6 @@ void panel_product(const RowGroup& group, std::int64_t cols, const T* a, std::in
                 a_rs, a_ks, b, c, ldc, accumulate, group.block_rows);
 }
 
-/// wt [K, ldo] = W^T for W [O, K], ldo >= O a multiple of kWideLanes<T>, columns O..ldo 0.
-template <class T>
-void transpose_weights(const T* w, std::int64_t outputs, std::int64_t taps, std::int64_t ldo, T* wt);
-
 /// out [rows, ldo] = bias (0 where absent or past O) + A W^T, for A's rows `lda` apart and wt from
 /// transpose_weights: each row of A times W^T, vectorised over the O maps. Each output sums k in order.
 template <class T>
@@ -423,11 +419,14 @@ template <class T, int R>
   for (int r = 0; r < R; ++r) store_wide(out + r * L, acc[r]);
 }
 
+/// For lanes j of N: a[j] where bit B of j is clear, else b[j - B] (transpose_square's upper-left and
+/// lower-left B x B blocks side by side).
 template <int B, class V, std::size_t... J>
 inline V merge_low(const V& a, const V& b, std::index_sequence<J...>) {
   constexpr int N = sizeof...(J);
   return __builtin_shufflevector(a, b, ((J & B) == 0 ? static_cast<int>(J) : N + static_cast<int>(J) - B)...);
 }
+/// For lanes j of N: a[j + B] where bit B of j is clear, else b[j] (the upper-right and lower-right blocks).
 template <int B, class V, std::size_t... J>
 inline V merge_high(const V& a, const V& b, std::index_sequence<J...>) {
   constexpr int N = sizeof...(J);
@@ -493,6 +492,7 @@ void transpose_rows_into_block(const T* y, std::int64_t positions, std::int64_t 
   }
 }
 
+/// wt [K, ldo] = W^T for W [O, K], ldo >= O a multiple of kWideLanes<T>, columns O..ldo 0.
 template <class T>
 void transpose_weights(const T* w, std::int64_t outputs, std::int64_t taps, std::int64_t ldo, T* wt) {
   constexpr std::int64_t L = kWideLanes<T>;
