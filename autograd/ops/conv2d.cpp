@@ -262,12 +262,13 @@ template <class T>
 void pack_for_maps_vectorised(const ConvPlan& plan, const T* w, const T* bias, T* wt, T* wbias) {
   constexpr std::int64_t L = detail::kWideLanes<T>;
   const std::int64_t outputs = plan.outputs, taps = plan.geo.taps(), taps_per_map = plan.geo.kh * plan.geo.kw;
-  for (std::int64_t o = 0; o < round_up(outputs, L); ++o) {
-    wbias[o] = o < outputs && bias ? bias[o] : T(0);
-    T* column = wt + (o / L) * taps * L + o % L;
-    for (std::int64_t k = 0; k < taps; ++k)
-      column[k * L] = o < outputs && plan.reads(o, k / taps_per_map) ? w[o * taps + k] : T(0);
-  }
+  for (std::int64_t o0 = 0; o0 < outputs; o0 += L)  // L x L register transposes; lanes past O are 0
+    detail::transpose_rows_into_block(w + o0 * taps, taps, std::min(L, outputs - o0), wt + o0 * taps);
+  for (std::int64_t o = 0; o < outputs; ++o)
+    for (std::int64_t c = 0; c < plan.geo.channels; ++c)
+      if (!plan.reads(o, c))
+        for (std::int64_t k = c * taps_per_map; k < (c + 1) * taps_per_map; ++k) wt[(o / L * taps + k) * L + o % L] = 0;
+  for (std::int64_t o = 0; o < round_up(outputs, L); ++o) wbias[o] = o < outputs && bias ? bias[o] : T(0);
 }
 
 /// Adds one chunk's dL/dW [O,K] to pw and, when pb is not null, its dL/dbias [O] to pb, vectorised over the
@@ -292,11 +293,14 @@ void add_weight_gradient_maps_vectorised(const ConvPlan& plan, std::int64_t m, c
     std::fill_n(acc, taps, detail::Wide<T>{});
     detail::direct_weight_gradient(g, plan.padded_w, m, padded, plan.padded_size, plan.tap_offsets.data(), gt,
                                    positions * L, acc);
-    for (std::int64_t k = 0; k < taps; ++k) {
-      std::memcpy(lanes, &acc[k], sizeof lanes);
-      for (std::int64_t l = 0; l < maps; ++l)
-        if (plan.reads(o0 + l, k / taps_per_map)) pw[(o0 + l) * taps + k] += lanes[l];
-    }
+    // acc [K][L] to rows [maps][K] (register transposes), added to the connected (map, tap) pairs.
+    T* rows = detail::thread_scratch<T>(Slot::s2, maps * taps);
+    detail::transpose_block_into(reinterpret_cast<const T*>(acc), taps, maps, rows);
+    for (std::int64_t l = 0; l < maps; ++l)
+      for (std::int64_t c = 0; c < g.channels; ++c)
+        if (plan.reads(o0 + l, c))
+          for (std::int64_t k = c * taps_per_map; k < (c + 1) * taps_per_map; ++k)
+            pw[(o0 + l) * taps + k] += rows[l * taps + k];
     if (!pb) continue;
     // dL/dbias from the same transposed G: four interleaved partial sums (a fixed order), so that the adds
     // do not wait on one another.
