@@ -182,9 +182,8 @@ template <class T, int NV>
 /// for the map's dx [H,W], stride 1 and padded width Wp; dcol [kh kw, ...] holds the rows of the map's taps,
 /// `ld` apart, each the Wp-wide output grid (0 in its dropped columns, so that an index that wraps into the
 /// previous row reads 0), reading as 0 for shifted_adjoint_margin() values before and after it. Each output
-/// value is one sum over the taps in
-/// order: no read-modify-write of dx per tap (tap k+1's stores overlapping tap k's one value apart stalled
-/// the scatter form's loads), and nothing to zero.
+/// value is one sum over the taps in order: no read-modify-write of dx per tap (tap k+1's stores overlapping
+/// tap k's one value apart stalled the scatter form's loads), and nothing to zero.
 template <class T>
 void gather_shifted_adjoint(const ConvGeometry& g, std::int64_t padded_w, const T* dcol, std::int64_t ld, T* dx) {
   assert(g.stride == 1);
@@ -586,7 +585,7 @@ template <class T, int RU, int RV>
   // Local pointer copies and unrolled fixed-size loops keep the RU RV sums in registers (see panel_block);
   // kept out of line, where the register allocator has only this loop to serve (inlined, it spills).
   // Running over the samples here, not in the caller, keeps the sums in registers across samples: a
-  // sample of C3's gradient is only 9 vectors long.
+  // sample of a small map's gradient is only a few vectors long (10x10 outputs on the grid: 9).
   constexpr int L = kWideLanes<T>;
   const T* ap[RU];
   const T* bp[RV];
@@ -656,9 +655,10 @@ class DotSums {
   /// each further sample of `steps` (its rows moved by s a_step and s b_step), samples in order.
   void add(std::int64_t n, const T* a, std::int64_t lda, const RowsOf<T>& b, SampleSteps steps = {}) {
     assert(n % kWideLanes<T> == 0);
-    // Short samples (C3's 144 positions) go several to a pass, so that the sums stay in registers across
-    // them; as many as keep a block's kDotRowsA rows of A within about half the L1 cache, which they are
-    // read from once per pair of B rows. A long sample (C1's 896) goes alone, its p axis in tiles.
+    // Short samples (10x10 outputs: 144 grid positions) go several to a pass, so that the sums stay in
+    // registers across them; as many as keep a block's kDotRowsA rows of A within about half the L1 cache,
+    // which they are read from once per pair of B rows. A long sample (C1's 896) goes alone, its p axis in
+    // tiles.
     constexpr std::int64_t kL1Budget = 24 * 1024;
     constexpr std::int64_t kTile = 4096 / static_cast<std::int64_t>(sizeof(T));
     const std::int64_t block_bytes = kDotRowsA * n * static_cast<std::int64_t>(sizeof(T));
