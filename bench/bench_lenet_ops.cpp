@@ -1,4 +1,4 @@
-// Micro-benchmark of the four LeNet-5 operators at the paper's sizes, batch 64, float32: the forward op
+// Micro-benchmark of the LeNet-5 operators at the paper's sizes, batch 64, float32: the forward op
 // (recording into the graph, as in training) and the op's hand-written backward rule alone, in
 // microseconds per call and GFLOP/s. Each figure comes from 11 timed runs: the table shows the median and
 // the best run (GFLOP/s from the best, the figure least disturbed by other work on the machine).
@@ -139,6 +139,12 @@ std::vector<Case> lenet_cases(ag::Generator& gen) {
     cases.push_back({"C5", "conv2d 16->120 5x5", "[64,16,5,5]", "input, weight, bias",
                      [=] { return ag::conv2d(x, w, b); }, 2 * macs, 4 * macs + n * 120});
   }
+  {  // F6: 120 -> 84 fully connected, with lecun1998's activation fused
+    Tensor x = leaf({kBatch, 120}, gen, true), w = leaf({84, 120}, gen, true, 0.1), b = leaf({84}, gen, true);
+    const double macs = n * 84 * 120;
+    cases.push_back({"F6", "linear 120->84, tanh", "[64,120]", "input, weight, bias",
+                     [=] { return ag::linear(x, w, b, ag::Activation::scaled_tanh); }, 2 * macs, 4 * macs + n * 84});
+  }
   {  // max-pool 2x2 on C1's output (the modern variant's pooling)
     Tensor x = leaf({kBatch, 6, 28, 28}, gen, true);
     const double out = n * 6 * 196;
@@ -181,7 +187,7 @@ int main(int argc, char** argv) {
       use_cpu_clock = std::string(argv[++i]) == "cpu";
     else {
       std::cerr
-          << "usage: bench_lenet_ops [--json FILE] [--seconds S] [--only C1|S2|C3|C3full|S4|C5|pool|pool16|RBF] [--clock wall|cpu] "
+          << "usage: bench_lenet_ops [--json FILE] [--seconds S] [--only C1|S2|C3|C3full|S4|C5|F6|pool|pool16|RBF] [--clock wall|cpu] "
              "[--threads N]\n";
       return 2;
     }
@@ -221,7 +227,7 @@ int main(int argc, char** argv) {
                        {"forward_flops", c.forward_flops},
                        {"backward_flops", c.backward_flops}});
   }
-  fmt::print("\nC1+S2+C3+S4+C5+RBF per batch of {} (best runs): forward {:.1f} us, backward {:.1f} us\n", kBatch,
+  fmt::print("\nC1+S2+C3+S4+C5+F6+RBF per batch of {} (best runs): forward {:.1f} us, backward {:.1f} us\n", kBatch,
              lenet_forward, lenet_backward);
   if (!json_path.empty()) {
     std::ofstream out(json_path);

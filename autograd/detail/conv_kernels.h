@@ -266,19 +266,40 @@ inline void panel_block(std::span<const Range> ks, const T* const* a, std::int64
   for (int i = 0; i < R * NV; ++i) store_wide(cp[i / NV] + (i % NV) * L, acc[i]);
 }
 
-/// The same for the last `cols` < L columns, one at a time.
-template <class T, int R>
-inline void panel_tail(std::span<const Range> ks, const T* const* a, std::int64_t a_ks, const RowsOf<T>& b,
-                       T* const* c, std::int64_t j, std::int64_t cols, bool accumulate) {
-  for (std::int64_t q = j; q < j + cols; ++q)
-    for (int r = 0; r < R; ++r) {
-      T acc = accumulate ? c[r][q] : T(0);
-      for (const Range& range : ks)
-        for (std::int64_t k = range.begin; k < range.end; ++k) acc = fmadd(a[r][k * a_ks], b.row(k)[q], acc);
-      c[r][q] = acc;
+/// B's columns [j, j + cols), cols < L = kWideLanes<T>, for the k of `ks`, packed as whole vectors: row k at
+/// tail + k L, lanes past `cols` 0. In thread scratch Slot::product_tail, which only panel_product uses.
+template <class T>
+const T* pack_tail_columns(std::span<const Range> ks, const RowsOf<T>& b, std::int64_t j, std::int64_t cols) {
+  constexpr std::int64_t L = kWideLanes<T>;
+  std::int64_t rows = 0;
+  for (const Range& range : ks) rows = std::max(rows, range.end);
+  T* tail = thread_scratch<T>(Slot::product_tail, rows * L);
+  for (const Range& range : ks)
+    for (std::int64_t k = range.begin; k < range.end; ++k) {
+      std::copy_n(b.row(k) + j, cols, tail + k * L);
+      std::fill(tail + k * L + cols, tail + (k + 1) * L, T(0));
     }
+  return tail;
 }
 
+/// panel_block for C's last `cols` < L columns from j, with B's columns packed by pack_tail_columns: one
+/// vector per row, through a copy of the R rows' tails. Each value is summed in the same order as in a
+/// whole block, so a column gives the same bits whether or not it falls in the tail.
+template <class T, int R>
+[[gnu::noinline]] void panel_tail_rows(std::span<const Range> ks, const T* const* a, std::int64_t a_ks, const T* tail,
+                                       T* const* c, std::int64_t j, std::int64_t cols, bool accumulate) {
+  constexpr int L = kWideLanes<T>;
+  alignas(64) T rows[R][L] = {};
+  T* rp[R];
+  for (int r = 0; r < R; ++r) {
+    rp[r] = rows[r];
+    if (accumulate) std::copy_n(c[r] + j, cols, rows[r]);
+  }
+  panel_block<T, R, 1>(ks, a, a_ks, RowsOf<T>{tail, L}, rp, 0, accumulate);
+  for (int r = 0; r < R; ++r) std::copy_n(rows[r], cols, c[r] + j);
+}
+
+/// C's R rows over `cols`, a multiple of L = kWideLanes<T>: blocks of 2 vectors, then 1.
 template <class T, int R>
 [[gnu::noinline]] void panel_rows(std::span<const Range> ks, std::int64_t cols, const T* const* a, std::int64_t a_ks,
                                   const RowsOf<T>& b, T* const* c, bool accumulate) {
@@ -290,7 +311,6 @@ template <class T, int R>
     for (; j + 8 * L <= cols; j += 8 * L) panel_block<T, 1, 8>(ks, a, a_ks, b, c, j, accumulate);
   for (; j + 2 * L <= cols; j += 2 * L) panel_block<T, R, 2>(ks, a, a_ks, b, c, j, accumulate);
   for (; j + L <= cols; j += L) panel_block<T, R, 1>(ks, a, a_ks, b, c, j, accumulate);
-  if (j < cols) panel_tail<T, R>(ks, a, a_ks, b, c, j, cols - j, accumulate);
 }
 
 /// Rows of a product that all sum over the same index ranges: with a connection table, e.g. the output maps
@@ -335,6 +355,9 @@ void panel_product(RowList rows, std::span<const Range> ks, std::int64_t cols, c
                    int block_rows = kPanelRows) {
   const T* ap[kPanelRowsMax];
   T* cp[kPanelRowsMax];
+  // Columns past the last whole vector: B's packed once here, then one vector per block of rows.
+  const std::int64_t whole = cols / kWideLanes<T> * kWideLanes<T>, tail_cols = cols - whole;
+  const T* tail = tail_cols ? pack_tail_columns(ks, b, whole, tail_cols) : nullptr;
   const std::int64_t n = rows.count, most = std::clamp(block_rows, 1, kPanelRowsMax);
   const std::int64_t blocks = (n + most - 1) / most;  // as few blocks as possible, of even sizes
   for (std::int64_t block = 0, first = 0; block < blocks; ++block) {
@@ -345,7 +368,8 @@ void panel_product(RowList rows, std::span<const Range> ks, std::int64_t cols, c
       cp[q] = c + rows.at(first + q) * ldc;
     }
     with_count<kPanelRowsMax>(count, [&](auto rows_now) {
-      panel_rows<T, decltype(rows_now)::value>(ks, cols, ap, a_ks, b, cp, accumulate);
+      panel_rows<T, decltype(rows_now)::value>(ks, whole, ap, a_ks, b, cp, accumulate);
+      if (tail) panel_tail_rows<T, decltype(rows_now)::value>(ks, ap, a_ks, tail, cp, whole, tail_cols, accumulate);
     });
     first += count;
   }
