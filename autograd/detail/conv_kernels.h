@@ -568,6 +568,93 @@ void direct_weight_gradient(const ConvGeometry& g, std::int64_t padded_w, std::i
   }
 }
 
+/// Returns the vector whose lane i is the sum of the lanes of v[i], for the L = kWideLanes<T> vectors v
+/// (overwritten): log2 L stages, each adding the two halves of every pair of vectors' lanes into one vector
+/// (the pairing of transpose_square, with an add instead of a second shuffle's result kept).
+template <class T, int B = kWideLanes<T> / 2>
+inline Wide<T> sum_lanes_each(Wide<T>* v) {
+  if constexpr (B >= 1) {
+    const auto lanes = std::make_index_sequence<static_cast<std::size_t>(kWideLanes<T>)>{};
+#pragma GCC unroll 16
+    for (int i = 0; i < B; ++i) v[i] = merge_low<B>(v[i], v[i + B], lanes) + merge_high<B>(v[i], v[i + B], lanes);
+    return sum_lanes_each<T, B / 2>(v);
+  } else {
+    return v[0];
+  }
+}
+
+/// The input gradient of one row of one input map for a stride-1 convolution, vectorised over L =
+/// kWideLanes<T> output maps: for the row's padded columns q < IW = OW + KW - 1,
+///   out[q] = sum over ki in [ki_begin, ki_end), kj < KW, l < L of wt[(ki KW + kj) L + l] gt[((row - ki) OW + q - kj) L + l]
+/// (only the terms with 0 <= q - kj < OW), gt one sample's output gradient transposed to [OH OW, L] and wt
+/// this input map's weights for the L maps [KH KW, L]. For each ki, one output row of G is loaded (OW
+/// vectors) and used by all KW taps of the row: every multiply-add is a needed one (no padding, no grid),
+/// held in IW accumulators whose lanes are summed at the end. OW + IW + 1 vector registers.
+template <class T, int OW, int KW>
+[[gnu::noinline]] void direct_input_row(std::int64_t row, std::int64_t ki_begin, std::int64_t ki_end, const T* gt,
+                                        const T* wt, T* out) {
+  constexpr int L = kWideLanes<T>, IW = OW + KW - 1;
+  Wide<T> acc[IW];
+#pragma GCC unroll 32
+  for (int q = 0; q < IW; ++q) acc[q] = Wide<T>{};
+  for (std::int64_t ki = ki_begin; ki < ki_end; ++ki) {
+    const T* grow = gt + (row - ki) * OW * L;
+    Wide<T> gv[OW];
+#pragma GCC unroll 32
+    for (int j = 0; j < OW; ++j) gv[j] = load_wide(grow + j * L);
+#pragma GCC unroll 8
+    for (int kj = 0; kj < KW; ++kj) {
+      const Wide<T> wv = load_wide(wt + (ki * KW + kj) * L);
+#pragma GCC unroll 32
+      for (int j = 0; j < OW; ++j) acc[j + kj] = fmadd(wv, gv[j], acc[j + kj]);
+    }
+  }
+  // The IW sums, L at a time (lanes past IW of the last group are 0 and dropped).
+#pragma GCC unroll 4
+  for (int q0 = 0; q0 < IW; q0 += L) {
+    Wide<T> v[L] = {};
+#pragma GCC unroll 32
+    for (int q = 0; q < L; ++q)
+      if (q0 + q < IW) v[q] = acc[q0 + q];
+    const Wide<T> sums = sum_lanes_each<T>(v);
+    for (int q = 0; q < L && q0 + q < IW; ++q) out[q0 + q] = sums[q];
+  }
+}
+
+/// Calls f(std::integral_constant<int, OW>{}, std::integral_constant<int, KW>{}) and returns true when
+/// direct_input_row is instantiated for (out_w, kw) and fits the vector registers; else returns false.
+/// Instantiated for LeNet-5's C3 (10, 5); another shape is one more line here.
+template <class F>
+bool with_direct_input_shape(std::int64_t out_w, std::int64_t kw, F&& f) {
+  constexpr int registers = kWideBytes == 64 ? 32 : 16;
+  const auto fits = [&](int ow, int k) { return ow + (ow + k - 1) + 1 <= registers; };
+  if (out_w == 10 && kw == 5 && fits(10, 5)) return f(std::integral_constant<int, 10>{}, std::integral_constant<int, 5>{}), true;
+  return false;
+}
+
+/// dL/dx of one sample for a stride-1 convolution, vectorised over the output maps (direct_input_row):
+/// dx [C, H, W] = (or +=, when `accumulate`) the sums over the L maps whose transposed output gradient gt
+/// [OH OW, L] and weights wt [K, L] (wt from pack_for_maps_vectorised) are given. Needs
+/// with_direct_input_shape(g.out_w, g.kw).
+template <class T>
+void direct_input_gradient(const ConvGeometry& g, const T* gt, const T* wt, T* dx, bool accumulate) {
+  assert(g.stride == 1);
+  with_direct_input_shape(g.out_w, g.kw, [&](auto ow, auto kw) {
+    constexpr int IW = decltype(ow)::value + decltype(kw)::value - 1;
+    T sums[IW];
+    for (std::int64_t c = 0; c < g.channels; ++c)
+      for (std::int64_t y = 0; y < g.height; ++y) {
+        // Padded row y + pad reads output rows y + pad - ki, for the ki that land in [0, OH).
+        const std::int64_t row = y + g.padding;
+        const std::int64_t ki_begin = std::max<std::int64_t>(0, row - g.out_h + 1), ki_end = std::min(g.kh, row + 1);
+        direct_input_row<T, decltype(ow)::value, decltype(kw)::value>(row, ki_begin, ki_end, gt,
+                                                                      wt + c * g.kh * g.kw * kWideLanes<T>, sums);
+        T* dst = dx + (c * g.height + y) * g.width;
+        for (std::int64_t x = 0; x < g.width; ++x) dst[x] = accumulate ? dst[x] + sums[x + g.padding] : sums[x + g.padding];
+      }
+  });
+}
+
 /// One sample's convolution, stride 1, vectorised over the output maps: y[o, i, j] (y [O, OH OW]) for the
 /// maps [o0, o0 + L) with o0 + L <= outputs_padded, from the padded input (Wp wide) and wt [O/L][K][L] (the
 /// weights grouped by L maps and transposed, 0 where a map does not read a tap), biases padded likewise.

@@ -80,6 +80,8 @@ struct ConvPlan {
   bool direct_forward = false;
   // dL/dW likewise vectorised over the output maps (direct_weight_gradient) instead of dot products on the grid.
   bool direct_weights = false;
+  // dL/dx likewise (direct_input_gradient) instead of W^T G on the grid gathered back to the input.
+  bool direct_input = false;
   // What the plan was made for (the cache's key).
   std::int64_t stride = 1, padding = 0;
   std::vector<std::uint8_t> table;  // the connection table's entries, empty without one
@@ -186,6 +188,7 @@ ConvPlan make_plan(const Tensor& x, const Tensor& weight, const Conv2dOptions& o
     // over the maps it runs at about 1.5 times the rate (measured: C3 with its table, 216k multiply-adds a
     // sample on the grid, 240k vectorised, backward 567 -> 511 us at batch 64).
     plan.direct_weights = 2 * direct_work < 3 * grid_work;
+    plan.direct_input = g.stride == 1 && detail::with_direct_input_shape(g.out_w, g.kw, [](auto, auto) {});
   }
   plan.stride = options.stride;
   plan.padding = options.padding;
@@ -256,8 +259,9 @@ void pad_into(const ConvPlan& plan, const T* x, T* padded) {
                          padded + (c * plan.padded_h + y + g.padding) * plan.padded_w + g.padding);
 }
 
-/// W [O,K] as wt [O/L][K][L] for direct_conv (L = kWideLanes<T>; 0 for the maps past O and for the taps a
-/// map does not read through the table), and the biases as wbias [O rounded up to L] (0 past O or without).
+/// W [O,K] as wt [O/L][K][L] for direct_conv and direct_input_gradient (L = kWideLanes<T>; 0 for the maps
+/// past O and for the taps a map does not read through the table), and, when wbias is not null, the biases
+/// as wbias [O rounded up to L] (0 past O or without).
 template <class T>
 void pack_for_maps_vectorised(const ConvPlan& plan, const T* w, const T* bias, T* wt, T* wbias) {
   constexpr std::int64_t L = detail::kWideLanes<T>;
@@ -268,28 +272,39 @@ void pack_for_maps_vectorised(const ConvPlan& plan, const T* w, const T* bias, T
     for (std::int64_t c = 0; c < plan.geo.channels; ++c)
       if (!plan.reads(o, c))
         for (std::int64_t k = c * taps_per_map; k < (c + 1) * taps_per_map; ++k) wt[(o / L * taps + k) * L + o % L] = 0;
-  for (std::int64_t o = 0; o < round_up(outputs, L); ++o) wbias[o] = o < outputs && bias ? bias[o] : T(0);
+  if (wbias)
+    for (std::int64_t o = 0; o < round_up(outputs, L); ++o) wbias[o] = o < outputs && bias ? bias[o] : T(0);
+}
+
+/// The chunk's m output gradients gy (one after another) transposed for the maps-vectorised kernels: gt
+/// [O/L][m][P][L] (L = kWideLanes<T>), each L maps' G [P, L] per sample, lanes past O 0.
+template <class T>
+void transpose_output_gradient(const ConvPlan& plan, std::int64_t m, const T* gy, T* gt) {
+  constexpr std::int64_t L = detail::kWideLanes<T>;
+  const std::int64_t positions = plan.geo.positions(), outputs = plan.outputs, out_size = outputs * positions;
+  for (std::int64_t o0 = 0; o0 < outputs; o0 += L)
+    for (std::int64_t n = 0; n < m; ++n)
+      detail::transpose_rows_into_block(gy + n * out_size + o0 * positions, positions, std::min(L, outputs - o0),
+                                        gt + (o0 / L * m + n) * positions * L);
 }
 
 /// Adds one chunk's dL/dW [O,K] to pw and, when pb is not null, its dL/dbias [O] to pb, vectorised over the
-/// output maps (direct_weight_gradient): for each L maps, their G (gy, the chunk's m samples one after
-/// another) transposed to [P, L] per sample, then every tap's sums over the chunk, from the padded inputs
-/// (m of plan.padded_size). Unconnected (map, tap) pairs keep their 0.
+/// output maps (direct_weight_gradient): for each L maps, every tap's sums over the chunk's m samples, from
+/// their transposed G (gt, transpose_output_gradient) and padded inputs (m of plan.padded_size).
+/// Unconnected (map, tap) pairs keep their 0.
 template <class T>
-void add_weight_gradient_maps_vectorised(const ConvPlan& plan, std::int64_t m, const T* gy, const T* padded, T* pw,
+void add_weight_gradient_maps_vectorised(const ConvPlan& plan, std::int64_t m, const T* gt_all, const T* padded, T* pw,
                                          T* pb) {
   using detail::Slot;
   constexpr std::int64_t L = detail::kWideLanes<T>;
   const detail::ConvGeometry& g = plan.geo;
   const std::int64_t taps = g.taps(), taps_per_map = g.kh * g.kw, positions = g.positions();
-  const std::int64_t outputs = plan.outputs, out_size = outputs * positions;
-  T* gt = detail::thread_scratch<T>(Slot::s4, m * positions * L);
+  const std::int64_t outputs = plan.outputs;
   auto* acc = detail::thread_scratch<detail::Wide<T>>(Slot::s5, taps);
   T lanes[L];
   for (std::int64_t o0 = 0; o0 < outputs; o0 += L) {
     const std::int64_t maps = std::min(L, outputs - o0);
-    for (std::int64_t n = 0; n < m; ++n)
-      detail::transpose_rows_into_block(gy + n * out_size + o0 * positions, positions, maps, gt + n * positions * L);
+    const T* gt = gt_all + o0 / L * m * positions * L;
     std::fill_n(acc, taps, detail::Wide<T>{});
     detail::direct_weight_gradient(g, plan.padded_w, m, padded, plan.padded_size, plan.tap_offsets.data(), gt,
                                    positions * L, acc);
@@ -481,6 +496,12 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
   T* batch_gt = patch_major ? detail::thread_scratch<T>(Slot::batch_a, batch * positions * outputs) : nullptr;
   T* batch_col = patch_major && gw ? detail::thread_scratch<T>(Slot::batch_b, batch * positions * taps) : nullptr;
   detail::ChunkPartials<T> part_b(chunks.count, gb, gb ? outputs : 0, Slot::partials_b);
+  // The weights in direct_input_gradient's layout, once per call, on this thread, read by all.
+  T* packed_w = nullptr;
+  if (gx && plan.direct_input) {
+    packed_w = detail::thread_scratch<T>(Slot::batch_a, round_up(outputs, detail::kWideLanes<T>) * taps);
+    pack_for_maps_vectorised(plan, w, static_cast<const T*>(nullptr), packed_w, static_cast<T*>(nullptr));
+  }
   detail::parallel_for(chunks.count, [&](std::int64_t ch) {
     const std::int64_t first = chunks.begin(ch), last = chunks.end(ch);
     T* pw = part_w.chunk(ch);
@@ -516,34 +537,30 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
     if (plan.layout == ConvLayout::shifted) {
       // The chunk's m samples one after another: G on the grid (dropped columns 0) and the padded inputs,
       // so that dL/dW's dot products can run over several samples with their sums in registers
-      // (DotSums::add decides how many a pass).
+      // (DotSums::add decides how many a pass). The maps-vectorised kernels read G transposed instead.
       const std::int64_t cols = round_up(plan.grid, detail::kWideLanes<T>), wp = plan.padded_w, m = last - first;
       const std::int64_t grid_size = outputs * cols;
-      T* grids = detail::thread_scratch<T>(Slot::s0, m * grid_size);
+      const bool direct_input = gx && plan.direct_input;
+      const bool on_grid = (gw && !plan.direct_weights) || (gx && !direct_input);
+      T* grids = on_grid ? detail::thread_scratch<T>(Slot::s0, m * grid_size) : nullptr;
       T* padded = gw ? detail::thread_scratch<T>(Slot::s1, m * plan.padded_size) : nullptr;
-      // dL/dcol's rows with zero margins each side, which gather_shifted_adjoint reads; zeroed once here
-      // (the products write only the rows' cols columns).
-      const std::int64_t margin = detail::shifted_adjoint_margin<T>(g, wp), dcol_ld = margin + cols + margin;
-      T* dcol = nullptr;
-      if (gx) {
-        T* dcol_rows = detail::thread_scratch<T>(Slot::s3, taps_per_map * dcol_ld);
-        for (std::int64_t k = 0; k < taps_per_map; ++k) {
-          std::fill_n(dcol_rows + k * dcol_ld, margin, T(0));
-          std::fill_n(dcol_rows + k * dcol_ld + margin + cols, margin, T(0));
-        }
-        dcol = dcol_rows + margin;
+      T* gt = nullptr;
+      if ((gw && plan.direct_weights) || direct_input) {
+        gt = detail::thread_scratch<T>(Slot::s4, round_up(outputs, detail::kWideLanes<T>) * m * positions);
+        transpose_output_gradient(plan, m, gy, gt);
       }
-      std::fill_n(grids, m * grid_size, T(0));
+      if (grids) std::fill_n(grids, m * grid_size, T(0));
       if (padded) std::fill_n(padded, m * plan.padded_size, T(0));
       for (std::int64_t n = first; n < last; ++n) {
         T* grid = grids + (n - first) * grid_size;
-        for (std::int64_t o = 0; o < outputs; ++o)
-          for (std::int64_t i = 0; i < g.out_h; ++i)
-            detail::copy_short(gy + (n - first) * out_size + o * positions + i * ow, ow, grid + o * cols + i * wp);
+        if (grids)
+          for (std::int64_t o = 0; o < outputs; ++o)
+            for (std::int64_t i = 0; i < g.out_h; ++i)
+              detail::copy_short(gy + (n - first) * out_size + o * positions + i * ow, ow, grid + o * cols + i * wp);
         if (padded) pad_into(plan, x + n * in_size, padded + (n - first) * plan.padded_size);
       }
       if (gw && plan.direct_weights) {
-        add_weight_gradient_maps_vectorised(plan, m, gy, padded, pw, gb ? pb : nullptr);
+        add_weight_gradient_maps_vectorised(plan, m, gt, padded, pw, gb ? pb : nullptr);
       } else if (gw) {
         const detail::RowsOf<T> x_rows{padded, 0, plan.tap_offsets.data()};
         const detail::SampleSteps samples{m, grid_size, plan.padded_size};
@@ -551,7 +568,23 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
           detail::DotSums<T>::resume(group, acc).add(cols, grids, cols, x_rows, samples);
         });
       }
-      if (gx)
+      if (direct_input) {
+        // Per sample, each L maps' share of dL/dx from their transposed G and the packed weights.
+        constexpr std::int64_t L = detail::kWideLanes<T>;
+        for (std::int64_t n = first; n < last; ++n)
+          for (std::int64_t o0 = 0; o0 < outputs; o0 += L)
+            detail::direct_input_gradient(g, gt + (o0 / L * m + (n - first)) * positions * L, packed_w + o0 * taps,
+                                          gx + n * in_size, o0 > 0);
+      } else if (gx) {
+        // dL/dcol's rows with zero margins each side, which gather_shifted_adjoint reads; zeroed once here
+        // (the products write only the rows' cols columns).
+        const std::int64_t margin = detail::shifted_adjoint_margin<T>(g, wp), dcol_ld = margin + cols + margin;
+        T* dcol_rows = detail::thread_scratch<T>(Slot::s3, taps_per_map * dcol_ld);
+        for (std::int64_t k = 0; k < taps_per_map; ++k) {
+          std::fill_n(dcol_rows + k * dcol_ld, margin, T(0));
+          std::fill_n(dcol_rows + k * dcol_ld + margin + cols, margin, T(0));
+        }
+        T* dcol = dcol_rows + margin;
         for (std::int64_t n = first; n < last; ++n) {
           const T* grid = grids + (n - first) * grid_size;
           // Map by map, into one map's rows of dL/dcol, gathered while they are in the L1 cache.
@@ -561,6 +594,7 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
             detail::gather_shifted_adjoint(g, wp, dcol, dcol_ld, gx + n * in_size + c * g.height * g.width);
           }
         }
+      }
     } else if (plan.layout == ConvLayout::im2col) {
       // The chunk's samples side by side: G' [O, m ld], col [K, m ld] (each sample's ld >= P columns).
       const std::int64_t ld = round_up(positions, detail::kWideLanes<T>), m = last - first, cols = m * ld;

@@ -123,6 +123,11 @@ TEST_CASE("conv2d: the hand-written gradient matches the engine's gradient of th
   cases.push_back({3, 4, 16, 7, 6, 3, 2, 1, 0, false});   // the same over 16 maps
   cases.push_back({1, 2, 14, 4, 5, 3, 3, 1, 0, true});    // and over fewer positions than a vector's lanes
   cases.push_back({5, 3, 20, 4, 4, 3, 3, 1, 0, false});   // patch-major over 20 receptive fields: W transposed
+  // Rows of 10 outputs from a 5x5 kernel: the input gradient vectorised over the maps (direct_input_row),
+  // padded (its rows' ends dropped), over maps past a vector's lanes, and through a table.
+  cases.push_back({2, 3, 20, 12, 12, 5, 5, 1, 1, false});
+  cases.push_back({3, 4, 9, 14, 14, 5, 5, 1, 0, true});
+  cases.push_back({1, 2, 17, 12, 10, 5, 5, 1, 2, false});  // padding 2: 12 rows of 10 outputs
   for (const auto& c : cases) {
     CAPTURE(describe(c));
     const auto in = make_inputs(c, gen);
