@@ -183,12 +183,16 @@ ConvPlan make_plan(const Tensor& x, const Tensor& weight, const Conv2dOptions& o
     const std::int64_t pairs = options.table ? options.table->count() : plan.outputs * g.channels;
     const std::int64_t grid_work = pairs * round_up(plan.grid, detail::kWideLanes<float>);
     const std::int64_t direct_work = round_up(plan.outputs, detail::kWideLanes<float>) * g.channels * g.positions();
-    plan.direct_forward = direct_work < grid_work;
+    // The row kernels (direct_row, direct_input_row), for the shapes they are instantiated for, load a
+    // third as much per multiply-add as the grid's products: they win with C3's table too (forward 171 ->
+    // 137 us, backward with direct_input_row 446 -> 310 us, at batch 64).
+    const bool row_kernels = g.stride == 1 && detail::with_row_kernel_shape(g.out_w, g.kw, [](auto, auto) {});
+    plan.direct_forward = direct_work < grid_work || row_kernels;
     // dL/dW on the grid is short dot products whose sums are reduced lane by lane at the end; vectorised
     // over the maps it runs at about 1.5 times the rate (measured: C3 with its table, 216k multiply-adds a
     // sample on the grid, 240k vectorised, backward 567 -> 511 us at batch 64).
     plan.direct_weights = 2 * direct_work < 3 * grid_work;
-    plan.direct_input = g.stride == 1 && detail::with_direct_input_shape(g.out_w, g.kw, [](auto, auto) {});
+    plan.direct_input = row_kernels;
   }
   plan.stride = options.stride;
   plan.padding = options.padding;
