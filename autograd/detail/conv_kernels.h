@@ -552,13 +552,75 @@ template <class T, int R>
   for (int r = 0; r < R; ++r) acc[r] = sums[r];
 }
 
-/// direct_weight_block over all K taps, kDirectPositions at a time: acc [K] vectors (for the L maps whose
-/// transposed output gradients `grad` holds).
+/// Calls f(std::integral_constant<int, OW>{}, std::integral_constant<int, KW>{}) and returns true when the
+/// row kernels (direct_row, direct_input_row) are instantiated for (out_w, kw) and fit the vector registers
+/// (OW + IW + 1 of them); else returns false. Instantiated for LeNet-5's C3 (10, 5); another shape is one
+/// more line here.
+template <class F>
+bool with_row_kernel_shape(std::int64_t out_w, std::int64_t kw, F&& f) {
+  constexpr int registers = kWideBytes == 64 ? 32 : 16;
+  const auto fits = [&](int ow, int k) { return ow + (ow + k - 1) + 1 <= registers; };
+  if (out_w == 10 && kw == 5 && fits(10, 5)) return f(std::integral_constant<int, 10>{}, std::integral_constant<int, 5>{}), true;
+  return false;
+}
+
+/// The weight gradient of KI kernel rows [ki0, ki0 + KI) of one input map for L = kWideLanes<T> output maps,
+/// stride 1 (the weight gradient of direct_row): acc[kk KW + kj][l] += sum over samples s, output rows i,
+/// columns j of x_s[(i + ki0 + kk) Wp + j + kj] g_s[(i OW + j) L + l], x the map's padded input. For each
+/// output row, G's OW vectors are loaded once and each input value is broadcast once for the KW taps that
+/// read it. Samples, rows, columns in order: the same sums, to the bit, as direct_weight_block's.
+template <class T, int OW, int KW, int KI>
+[[gnu::noinline]] void direct_weight_row(std::int64_t out_h, std::int64_t padded_w, std::int64_t samples, const T* x,
+                                         std::int64_t x_step, const T* grad, std::int64_t g_step, Wide<T>* acc) {
+  constexpr int L = kWideLanes<T>, IW = OW + KW - 1;
+  Wide<T> sums[KI * KW];
+#pragma GCC unroll 32
+  for (int t = 0; t < KI * KW; ++t) sums[t] = acc[t];
+  for (std::int64_t s = 0; s < samples; ++s)
+    for (std::int64_t i = 0; i < out_h; ++i) {
+      const T* gi = grad + s * g_step + i * OW * L;
+      Wide<T> gv[OW];
+#pragma GCC unroll 32
+      for (int j = 0; j < OW; ++j) gv[j] = load_wide(gi + j * L);
+#pragma GCC unroll 4
+      for (int kk = 0; kk < KI; ++kk) {
+        const T* xr = x + s * x_step + (i + kk) * padded_w;
+#pragma GCC unroll 32
+        for (int q = 0; q < IW; ++q) {
+          const Wide<T> xb = splat_wide(xr[q]);
+#pragma GCC unroll 8
+          for (int kj = 0; kj < KW; ++kj)
+            if (q - kj >= 0 && q - kj < OW) sums[kk * KW + kj] = fmadd(xb, gv[q - kj], sums[kk * KW + kj]);
+        }
+      }
+    }
+#pragma GCC unroll 32
+  for (int t = 0; t < KI * KW; ++t) acc[t] = sums[t];
+}
+
+/// The kernel rows taken at once by direct_weight_row: KI KW + OW + 1 vector registers with LeNet-5's C3.
+inline constexpr int kWeightRowsAtOnce = 3;
+
+/// The weight gradient of all K taps for the L maps whose transposed output gradients `grad` holds: acc [K]
+/// vectors. direct_weight_row for the shapes with_row_kernel_shape serves, else direct_weight_block,
+/// kDirectPositions taps at a time.
 template <class T>
 void direct_weight_gradient(const ConvGeometry& g, std::int64_t padded_w, std::int64_t samples, const T* x,
                             std::int64_t x_step, const std::int64_t* offsets, const T* grad, std::int64_t g_step,
                             Wide<T>* acc) {
   const std::int64_t taps = g.taps();
+  const bool by_rows = g.stride == 1 && with_row_kernel_shape(g.out_w, g.kw, [&](auto ow, auto kw) {
+    constexpr int OW = decltype(ow)::value, KW = decltype(kw)::value;
+    const std::int64_t map_step = padded_w * (g.height + 2 * g.padding);
+    for (std::int64_t c = 0; c < g.channels; ++c)
+      for (std::int64_t ki0 = 0; ki0 < g.kh; ki0 += kWeightRowsAtOnce)
+        with_count<kWeightRowsAtOnce>(std::min<std::int64_t>(kWeightRowsAtOnce, g.kh - ki0), [&](auto rows) {
+          direct_weight_row<T, OW, KW, decltype(rows)::value>(g.out_h, padded_w, samples,
+                                                               x + c * map_step + ki0 * padded_w, x_step, grad,
+                                                               g_step, acc + (c * g.kh + ki0) * KW);
+        });
+  });
+  if (by_rows) return;
   for (std::int64_t k0 = 0; k0 < taps; k0 += kDirectPositions) {
     const std::int64_t r = std::min<std::int64_t>(kDirectPositions, taps - k0);
     with_count<kDirectPositions>(r, [&](auto count) {
@@ -619,18 +681,6 @@ template <class T, int OW, int KW>
     const Wide<T> sums = sum_lanes_each<T>(v);
     for (int q = 0; q < L && q0 + q < IW; ++q) out[q0 + q] = sums[q];
   }
-}
-
-/// Calls f(std::integral_constant<int, OW>{}, std::integral_constant<int, KW>{}) and returns true when the
-/// row kernels (direct_row, direct_input_row) are instantiated for (out_w, kw) and fit the vector registers
-/// (OW + IW + 1 of them); else returns false. Instantiated for LeNet-5's C3 (10, 5); another shape is one
-/// more line here.
-template <class F>
-bool with_row_kernel_shape(std::int64_t out_w, std::int64_t kw, F&& f) {
-  constexpr int registers = kWideBytes == 64 ? 32 : 16;
-  const auto fits = [&](int ow, int k) { return ow + (ow + k - 1) + 1 <= registers; };
-  if (out_w == 10 && kw == 5 && fits(10, 5)) return f(std::integral_constant<int, 10>{}, std::integral_constant<int, 5>{}), true;
-  return false;
 }
 
 /// dL/dx of one sample for a stride-1 convolution, vectorised over the output maps (direct_input_row):
