@@ -53,6 +53,9 @@ inline constexpr int kWideBytes = 64;
 inline constexpr int kWideBytes = kVectorBytes;
 #endif
 
+/// Returns n rounded up to a multiple of m (e.g. a row length padded to whole vectors).
+constexpr std::int64_t round_up(std::int64_t n, std::int64_t m) { return (n + m - 1) / m * m; }
+
 /// A vector of Bytes bytes of T elements (GCC/Clang vector extension: +, *, [] act lane by lane). A member
 /// of a class rather than an alias template: GCC drops vector_size from `template <...> using V = T
 /// __attribute__((vector_size(Bytes)))` (V<float, 32> would be a plain float). The member also keeps T a

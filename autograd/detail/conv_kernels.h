@@ -553,14 +553,17 @@ template <class T, int R>
 }
 
 /// Calls f(std::integral_constant<int, OW>{}, std::integral_constant<int, KW>{}) and returns true when the
-/// row kernels (direct_row, direct_input_row) are instantiated for (out_w, kw) and fit the vector registers
-/// (OW + IW + 1 of them); else returns false. Instantiated for LeNet-5's C3 (10, 5); another shape is one
-/// more line here.
+/// row kernels (direct_row, direct_input_row, direct_weight_row: stride 1, rows of OW outputs, KW-wide
+/// kernels) are instantiated for (out_w, kw) and fit the vector registers (OW + IW + 1 of them, IW = OW +
+/// KW - 1); else returns false. Instantiated for LeNet-5's C3 (10, 5); another shape is one more line here.
 template <class F>
 bool with_row_kernel_shape(std::int64_t out_w, std::int64_t kw, F&& f) {
   constexpr int registers = kWideBytes == 64 ? 32 : 16;
   const auto fits = [&](int ow, int k) { return ow + (ow + k - 1) + 1 <= registers; };
-  if (out_w == 10 && kw == 5 && fits(10, 5)) return f(std::integral_constant<int, 10>{}, std::integral_constant<int, 5>{}), true;
+  if (out_w == 10 && kw == 5 && fits(10, 5)) {
+    f(std::integral_constant<int, 10>{}, std::integral_constant<int, 5>{});
+    return true;
+  }
   return false;
 }
 
@@ -647,7 +650,8 @@ inline Wide<T> sum_lanes_each(Wide<T>* v) {
 
 /// The input gradient of one row of one input map for a stride-1 convolution, vectorised over L =
 /// kWideLanes<T> output maps: for the row's padded columns q < IW = OW + KW - 1,
-///   out[q] = sum over ki in [ki_begin, ki_end), kj < KW, l < L of wt[(ki KW + kj) L + l] gt[((row - ki) OW + q - kj) L + l]
+///   out[q] = sum over ki in [ki_begin, ki_end), kj < KW, l < L of
+///            wt[(ki KW + kj) L + l] gt[((row - ki) OW + q - kj) L + l]
 /// (only the terms with 0 <= q - kj < OW), gt one sample's output gradient transposed to [OH OW, L] and wt
 /// this input map's weights for the L maps [KH KW, L]. For each ki, one output row of G is loaded (OW
 /// vectors) and used by all KW taps of the row: every multiply-add is a needed one (no padding, no grid),
@@ -701,7 +705,8 @@ void direct_input_gradient(const ConvGeometry& g, const T* gt, const T* wt, T* d
         direct_input_row<T, decltype(ow)::value, decltype(kw)::value>(row, ki_begin, ki_end, gt,
                                                                       wt + c * g.kh * g.kw * kWideLanes<T>, sums);
         T* dst = dx + (c * g.height + y) * g.width;
-        for (std::int64_t x = 0; x < g.width; ++x) dst[x] = accumulate ? dst[x] + sums[x + g.padding] : sums[x + g.padding];
+        const T* row_sums = sums + g.padding;  // the padded row's interior
+        for (std::int64_t x = 0; x < g.width; ++x) dst[x] = accumulate ? dst[x] + row_sums[x] : row_sums[x];
       }
   });
 }

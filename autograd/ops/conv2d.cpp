@@ -105,9 +105,6 @@ std::vector<detail::Range> runs(const std::vector<bool>& on) {
   return out;
 }
 
-/// Returns n rounded up to a multiple of m.
-std::int64_t round_up(std::int64_t n, std::int64_t m) { return (n + m - 1) / m * m; }
-
 /// Zeroes columns [P, ld) of each of the m samples' segments in each of `rows` rows of m ld values.
 template <class T>
 void zero_padding(T* buffer, std::int64_t rows, std::int64_t m, std::int64_t positions, std::int64_t ld) {
@@ -181,8 +178,9 @@ ConvPlan make_plan(const Tensor& x, const Tensor& weight, const Conv2dOptions& o
     // positions only. LeNet-5's C3: 96 pairs x 144 columns against 16 x 6 x 100 without the table (direct),
     // 60 x 144 against 16 x 6 x 100 with it (grid).
     const std::int64_t pairs = options.table ? options.table->count() : plan.outputs * g.channels;
-    const std::int64_t grid_work = pairs * round_up(plan.grid, detail::kWideLanes<float>);
-    const std::int64_t direct_work = round_up(plan.outputs, detail::kWideLanes<float>) * g.channels * g.positions();
+    const std::int64_t grid_work = pairs * detail::round_up(plan.grid, detail::kWideLanes<float>);
+    const std::int64_t direct_work =
+        detail::round_up(plan.outputs, detail::kWideLanes<float>) * g.channels * g.positions();
     // The row kernels (direct_row, direct_input_row), for the shapes they are instantiated for, load a
     // third as much per multiply-add as the grid's products: they win with C3's table too (forward 171 ->
     // 137 us, backward with direct_input_row 446 -> 310 us, at batch 64).
@@ -277,7 +275,7 @@ void pack_for_maps_vectorised(const ConvPlan& plan, const T* w, const T* bias, T
       if (!plan.reads(o, c))
         for (std::int64_t k = c * taps_per_map; k < (c + 1) * taps_per_map; ++k) wt[(o / L * taps + k) * L + o % L] = 0;
   if (wbias)
-    for (std::int64_t o = 0; o < round_up(outputs, L); ++o) wbias[o] = o < outputs && bias ? bias[o] : T(0);
+    for (std::int64_t o = 0; o < detail::round_up(outputs, L); ++o) wbias[o] = o < outputs && bias ? bias[o] : T(0);
 }
 
 /// The chunk's m output gradients gy (one after another) transposed for the maps-vectorised kernels: gt
@@ -357,7 +355,7 @@ void conv_forward(const ConvPlan& plan, std::int64_t batch, const T* x, const T*
   };
   if (plan.layout == ConvLayout::shifted && plan.direct_forward) {
     // The weights and biases in direct_conv's layout, once per call, on this thread, read by all.
-    const std::int64_t padded_outputs = round_up(outputs, detail::kWideLanes<T>);
+    const std::int64_t padded_outputs = detail::round_up(outputs, detail::kWideLanes<T>);
     T* wt = detail::thread_scratch<T>(Slot::partials_a, padded_outputs * taps);
     T* wbias = detail::thread_scratch<T>(Slot::partials_b, padded_outputs);
     pack_for_maps_vectorised(plan, w, bias, wt, wbias);
@@ -375,7 +373,7 @@ void conv_forward(const ConvPlan& plan, std::int64_t batch, const T* x, const T*
     return;
   }
   if (plan.layout == ConvLayout::shifted) {
-    const std::int64_t cols = round_up(plan.grid, detail::kWideLanes<T>), wp = plan.padded_w;
+    const std::int64_t cols = detail::round_up(plan.grid, detail::kWideLanes<T>), wp = plan.padded_w;
     detail::parallel_for(chunks.count, [&](std::int64_t ch) {
       T* padded = detail::thread_scratch<T>(Slot::s0, plan.padded_size);
       T* acc = detail::thread_scratch<T>(Slot::s1, outputs * cols);
@@ -395,7 +393,7 @@ void conv_forward(const ConvPlan& plan, std::int64_t batch, const T* x, const T*
     return;
   }
   if (plan.layout == ConvLayout::im2col) {
-    const std::int64_t ld = round_up(positions, detail::kWideLanes<T>);  // a sample's columns, padded
+    const std::int64_t ld = detail::round_up(positions, detail::kWideLanes<T>);  // a sample's columns, padded
     detail::parallel_for(chunks.count, [&](std::int64_t ch) {
       const std::int64_t first = chunks.begin(ch), m = chunks.end(ch) - first, cols = m * ld;
       T* col = detail::thread_scratch<T>(Slot::s0, taps * cols);
@@ -417,7 +415,7 @@ void conv_forward(const ConvPlan& plan, std::int64_t batch, const T* x, const T*
     // to whole vectors with 0 weights), with W^T made once per call on this thread (a transposition of
     // O K values, which batch-1 calls could not repay: they take the dot products below).
     constexpr std::int64_t L = detail::kWideLanes<T>;
-    const std::int64_t ldo = round_up(outputs, L);
+    const std::int64_t ldo = detail::round_up(outputs, L);
     T* wt = detail::thread_scratch<T>(Slot::partials_a, taps * ldo);
     detail::transpose_weights(w, outputs, taps, ldo, wt);
     detail::parallel_for(chunks.count, [&](std::int64_t ch) {
@@ -437,7 +435,7 @@ void conv_forward(const ConvPlan& plan, std::int64_t batch, const T* x, const T*
   }
   // Patch-major: whole vectors along each receptive field, so W's rows are padded with zeros to ld when K is
   // not a multiple of the vector length (a copy made once per call, on this thread).
-  const std::int64_t ld = round_up(taps, detail::kWideLanes<T>);
+  const std::int64_t ld = detail::round_up(taps, detail::kWideLanes<T>);
   const T* wrows = w;
   if (ld != taps) {
     T* padded = detail::thread_scratch<T>(Slot::partials_a, outputs * ld);
@@ -503,7 +501,7 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
   // The weights in direct_input_gradient's layout, once per call, on this thread, read by all.
   T* packed_w = nullptr;
   if (gx && plan.direct_input) {
-    packed_w = detail::thread_scratch<T>(Slot::batch_a, round_up(outputs, detail::kWideLanes<T>) * taps);
+    packed_w = detail::thread_scratch<T>(Slot::batch_a, detail::round_up(outputs, detail::kWideLanes<T>) * taps);
     pack_for_maps_vectorised(plan, w, static_cast<const T*>(nullptr), packed_w, static_cast<T*>(nullptr));
   }
   detail::parallel_for(chunks.count, [&](std::int64_t ch) {
@@ -542,7 +540,8 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
       // The chunk's m samples one after another: G on the grid (dropped columns 0) and the padded inputs,
       // so that dL/dW's dot products can run over several samples with their sums in registers
       // (DotSums::add decides how many a pass). The maps-vectorised kernels read G transposed instead.
-      const std::int64_t cols = round_up(plan.grid, detail::kWideLanes<T>), wp = plan.padded_w, m = last - first;
+      const std::int64_t cols = detail::round_up(plan.grid, detail::kWideLanes<T>), wp = plan.padded_w;
+      const std::int64_t m = last - first;
       const std::int64_t grid_size = outputs * cols;
       const bool direct_input = gx && plan.direct_input;
       const bool on_grid = (gw && !plan.direct_weights) || (gx && !direct_input);
@@ -550,7 +549,7 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
       T* padded = gw ? detail::thread_scratch<T>(Slot::s1, m * plan.padded_size) : nullptr;
       T* gt = nullptr;
       if ((gw && plan.direct_weights) || direct_input) {
-        gt = detail::thread_scratch<T>(Slot::s4, round_up(outputs, detail::kWideLanes<T>) * m * positions);
+        gt = detail::thread_scratch<T>(Slot::s4, detail::round_up(outputs, detail::kWideLanes<T>) * m * positions);
         transpose_output_gradient(plan, m, gy, gt);
       }
       if (grids) std::fill_n(grids, m * grid_size, T(0));
@@ -601,7 +600,7 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
       }
     } else if (plan.layout == ConvLayout::im2col) {
       // The chunk's samples side by side: G' [O, m ld], col [K, m ld] (each sample's ld >= P columns).
-      const std::int64_t ld = round_up(positions, detail::kWideLanes<T>), m = last - first, cols = m * ld;
+      const std::int64_t ld = detail::round_up(positions, detail::kWideLanes<T>), m = last - first, cols = m * ld;
       T* gcat = detail::thread_scratch<T>(Slot::s0, outputs * cols);
       zero_padding(gcat, outputs, m, positions, ld);
       for (std::int64_t n = first; n < last; ++n)

@@ -23,7 +23,7 @@ void linear_forward(std::int64_t batch, std::int64_t outputs, std::int64_t featu
                     const T* bias, T* y) {
   const auto chunks = detail::sample_chunks(batch);
   if (batch >= detail::kRowsForTransposedWeights) {
-    const std::int64_t ldo = (outputs + detail::kWideLanes<T> - 1) / detail::kWideLanes<T> * detail::kWideLanes<T>;
+    const std::int64_t ldo = detail::round_up(outputs, detail::kWideLanes<T>);
     T* wt = detail::thread_scratch<T>(detail::Slot::partials_a, features * ldo);
     detail::transpose_weights(w, outputs, features, ldo, wt);
     detail::parallel_for(chunks.count, [&](std::int64_t ch) {
