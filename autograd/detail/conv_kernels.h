@@ -228,9 +228,10 @@ void gather_shifted_adjoint(const ConvGeometry& g, std::int64_t padded_w, const 
 inline constexpr int kPanelRows = 6;
 
 /// The most rows a block may have (RowGroup::block_rows): with AVX-512's 32 vector registers, 10 x 2 = 20
-/// accumulators. Worth it only for short sums, whose accumulators' loads and stores weigh more: LeNet-5's
-/// C3 through its table (groups of the 10 maps that read one input map, summing over its 25 taps: forward
-/// 182 -> 168 us at batch 64, backward 460 -> 442 us); long sums ran slower (C3 without a table, C5).
+/// accumulators. Worth it only for short sums, whose accumulators' loads and stores weigh more: a
+/// connection table's groups on the grid (measured when LeNet-5's C3 took the grid, before its row
+/// kernels: groups of the 10 maps that read one input map, summing over its 25 taps, forward 182 -> 168 us
+/// at batch 64, backward 460 -> 442 us); long sums ran slower (C3 without a table, C5).
 inline constexpr int kPanelRowsMax = kWideBytes == 64 ? 10 : kPanelRows;
 
 /// For the R rows r: C_r[j + v L + l] (= or +=) sum over k in ks of A_r[k a_ks] B_k[j + v L + l] for

@@ -337,7 +337,8 @@ void add_weight_gradient_maps_vectorised(const ConvPlan& plan, std::int64_t m, c
 // bias + W [O,K] col(x[n]) [K,P] over the connected taps only, where col(x)[k] is the unrolled input's row
 // for tap k:
 //   shifted:      col[k] = the padded maps from offset k (on the Wp-wide grid; extra columns dropped), or
-//                 when plan.direct_forward, the same sums vectorised over the output maps (direct_conv)
+//                 when plan.direct_forward, the same sums vectorised over the output maps (direct_conv: for
+//                 C3's shape a whole output row at a time, direct_row)
 //   im2col:       col = im2col(x[n]), the chunk's samples side by side (each padded to ld columns)
 //   patch-major:  y[n,o,p] = bias[o] + the dot product of W's row o with the receptive field (n,p), or from
 //                 kRowsForTransposedWeights receptive fields up, their rows times W^T (rows_times_transposed)
@@ -481,7 +482,9 @@ void conv_forward(const ConvPlan& plan, std::int64_t batch, const T* x, const T*
 //                                        adds tap k's row back where col took it from)
 // In the shifted layout G is placed on the Wp-wide grid with 0 in the dropped columns, so those add nothing,
 // and the adjoint is gathered: each input position sums the kh kw tap rows that read it
-// (gather_shifted_adjoint).
+// (gather_shifted_adjoint). With plan.direct_weights and plan.direct_input, dL/dW and dL/dx are the same
+// sums vectorised over the output maps from G transposed to [P, L] (direct_weight_gradient,
+// direct_input_gradient: for C3's shape, whole output rows in registers), and no grid is built.
 template <class T>
 void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T* w, const T* g_out, const T* y,
                    Activation activation, T* gx, T* gw, T* gb) {
