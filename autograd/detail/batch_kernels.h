@@ -41,7 +41,7 @@ inline constexpr int kVectorBytes = 32;
 inline constexpr int kVectorBytes = 16;
 #endif
 
-/// The bytes of the vectors of the matrix-product kernels (conv_kernels.h: panel_block, dot_tile and their
+/// The bytes of the vectors of the matrix-product kernels (product_kernels.h: panel_block, dot_tile and their
 /// users): 64 when the target has AVX-512, else kVectorBytes. A 512-bit FMA does twice the work of a 256-bit
 /// one at the same rate on cores with full-width AVX-512 units (AMD Zen 5: measured 258 against 130 GFLOP/s
 /// per core), and the products' operands (padded grids, receptive fields of 400 taps) fill whole 16-float

@@ -9,6 +9,9 @@
 #include "autograd/detail/activation_rules.h"
 #include "autograd/detail/batch_kernels.h"
 #include "autograd/detail/conv_kernels.h"
+#include "autograd/detail/maps_vectorised_kernels.h"
+#include "autograd/detail/product_kernels.h"
+#include "autograd/detail/transpose_kernels.h"
 #include "autograd/graph.h"
 
 namespace ag {
