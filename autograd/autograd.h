@@ -24,5 +24,6 @@
 #include "autograd/ops/subsample.h"
 #include "autograd/ops/unary.h"
 #include "autograd/parallel.h"
+#include "autograd/profile.h"
 #include "autograd/random.h"
 #include "autograd/tensor.h"

@@ -5,6 +5,7 @@
 #include "autograd/anomaly.h"
 #include "autograd/graph.h"
 #include "autograd/ops/arithmetic.h"
+#include "autograd/profile.h"
 
 namespace ag {
 
@@ -115,6 +116,7 @@ void execute(const Tensor& root, const Tensor& seed, bool retain_graph, Gradient
     std::vector<Tensor> input_grads;
     if (grad_output.defined()) {  // undefined: no gradient reached this node, so none leaves it
       if (!node->backward) fail(node->name, "backward not implemented");
+      const ProfileScope timed([&] { return "backward " + node->name + " " + shape_str(grad_output.shape()); });
       input_grads = node->backward(grad_output, node->inputs);
       if (input_grads.size() != node->inputs.size())
         fail(node->name, "backward returned {} gradients for {} inputs", input_grads.size(), node->inputs.size());

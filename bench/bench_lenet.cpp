@@ -5,7 +5,7 @@
 //
 //   bench_lenet [--variant lecun1998|modern|both] [--threads 1,2] [--batches 1,16,64,256]
 //               [--inference-batches 256,1000] [--seconds S] [--data DIR] [--json FILE] [--label TEXT]
-//               [--clock wall|cpu] [--epoch B]
+//               [--clock wall|cpu] [--epoch B] [--profile]
 //
 // Metrics, per variant and thread count:
 //   train samples/s      forward + loss + backward + optimizer step (and the batch conversion), per batch size
@@ -14,6 +14,9 @@
 //   peak RSS             the process's peak resident memory (getrusage), with the full training set loaded
 // With --epoch B it instead trains one full epoch at batch B (one variant, one thread count) and reports its
 // time and peak RSS: the memory of a training run alone, as scripts/compare_pytorch.sh measures it.
+// With --profile, after each training rate it also runs S seconds with the engine's profiling on
+// (autograd/profile.h) and prints each layer's forward, each op's backward, the batch conversion, the loss
+// and the optimizer step in microseconds per step.
 // Each rate is the median of 3 timed windows of S/3 seconds after a warm-up. With --data DIR holding MNIST
 // the real training set is used; otherwise 60,000 random images of the same size (the speed and memory do
 // not depend on the pixel values).
@@ -158,12 +161,21 @@ struct Runner {
 
   /// One training step on the next batch; returns the loss.
   double train_step(std::int64_t batch) {
-    load(batch);
+    {
+      const ag::ProfileScope timed([] { return std::string("batch conversion"); });
+      load(batch);
+    }
     const Tensor output = model->forward(images);
-    const Tensor l = ag::nn::compute_loss(loss, output, labels, 1.0);
+    const Tensor l = [&] {
+      const ag::ProfileScope timed([] { return std::string("forward loss"); });
+      return ag::nn::compute_loss(loss, output, labels, 1.0);
+    }();
     optimizer->zero_grad();
     l.backward();
-    optimizer->step();
+    {
+      const ag::ProfileScope timed([] { return std::string("optimizer step"); });
+      optimizer->step();
+    }
     return l.item();
   }
 
@@ -197,6 +209,37 @@ double rate(const std::function<double()>& step, std::int64_t batch, double seco
   return rates[1];
 }
 
+/// Runs `step` (a training step at batch `batch`) for about `seconds` with the engine's profiling on and
+/// prints where a step's time went: each timed name's calls and microseconds per step, and its share.
+void print_profile(const std::string& what, const std::function<double()>& step, double seconds) {
+  volatile double sink = 0;
+  for (int i = 0; i < 3; ++i) sink = sink + step();
+  ag::reset_profile();
+  ag::set_profiling(true);
+  std::int64_t steps = 0;
+  const auto start = std::chrono::steady_clock::now();
+  double elapsed = 0;
+  do {
+    sink = sink + step();
+    ++steps;
+    elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  } while (elapsed < seconds);
+  ag::set_profiling(false);
+  const double per_step_us = elapsed / static_cast<double>(steps) * 1e6;
+  fmt::print("profile of {}: {} steps, {:.1f} us a step (wall clock, timing included)\n", what, steps, per_step_us);
+  fmt::print("  {:<44} {:>8} {:>10} {:>6}\n", "timed", "calls", "us/step", "share");
+  double timed_us = 0;
+  for (const auto& e : ag::profile_entries()) {
+    const double us = e.seconds / static_cast<double>(steps) * 1e6;
+    timed_us += us;
+    fmt::print("  {:<44} {:>8.2f} {:>10.1f} {:>5.1f}%\n", e.name, static_cast<double>(e.calls) / static_cast<double>(steps),
+               us, 100 * us / per_step_us);
+  }
+  fmt::print("  {:<44} {:>8} {:>10.1f} {:>5.1f}%\n", "(the rest: untimed work, the graph's bookkeeping)", "",
+             per_step_us - timed_us, 100 * (per_step_us - timed_us) / per_step_us);
+  std::fflush(stdout);
+}
+
 /// Returns the median microseconds of one call of `step` over calls filling about `seconds`.
 double latency_us(const std::function<double()>& step, double seconds) {
   volatile double sink = 0;
@@ -219,6 +262,7 @@ int main(int argc, char** argv) {
   std::vector<std::int64_t> threads{1, 2}, batches{1, 16, 64, 256}, inference_batches{256, 1000};
   double seconds = 1.5;
   std::int64_t epoch_batch = 0;
+  bool profile = false;
   try {
     for (int i = 1; i < argc; ++i) {
       const std::string arg = argv[i];
@@ -241,6 +285,8 @@ int main(int argc, char** argv) {
         label = argv[++i];
       else if (arg == "--epoch" && has_value)
         epoch_batch = std::stoll(argv[++i]);
+      else if (arg == "--profile")
+        profile = true;
       else if (arg == "--clock" && has_value &&
                (std::string(argv[i + 1]) == "cpu" || std::string(argv[i + 1]) == "wall"))
         use_cpu_clock = std::string(argv[++i]) == "cpu";
@@ -251,7 +297,7 @@ int main(int argc, char** argv) {
   } catch (const std::exception&) {
     std::cerr << "usage: bench_lenet [--variant lecun1998|modern|both] [--threads 1,2] [--batches 1,16,64,256]\n"
                  "                   [--inference-batches 256,1000] [--seconds S] [--data DIR] [--json FILE]\n"
-                 "                   [--label TEXT] [--clock wall|cpu] [--epoch B]\n";
+                 "                   [--label TEXT] [--clock wall|cpu] [--epoch B] [--profile]\n";
     return 2;
   }
   std::vector<ag::models::Variant> variants;
@@ -297,6 +343,9 @@ int main(int argc, char** argv) {
       for (const auto b : batches) {
         const double r = rate([&] { return runner.train_step(b); }, b, seconds);
         emit(variant, t, "train", b, r, "samples/s", r * train_flops(variant) * 1e-9);
+        if (profile)
+          print_profile(fmt::format("{} training, {} thread(s), batch {}", ag::models::variant_name(variant), t, b),
+                        [&] { return runner.train_step(b); }, seconds);
       }
       for (const auto b : inference_batches) {
         const double r = rate([&] { return runner.infer(b); }, b, seconds);

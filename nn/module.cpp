@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "autograd/graph.h"
+#include "autograd/profile.h"
 
 namespace ag::nn {
 
@@ -50,12 +51,16 @@ Tensor Sequential::forward(const Tensor& x) {
   Tensor h = x;
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const Activation next = i + 1 < layers.size() ? layers[i + 1].second->as_activation() : Activation::none;
-    if (next != Activation::none)
+    if (next != Activation::none) {
+      ProfileScope timed([&] { return "forward " + layers[i].first + "+" + layers[i + 1].first; });
       if (std::optional<Tensor> fused = layers[i].second->forward_activated(h, next)) {
         h = *std::move(fused);
         ++i;
         continue;
       }
+      timed.dismiss();  // not fused: the two layers run (and are timed) one by one below
+    }
+    const ProfileScope timed([&] { return "forward " + layers[i].first; });
     h = layers[i].second->forward(h);
   }
   return h;

@@ -12,8 +12,11 @@
 #include <nn/optim/sgd.h>
 #include <nn/schedule.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
+#include <vector>
 
 using ag::Tensor;
 
@@ -149,6 +152,17 @@ TEST_CASE("nn::Sequential runs a Conv2d and the activation after it as one op, w
   auto& c2 = dynamic_cast<ag::nn::Conv2d&>(*model->children()[2].second);
   const Tensor unfused = ag::conv2d(ag::relu(ag::conv2d(x, c1.weight, c1.bias)), c2.weight, c2.bias);
   CHECK(y.to_vector() == unfused.to_vector());
+  SUBCASE("with profiling on, each layer's forward is timed under its name, a fused pair under both") {
+    ag::reset_profile();
+    ag::set_profiling(true);
+    (void)model->forward(x);
+    ag::set_profiling(false);
+    std::vector<std::string> names;
+    for (const auto& e : ag::profile_entries()) names.push_back(e.name);
+    ag::reset_profile();
+    std::sort(names.begin(), names.end());
+    CHECK(names == std::vector<std::string>{"forward c1+a1", "forward s2"});
+  }
 }
 
 TEST_CASE("optimizers reject bad settings by name") {
