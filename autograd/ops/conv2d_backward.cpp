@@ -22,7 +22,7 @@ void transpose_output_gradient(const ConvPlan& plan, std::int64_t m, const T* gy
   for (std::int64_t o0 = 0; o0 < outputs; o0 += L)
     for (std::int64_t n = 0; n < m; ++n)
       transpose_rows_into_block(gy + n * out_size + o0 * positions, positions, std::min(L, outputs - o0),
-                                        gt + (o0 / L * m + n) * positions * L);
+                                gt + (o0 / L * m + n) * positions * L);
 }
 
 /// Adds one chunk's dL/dW [O,K] to pw and, when pb is not null, its dL/dbias [O] to pb, vectorised over the
@@ -43,7 +43,7 @@ void add_weight_gradient_maps_vectorised(const ConvPlan& plan, std::int64_t m, c
     const T* gt = gt_all + o0 / L * m * positions * L;
     std::fill_n(acc, taps, Wide<T>{});
     direct_weight_gradient(g, plan.padded_w, m, padded, plan.padded_size, plan.tap_offsets.data(), gt,
-                                   positions * L, acc);
+                           positions * L, acc);
     // acc [K][L] to rows [maps][K] (register transposes), added to the connected (map, tap) pairs.
     T* rows = thread_scratch<T>(Slot::s2, maps * taps);
     transpose_block_into(reinterpret_cast<const T*>(acc), taps, maps, rows);
@@ -174,7 +174,7 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
         for (std::int64_t n = first; n < last; ++n)
           for (std::int64_t o0 = 0; o0 < outputs; o0 += L)
             direct_input_gradient(g, gt + (o0 / L * m + (n - first)) * positions * L, packed_w + o0 * taps,
-                                          gx + n * in_size, o0 > 0);
+                                  gx + n * in_size, o0 > 0);
       } else if (gx) {
         // dL/dcol's rows with zero margins each side, which gather_shifted_adjoint reads; zeroed once here
         // (the products write only the rows' cols columns).
@@ -190,7 +190,7 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
           // Map by map, into one map's rows of dL/dcol, gathered while they are in the L1 cache.
           for (std::int64_t c = 0; c < g.channels; ++c) {
             panel_product(plan.tap_groups[static_cast<std::size_t>(c)], cols, w + c * taps_per_map, 1, taps,
-                                  RowsOf<T>{grid, cols}, dcol, dcol_ld, false);
+                          RowsOf<T>{grid, cols}, dcol, dcol_ld, false);
             gather_shifted_adjoint(g, wp, dcol, dcol_ld, gx + n * in_size + c * g.height * g.width);
           }
         }
@@ -215,7 +215,7 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
         T* dcol = thread_scratch<T>(Slot::s2, taps * cols);
         for (std::int64_t c = 0; c < g.channels; ++c)
           panel_product(plan.tap_groups[static_cast<std::size_t>(c)], cols, w + c * taps_per_map, 1, taps,
-                                RowsOf<T>{gcat, cols}, dcol + c * taps_per_map * cols, cols, false);
+                        RowsOf<T>{gcat, cols}, dcol + c * taps_per_map * cols, cols, false);
         for (std::int64_t n = first; n < last; ++n) {
           T* gxn = gx + n * in_size;
           std::fill(gxn, gxn + in_size, T(0));
@@ -238,7 +238,7 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
       if (gx) {
         T* dcol = thread_scratch<T>(Slot::s2, rows * taps);
         panel_product(RowList{nullptr, rows, 0}, std::span(&all_outputs, 1), taps, gt, outputs, 1,
-                              RowsOf<T>{w, taps}, dcol, taps, false);
+                      RowsOf<T>{w, taps}, dcol, taps, false);
         for (std::int64_t n = first; n < last; ++n) {
           T* gxn = gx + n * in_size;
           std::fill(gxn, gxn + in_size, T(0));

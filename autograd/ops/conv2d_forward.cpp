@@ -43,7 +43,7 @@ void conv_forward(const ConvPlan& plan, std::int64_t batch, const T* x, const T*
       for (std::int64_t n = chunks.begin(ch); n < chunks.end(ch); ++n) {
         pad_into(plan, x + n * in_size, padded);
         direct_conv(g, plan.padded_w, plan.tap_offsets.data(), padded, wt, wbias, outputs, block,
-                            y + n * out_size);
+                    y + n * out_size);
         activate_in_place(activation, y + n * out_size, out_size);
       }
     }, batch * outputs * positions * taps);
