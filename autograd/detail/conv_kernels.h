@@ -23,6 +23,8 @@ struct ConvGeometry {
   std::int64_t out_h = 0, out_w = 0;
   std::int64_t taps() const { return channels * kh * kw; }  // K
   std::int64_t positions() const { return out_h * out_w; }  // P
+  std::int64_t padded_h() const { return height + 2 * padding; }  // the zero-padded input's rows
+  std::int64_t padded_w() const { return width + 2 * padding; }   // and columns
   /// The output columns j whose tap kj reads inside the input row: [begin, end), possibly empty.
   Range valid_columns(std::int64_t kj) const {
     const std::int64_t lo = padding - kj;  // need j s >= lo and j s <= width - 1 + lo

@@ -30,13 +30,11 @@ ConvPlan make_plan(const Tensor& x, const Tensor& weight, const Conv2dOptions& o
   g.kw = weight.size(3);
   g.stride = options.stride;
   g.padding = options.padding;
-  g.out_h = (g.height + 2 * g.padding - g.kh) / g.stride + 1;
-  g.out_w = (g.width + 2 * g.padding - g.kw) / g.stride + 1;
+  g.out_h = (g.padded_h() - g.kh) / g.stride + 1;
+  g.out_w = (g.padded_w() - g.kw) / g.stride + 1;
   plan.outputs = weight.size(0);
   const std::int64_t taps = g.taps(), taps_per_map = g.kh * g.kw;
-  plan.padded_h = g.height + 2 * g.padding;
-  plan.padded_w = g.width + 2 * g.padding;
-  plan.grid = g.out_h * plan.padded_w;
+  plan.grid = g.out_h * g.padded_w();
   if (!options.table && g.positions() < kPatchMajorBelow)
     plan.layout = ConvLayout::patch_major;
   else if (g.stride == 1 && plan.grid <= 2 * g.positions())
@@ -45,11 +43,11 @@ ConvPlan make_plan(const Tensor& x, const Tensor& weight, const Conv2dOptions& o
     plan.layout = ConvLayout::im2col;
   if (plan.layout == ConvLayout::shifted) {
     // The padded maps one after another, then slack for the whole vectors read past the last map's grid.
-    plan.padded_size = g.channels * plan.padded_h * plan.padded_w + g.kw + 2 * kWideLanes<float>;
+    plan.padded_size = g.channels * g.padded_h() * g.padded_w() + g.kw + 2 * kWideLanes<float>;
     for (std::int64_t c = 0; c < g.channels; ++c)
       for (std::int64_t ki = 0; ki < g.kh; ++ki)
         for (std::int64_t kj = 0; kj < g.kw; ++kj)
-          plan.tap_offsets.push_back((c * plan.padded_h + ki) * plan.padded_w + kj);
+          plan.tap_offsets.push_back((c * g.padded_h() + ki) * g.padded_w() + kj);
     // Multiply-adds per tap of a map: the grid computes every connected (output, input) map pair on all its
     // columns, direct_conv every pair (0 weights for the unconnected) of whole vectors of maps on the
     // positions only. LeNet-5's C3: 96 pairs x 144 columns against 16 x 6 x 100 without the table (direct),

@@ -36,8 +36,8 @@ struct ConvPlan {
                                         // gradient as r < kh kw (relative to the map's first tap),
                                         // each summing over the maps o that read c
   std::int64_t dot_accumulators = 0;    // vectors of DotSums accumulators over all output_groups
-  // The shifted layout: the padded map's size, the output grid's positions and each tap's offset.
-  std::int64_t padded_h = 0, padded_w = 0, grid = 0, padded_size = 0;
+  // The shifted layout: the output grid's positions, the padded maps' size and each tap's offset.
+  std::int64_t grid = 0, padded_size = 0;
   std::vector<std::int64_t> tap_offsets;
   // The shifted layout's forward vectorised over the output maps instead (direct_conv): when the maps fill
   // most of a vector's lanes, it computes no dropped grid columns; and for the row kernels' shapes.
@@ -74,7 +74,7 @@ void pad_into(const ConvPlan& plan, const T* x, T* padded) {
   for (std::int64_t c = 0; c < g.channels; ++c)
     for (std::int64_t y = 0; y < g.height; ++y)
       copy_short(x + (c * g.height + y) * g.width, g.width,
-                 padded + (c * plan.padded_h + y + g.padding) * plan.padded_w + g.padding);
+                 padded + (c * g.padded_h() + y + g.padding) * g.padded_w() + g.padding);
 }
 
 /// W [O,K] as wt [O/L][K][L] for direct_conv and direct_input_gradient (L = kWideLanes<T>; 0 for the maps

@@ -129,7 +129,7 @@ void direct_weight_gradient(const ConvGeometry& g, std::int64_t padded_w, std::i
   const std::int64_t taps = g.taps();
   const bool by_rows = g.stride == 1 && with_row_kernel_shape(g.out_w, g.kw, [&](auto ow, auto kw) {
     constexpr int OW = decltype(ow)::value, KW = decltype(kw)::value;
-    const std::int64_t map_step = padded_w * (g.height + 2 * g.padding);
+    const std::int64_t map_step = g.padded_h() * padded_w;
     for (std::int64_t c = 0; c < g.channels; ++c)
       for (std::int64_t ki0 = 0; ki0 < g.kh; ki0 += kWeightRowsAtOnce)
         with_count<kWeightRowsAtOnce>(std::min<std::int64_t>(kWeightRowsAtOnce, g.kh - ki0), [&](auto rows) {
@@ -255,18 +255,19 @@ void direct_conv(const ConvGeometry& g, std::int64_t padded_w, const std::int64_
     const T* w = wt + o0 * taps;
     const bool by_rows = with_row_kernel_shape(g.out_w, g.kw, [&](auto ow, auto kw) {
       for (std::int64_t i = 0; i < g.out_h; ++i)
-        direct_row<T, decltype(ow)::value, decltype(kw)::value>(g.channels, g.kh, padded_w * (g.height + 2 * g.padding),
-                                                                padded_w, w, padded + i * padded_w, bias + o0,
+        direct_row<T, decltype(ow)::value, decltype(kw)::value>(g.channels, g.kh, g.padded_h() * padded_w, padded_w,
+                                                                w, padded + i * padded_w, bias + o0,
                                                                 block + i * g.out_w * L);
     });
-    for (std::int64_t i = 0; i < g.out_h && !by_rows; ++i)
-      for (std::int64_t j0 = 0; j0 < g.out_w; j0 += kDirectPositions) {
-        const std::int64_t r = std::min<std::int64_t>(kDirectPositions, g.out_w - j0);
-        with_count<kDirectPositions>(r, [&](auto count) {
-          direct_block<T, decltype(count)::value>(taps, w, padded + i * padded_w + j0, offsets, bias + o0,
-                                                  block + (i * g.out_w + j0) * L);
-        });
-      }
+    if (!by_rows)
+      for (std::int64_t i = 0; i < g.out_h; ++i)
+        for (std::int64_t j0 = 0; j0 < g.out_w; j0 += kDirectPositions) {
+          const std::int64_t r = std::min<std::int64_t>(kDirectPositions, g.out_w - j0);
+          with_count<kDirectPositions>(r, [&](auto count) {
+            direct_block<T, decltype(count)::value>(taps, w, padded + i * padded_w + j0, offsets, bias + o0,
+                                                    block + (i * g.out_w + j0) * L);
+          });
+        }
     transpose_block_into(block, positions, std::min<std::int64_t>(L, outputs - o0), y + o0 * positions);
   }
 }

@@ -42,7 +42,7 @@ void add_weight_gradient_maps_vectorised(const ConvPlan& plan, std::int64_t m, c
     const std::int64_t maps = std::min(L, outputs - o0);
     const T* gt = gt_all + o0 / L * m * positions * L;
     std::fill_n(acc, taps, Wide<T>{});
-    direct_weight_gradient(g, plan.padded_w, m, padded, plan.padded_size, plan.tap_offsets.data(), gt,
+    direct_weight_gradient(g, g.padded_w(), m, padded, plan.padded_size, plan.tap_offsets.data(), gt,
                            positions * L, acc);
     // acc [K][L] to rows [maps][K] (register transposes), added to the connected (map, tap) pairs.
     T* rows = thread_scratch<T>(Slot::s2, maps * taps);
@@ -95,7 +95,8 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
   T* batch_gt = patch_major ? thread_scratch<T>(Slot::batch_a, batch * positions * outputs) : nullptr;
   T* batch_col = patch_major && gw ? thread_scratch<T>(Slot::batch_b, batch * positions * taps) : nullptr;
   ChunkPartials<T> part_b(chunks.count, gb, gb ? outputs : 0, Slot::partials_b);
-  // The weights in direct_input_gradient's layout, once per call, on this thread, read by all.
+  // The weights in direct_input_gradient's layout, once per call, on this thread, read by all (in
+  // batch_a, which only the patch-major layout uses otherwise).
   T* packed_w = nullptr;
   if (gx && plan.direct_input) {
     packed_w = thread_scratch<T>(Slot::batch_a, round_up(outputs, kWideLanes<T>) * taps);
@@ -137,7 +138,7 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
       // The chunk's m samples one after another: G on the grid (dropped columns 0) and the padded inputs,
       // so that dL/dW's dot products can run over several samples with their sums in registers
       // (DotSums::add decides how many a pass). The maps-vectorised kernels read G transposed instead.
-      const std::int64_t cols = round_up(plan.grid, kWideLanes<T>), wp = plan.padded_w;
+      const std::int64_t cols = round_up(plan.grid, kWideLanes<T>), wp = g.padded_w();
       const std::int64_t m = last - first;
       const std::int64_t grid_size = outputs * cols;
       const bool direct_input = gx && plan.direct_input;

@@ -42,7 +42,7 @@ void conv_forward(const ConvPlan& plan, std::int64_t batch, const T* x, const T*
       std::fill_n(padded, plan.padded_size, T(0));  // the borders and slack stay 0; pad_into writes the interior
       for (std::int64_t n = chunks.begin(ch); n < chunks.end(ch); ++n) {
         pad_into(plan, x + n * in_size, padded);
-        direct_conv(g, plan.padded_w, plan.tap_offsets.data(), padded, wt, wbias, outputs, block,
+        direct_conv(g, g.padded_w(), plan.tap_offsets.data(), padded, wt, wbias, outputs, block,
                     y + n * out_size);
         activate_in_place(activation, y + n * out_size, out_size);
       }
@@ -50,7 +50,7 @@ void conv_forward(const ConvPlan& plan, std::int64_t batch, const T* x, const T*
     return;
   }
   if (plan.layout == ConvLayout::shifted) {
-    const std::int64_t cols = round_up(plan.grid, kWideLanes<T>), wp = plan.padded_w;
+    const std::int64_t cols = round_up(plan.grid, kWideLanes<T>), wp = g.padded_w();
     parallel_for(chunks.count, [&](std::int64_t ch) {
       T* padded = thread_scratch<T>(Slot::s0, plan.padded_size);
       T* acc = thread_scratch<T>(Slot::s1, outputs * cols);
