@@ -66,6 +66,13 @@ ConvPlan make_plan(const Tensor& x, const Tensor& weight, const Conv2dOptions& o
     // sample on the grid, 240k vectorised, backward 567 -> 511 us at batch 64).
     plan.direct_weights = 2 * direct_work < 3 * grid_work;
     plan.direct_input = row_kernels;
+    // Along the output rows, a row of OW outputs takes ceil(OW / L) vectors per map: with few maps (C1: 6
+    // maps of 28 x 28, 2 x 16 lanes a row against 16 for 6 maps) it wastes fewer lanes than over the maps,
+    // and it loads an input vector once for up to kh output rows, where the grid's products load it once
+    // per tap.
+    const bool instantiated = with_row_vectorised_shape<float>(g.out_w, g.kh, g.kw, [](auto, auto, auto) {});
+    const std::int64_t row_work = pairs * round_up(g.out_w, kWideLanes<float>) * g.out_h;
+    plan.along_rows = instantiated && !row_kernels && row_work < direct_work;
   }
   plan.stride = options.stride;
   plan.padding = options.padding;

@@ -8,6 +8,7 @@
 
 #include "autograd/detail/batch_kernels.h"
 #include "autograd/detail/conv_kernels.h"
+#include "autograd/detail/row_vectorised_kernels.h"
 #include "autograd/detail/transpose_kernels.h"
 #include "autograd/ops/activation.h"
 #include "autograd/ops/conv2d.h"
@@ -46,9 +47,18 @@ struct ConvPlan {
   bool direct_weights = false;
   // dL/dx likewise (direct_input_gradient) instead of W^T G on the grid gathered back to the input.
   bool direct_input = false;
+  // The shifted layout's forward and dL/dW vectorised along the output rows instead (row_vectorised_conv,
+  // add_row_vectorised_weight_gradient), for few output maps: no grid, no copies off it. For the element
+  // types whose kernels fit the registers (rows_vectorised<T>): with AVX2, float but not double.
+  bool along_rows = false;
   // What the plan was made for (the cache's key).
   std::int64_t stride = 1, padding = 0;
   std::vector<std::uint8_t> table;  // the connection table's entries, empty without one
+  /// Returns true when this call's forward and dL/dW run along the output rows for element type T.
+  template <class T>
+  bool rows_vectorised() const {
+    return along_rows && with_row_vectorised_shape<T>(geo.out_w, geo.kh, geo.kw, [](auto, auto, auto) {});
+  }
   /// Returns true when output map o reads input map c (always, without a table).
   bool reads(std::int64_t o, std::int64_t c) const {
     return table.empty() || table[static_cast<std::size_t>(o * geo.channels + c)] != 0;

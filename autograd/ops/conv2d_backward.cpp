@@ -79,7 +79,9 @@ void add_weight_gradient_maps_vectorised(const ConvPlan& plan, std::int64_t m, c
 // and the adjoint is gathered: each input position sums the kh kw tap rows that read it
 // (gather_shifted_adjoint). With plan.direct_weights and plan.direct_input, dL/dW and dL/dx are the same
 // sums vectorised over the output maps from G transposed to [P, L] (direct_weight_gradient,
-// direct_input_gradient: for C3's shape, whole output rows in registers), and no grid is built.
+// direct_input_gradient: for C3's shape, whole output rows in registers), and no grid is built. With
+// plan.along_rows, dL/dW (and dL/dbias) is vectorised along G's rows instead
+// (add_row_vectorised_weight_gradient: C1), from the padded inputs or, unpadded, x itself.
 template <class T>
 void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T* w, const T* g_out, const T* y,
                    Activation activation, T* gx, T* gw, T* gb) {
@@ -116,7 +118,9 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
       gy = gz;
     }
     // (The shifted layout's maps-vectorised dL/dW sums dL/dbias from its transposed G instead.)
-    const bool bias_from_transposed = plan.layout == ConvLayout::shifted && plan.direct_weights && gw;
+    // (and the row-vectorised one from G as it reads it).
+    const bool bias_from_transposed =
+        plan.layout == ConvLayout::shifted && (plan.direct_weights || plan.rows_vectorised<T>()) && gw;
     if (gb && !bias_from_transposed)
       for (std::int64_t n = first; n < last; ++n)
         for (std::int64_t o = 0; o < outputs; ++o)
@@ -142,11 +146,13 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
       const std::int64_t m = last - first;
       const std::int64_t grid_size = outputs * cols;
       const bool direct_input = gx && plan.direct_input;
-      const bool on_grid = (gw && !plan.direct_weights) || (gx && !direct_input);
+      // The row-vectorised dL/dW reads unpadded inputs in place.
+      const bool along_rows = plan.rows_vectorised<T>(), x_in_place = along_rows && g.padding == 0;
+      const bool on_grid = (gw && !plan.direct_weights && !along_rows) || (gx && !direct_input);
       T* grids = on_grid ? thread_scratch<T>(Slot::s0, m * grid_size) : nullptr;
-      T* padded = gw ? thread_scratch<T>(Slot::s1, m * plan.padded_size) : nullptr;
+      T* padded = gw && !x_in_place ? thread_scratch<T>(Slot::s1, m * plan.padded_size) : nullptr;
       T* gt = nullptr;
-      if ((gw && plan.direct_weights) || direct_input) {
+      if ((gw && plan.direct_weights && !along_rows) || direct_input) {
         gt = thread_scratch<T>(Slot::s4, round_up(outputs, kWideLanes<T>) * m * positions);
         transpose_output_gradient(plan, m, gy, gt);
       }
@@ -160,7 +166,13 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
               copy_short(gy + (n - first) * out_size + o * positions + i * ow, ow, grid + o * cols + i * wp);
         if (padded) pad_into(plan, x + n * in_size, padded + (n - first) * plan.padded_size);
       }
-      if (gw && plan.direct_weights) {
+      if (gw && along_rows) {
+        add_row_vectorised_weight_gradient(g, outputs, plan.table.empty() ? nullptr : plan.table.data(), m,
+                                           x_in_place ? x + first * in_size : padded,
+                                           x_in_place ? in_size : plan.padded_size,
+                                           x_in_place ? g.height * g.width : g.padded_h() * wp,
+                                           x_in_place ? g.width : wp, gy, pw, gb ? pb : nullptr);
+      } else if (gw && plan.direct_weights) {
         add_weight_gradient_maps_vectorised(plan, m, gt, padded, pw, gb ? pb : nullptr);
       } else if (gw) {
         const RowsOf<T> x_rows{padded, 0, plan.tap_offsets.data()};

@@ -15,7 +15,8 @@ namespace ag::detail {
 // for tap k:
 //   shifted:      col[k] = the padded maps from offset k (on the Wp-wide grid; extra columns dropped), or
 //                 when plan.direct_forward, the same sums vectorised over the output maps (direct_conv: for
-//                 C3's shape a whole output row at a time, direct_row)
+//                 C3's shape a whole output row at a time, direct_row), or when plan.along_rows, along the
+//                 output rows (row_vectorised_conv: C1)
 //   im2col:       col = im2col(x[n]), the chunk's samples side by side (each padded to ld columns)
 //   patch-major:  y[n,o,p] = bias[o] + the dot product of W's row o with the receptive field (n,p), or from
 //                 kRowsForTransposedWeights receptive fields up, their rows times W^T (rows_times_transposed)
@@ -30,6 +31,23 @@ void conv_forward(const ConvPlan& plan, std::int64_t batch, const T* x, const T*
   const auto fill_bias = [&](T* acc, std::int64_t cols) {
     for (std::int64_t o = 0; o < outputs; ++o) std::fill(acc + o * cols, acc + (o + 1) * cols, bias ? bias[o] : T(0));
   };
+  if (plan.layout == ConvLayout::shifted && plan.rows_vectorised<T>()) {
+    parallel_for(chunks.count, [&](std::int64_t ch) {
+      // Unpadded inputs are read in place; padded ones copied into zero-bordered maps first.
+      T* padded = g.padding > 0 ? thread_scratch<T>(Slot::s0, plan.padded_size) : nullptr;
+      if (padded) std::fill_n(padded, plan.padded_size, T(0));
+      const std::int64_t in_w = padded ? g.padded_w() : g.width;
+      const std::int64_t map_step = padded ? g.padded_h() * g.padded_w() : g.height * g.width;
+      const std::uint8_t* table = plan.table.empty() ? nullptr : plan.table.data();
+      for (std::int64_t n = chunks.begin(ch); n < chunks.end(ch); ++n) {
+        if (padded) pad_into(plan, x + n * in_size, padded);
+        row_vectorised_conv(g, outputs, table, padded ? padded : x + n * in_size, map_step, in_w, w, bias,
+                            y + n * out_size);
+        activate_in_place(activation, y + n * out_size, out_size);
+      }
+    }, batch * outputs * positions * taps);
+    return;
+  }
   if (plan.layout == ConvLayout::shifted && plan.direct_forward) {
     // The weights and biases in direct_conv's layout, once per call, on this thread, read by all.
     const std::int64_t padded_outputs = round_up(outputs, kWideLanes<T>);

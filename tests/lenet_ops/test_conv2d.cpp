@@ -128,6 +128,11 @@ TEST_CASE("conv2d: the hand-written gradient matches the engine's gradient of th
   cases.push_back({2, 3, 20, 12, 12, 5, 5, 1, 1, false});
   cases.push_back({3, 4, 9, 14, 14, 5, 5, 1, 0, true});
   cases.push_back({1, 2, 17, 12, 10, 5, 5, 1, 2, false});  // padding 2: 12 rows of 10 outputs
+  // Rows of 28 outputs from a 5x5 kernel, few maps: vectorised along the rows (row_vectorised_kernels.h), the
+  // input read in place (C1), padded (the modern C1), and an odd number of rows through a table.
+  cases.push_back({3, 1, 6, 32, 32, 5, 5, 1, 0, false});
+  cases.push_back({2, 1, 6, 28, 28, 5, 5, 1, 2, false});
+  cases.push_back({2, 3, 4, 31, 32, 5, 5, 1, 0, true});
   for (const auto& c : cases) {
     CAPTURE(describe(c));
     const auto in = make_inputs(c, gen);
@@ -304,11 +309,13 @@ TEST_CASE("conv2d: a sample's result is the same bits alone or in a batch") {
 TEST_CASE("conv2d with a fused activation: the same bits as conv2d then the activation op, and gradcheck") {
   // The epilogue applies the activation op's own element rule to each output and, in backward, its gradient
   // rule from the output before the convolution's rule: so values and gradients must match bit for bit.
-  // Every layout: shifted (stride 1), im2col (stride 2), patch-major (outputs of under 16 positions).
+  // Every layout: shifted (stride 1), im2col (stride 2), patch-major (outputs of under 16 positions), and
+  // the shifted layout vectorised along the rows.
   ag::Generator gen(29);
   const std::vector<ConvCase> layouts = {{3, 2, 6, 9, 9, 3, 3, 1, 1, false},
                                          {2, 3, 4, 9, 8, 3, 2, 2, 0, true},
-                                         {4, 5, 7, 4, 4, 3, 3, 1, 0, false}};
+                                         {4, 5, 7, 4, 4, 3, 3, 1, 0, false},
+                                         {2, 1, 6, 28, 28, 5, 5, 1, 2, false}};  // along the rows (C1)
   for (const ag::Activation activation :
        {ag::Activation::relu, ag::Activation::tanh, ag::Activation::scaled_tanh, ag::Activation::sigmoid})
     for (const DType dtype : {DType::f32, DType::f64})
