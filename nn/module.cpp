@@ -47,10 +47,34 @@ Sequential& Sequential::add(std::string name, std::shared_ptr<Module> module) {
 Tensor Sequential::forward(const Tensor& x) {
   // Fusing a layer with the activation after it saves a pass over the layer's output (while it is still in
   // the cache) and a graph node; the results are bitwise the same.
+  //
+  // An activation before a layer that commutes with it runs after that layer instead: ReLU then a 2x2
+  // max-pool becomes the max-pool then ReLU, max(relu(z)) = relu(max(z)), on a quarter of the values. The
+  // backward then gates only the pooled gradient, and the layer before (C1, C3) needs no activation
+  // gradient over its whole output (measured: the modern variant's training step at batch 64, 1 thread,
+  // 65,600 and 64,800 -> 68,900 and 67,200 samples/s, the binaries alternated). The gradients are the same
+  // bits: where a window's maximum is positive its first maximum is the same position before and after ReLU
+  // and the gradient passes unchanged; where it is not, ReLU's gate makes it 0 in both orders. (ReLU fused
+  // into the max-pool as its epilogue measured no faster than the two ops, so the pool does not fuse it.)
   const auto& layers = children();
+  const auto runs_after_next = [&](std::size_t j) {
+    const Activation a = layers[j].second->as_activation();
+    return a != Activation::none && j + 1 < layers.size() && layers[j + 1].second->commutes_with(a);
+  };
   Tensor h = x;
   for (std::size_t i = 0; i < layers.size(); ++i) {
-    const Activation next = i + 1 < layers.size() ? layers[i + 1].second->as_activation() : Activation::none;
+    if (runs_after_next(i)) {
+      // The next layer with this activation as its epilogue, fused when it can be.
+      const ProfileScope timed([&] { return "forward " + layers[i + 1].first + "+" + layers[i].first; });
+      if (std::optional<Tensor> fused = layers[i + 1].second->forward_activated(h, layers[i].second->as_activation()))
+        h = *std::move(fused);
+      else
+        h = layers[i].second->forward(layers[i + 1].second->forward(h));
+      ++i;
+      continue;
+    }
+    const bool next_fuses = i + 1 < layers.size() && !runs_after_next(i + 1);
+    const Activation next = next_fuses ? layers[i + 1].second->as_activation() : Activation::none;
     if (next != Activation::none) {
       ProfileScope timed([&] { return "forward " + layers[i].first + "+" + layers[i + 1].first; });
       if (std::optional<Tensor> fused = layers[i].second->forward_activated(h, next)) {

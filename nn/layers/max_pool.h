@@ -11,6 +11,8 @@ class MaxPool2d : public Module {
   explicit MaxPool2d(std::int64_t kernel, std::int64_t stride = 0);
   Tensor forward(const Tensor& x) override;
   std::string describe() const override;
+  /// True for ReLU: the first maximum of a window is where ReLU keeps it, or its gradient is 0 either way.
+  bool commutes_with(Activation a) const override { return a == Activation::relu; }
 
  private:
   std::int64_t kernel_, stride_;

@@ -6,6 +6,7 @@
 #include <nn/layers/activation.h>
 #include <nn/layers/conv2d.h>
 #include <nn/layers/linear.h>
+#include <nn/layers/max_pool.h>
 #include <nn/loss.h>
 #include <nn/module.h>
 #include <nn/optim/adam.h>
@@ -162,6 +163,66 @@ TEST_CASE("nn::Sequential runs a Conv2d and the activation after it as one op, w
     ag::reset_profile();
     std::sort(names.begin(), names.end());
     CHECK(names == std::vector<std::string>{"forward c1+a1", "forward s2"});
+  }
+}
+
+TEST_CASE("nn::Sequential runs a ReLU before a max-pool after the pool instead, with the same bits") {
+  // relu then max-pool and max-pool then relu: the same values, and the same gradients for every input and
+  // parameter, bit for bit, including windows whose values are all negative, ties, and zeros of both signs.
+  for (const ag::DType dtype : {ag::DType::f32, ag::DType::f64}) {
+    CAPTURE(ag::dtype_name(dtype));
+    SUBCASE("on hand-made windows") {
+      auto model = std::make_shared<ag::nn::Sequential>();
+      model->add("a", std::make_shared<ag::nn::ReLU>()).add("p", std::make_shared<ag::nn::MaxPool2d>(2));
+      // Windows: mixed signs; all negative; a tie of positive maxima; zeros of both signs; a tie at 0.
+      const std::vector<double> values = {1, -2, -3, -4, 5, 5, 0.0, -0.0, 0, 0,  //
+                                          -1, 3, -5, -6, 2, 5, -0.0, -1, -2, 0};
+      const Tensor x = ag::from_vector(values, {1, 1, 2, 10}, dtype).requires_grad_();
+      const Tensor x_ref = ag::from_vector(values, {1, 1, 2, 10}, dtype).requires_grad_();
+      const Tensor y = model->forward(x);
+      CHECK(y.grad_fn()->name == "relu");
+      CHECK(y.grad_fn()->inputs[0].grad_fn()->name == "max_pool2d");
+      const Tensor y_ref = ag::max_pool2d(ag::relu(x_ref), 2);
+      CHECK(y.to_vector() == y_ref.to_vector());
+      const Tensor up = ag::from_vector({0.5, -1.5, 2, 3, -4}, y.shape(), dtype);
+      ag::sum(ag::mul(y, up)).backward();
+      ag::sum(ag::mul(y_ref, up)).backward();
+      CHECK(x.grad().to_vector() == x_ref.grad().to_vector());
+      CHECK(x.grad().to_vector() == std::vector<double>{0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0.5, 0, 0, 0, 0, 0, 0, 0, 0});
+    }
+    SUBCASE("between two convolutions, with negative biases") {
+      ag::Generator gen(37);
+      auto model = std::make_shared<ag::nn::Sequential>();
+      const auto init = ag::nn::Init::lecun1998;
+      model->add("c1", std::make_shared<ag::nn::Conv2d>(1, 4, 5, gen, ag::Conv2dOptions{}, init, dtype));
+      model->add("a1", std::make_shared<ag::nn::ReLU>());
+      model->add("p1", std::make_shared<ag::nn::MaxPool2d>(2));
+      model->add("c2", std::make_shared<ag::nn::Conv2d>(4, 3, 3, gen, ag::Conv2dOptions{}, init, dtype));
+      auto& c1 = dynamic_cast<ag::nn::Conv2d&>(*model->children()[0].second);
+      auto& c2 = dynamic_cast<ag::nn::Conv2d&>(*model->children()[3].second);
+      const double biases[] = {-0.5, -1, 0.2, -2};  // that leave many windows all <= 0
+      for (int o = 0; o < 4; ++o) {
+        if (dtype == ag::DType::f32) c1.bias.data<float>()[o] = static_cast<float>(biases[o]);
+        else c1.bias.data<double>()[o] = biases[o];
+      }
+      const Tensor x = ag::normal({3, 1, 16, 16}, 0, 1, gen, dtype);
+      const Tensor y = model->forward(x);
+      // The reference, op by op in the layers' order, from copies of the parameters.
+      const auto copy = [](const Tensor& t) { return t.detach().clone().requires_grad_(); };
+      const Tensor w1 = copy(c1.weight), b1 = copy(c1.bias), w2 = copy(c2.weight), b2 = copy(c2.bias);
+      const Tensor y_ref = ag::conv2d(ag::max_pool2d(ag::relu(ag::conv2d(x, w1, b1)), 2), w2, b2);
+      CHECK(y.to_vector() == y_ref.to_vector());
+      const Tensor up = ag::normal(y.shape(), 0, 1, gen, dtype);
+      ag::sum(ag::mul(y, up)).backward();
+      ag::sum(ag::mul(y_ref, up)).backward();
+      CHECK(c1.weight.grad().to_vector() == w1.grad().to_vector());
+      CHECK(c1.bias.grad().to_vector() == b1.grad().to_vector());
+      CHECK(c2.weight.grad().to_vector() == w2.grad().to_vector());
+      CHECK(c2.bias.grad().to_vector() == b2.grad().to_vector());
+      // Some windows were all <= 0: their gradient is gated, so C1's bias gradient is not the plain sum.
+      const auto pooled = ag::max_pool2d(ag::conv2d(x, w1, b1), 2).to_vector();
+      CHECK(std::count_if(pooled.begin(), pooled.end(), [](double v) { return v <= 0; }) > 10);
+    }
   }
 }
 
