@@ -25,6 +25,9 @@ struct ConvGeometry {
   std::int64_t positions() const { return out_h * out_w; }  // P
   std::int64_t padded_h() const { return height + 2 * padding; }  // the zero-padded input's rows
   std::int64_t padded_w() const { return width + 2 * padding; }   // and columns
+  /// True when the one receptive field is the whole unpadded input (C5: 5x5 kernels on 5x5 maps): then a
+  /// sample's patch-major columns col[1,K] are x[C,H,W] itself, in the same order.
+  bool patch_is_input() const { return out_h == 1 && out_w == 1 && padding == 0 && kh == height && kw == width; }
   /// The output columns j whose tap kj reads inside the input row: [begin, end), possibly empty.
   Range valid_columns(std::int64_t kj) const {
     const std::int64_t lo = padding - kj;  // need j s >= lo and j s <= width - 1 + lo

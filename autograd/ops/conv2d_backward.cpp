@@ -95,7 +95,11 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
   const bool patch_major = plan.layout == ConvLayout::patch_major;
   ChunkPartials<T> part_w(chunks.count, gw, gw && !patch_major ? outputs * taps : 0, Slot::partials_a);
   T* batch_gt = patch_major ? thread_scratch<T>(Slot::batch_a, batch * positions * outputs) : nullptr;
-  T* batch_col = patch_major && gw ? thread_scratch<T>(Slot::batch_b, batch * positions * taps) : nullptr;
+  // (col is x itself when the receptive field is the whole input: C5.)
+  T* batch_col = patch_major && gw && !g.patch_is_input() ? thread_scratch<T>(Slot::batch_b, batch * positions * taps)
+                                                          : nullptr;
+  // With one output position, G' [(n,p),O] is G's own layout: the activation's gradient goes straight there.
+  const bool g_into_batch = patch_major && positions == 1;
   ChunkPartials<T> part_b(chunks.count, gb, gb ? outputs : 0, Slot::partials_b);
   // The weights in direct_input_gradient's layout, once per call, on this thread, read by all (in
   // batch_a, which only the patch-major layout uses otherwise).
@@ -113,7 +117,7 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
     // passes below, instead of in a pass over the whole batch of its own.
     const T* gy = g_out + first * out_size;
     if (activation != Activation::none) {
-      T* gz = thread_scratch<T>(Slot::s6, (last - first) * out_size);
+      T* gz = g_into_batch ? batch_gt + first * out_size : thread_scratch<T>(Slot::s6, (last - first) * out_size);
       activation_gradient(activation, y + first * out_size, gy, gz, (last - first) * out_size);
       gy = gz;
     }
@@ -239,24 +243,27 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
       // The chunk's rows (n,p) of G' [(n,p),O] and of col, in the whole batch's buffers: dL/dW sums over
       // all of them below, after this loop.
       const std::int64_t rows = (last - first) * positions;
-      const Range all_outputs{0, outputs};
       T* gt = batch_gt + first * positions * outputs;
-      for (std::int64_t n = first; n < last; ++n)
-        for (std::int64_t o = 0; o < outputs; ++o)
-          for (std::int64_t p = 0; p < positions; ++p)
-            gt[((n - first) * positions + p) * outputs + o] = gy[(n - first) * out_size + o * positions + p];
-      if (gw)
+      if (g_into_batch && gy != gt)
+        std::copy_n(gy, rows * outputs, gt);
+      else if (!g_into_batch)
+        for (std::int64_t n = first; n < last; ++n)
+          for (std::int64_t o = 0; o < outputs; ++o)
+            for (std::int64_t p = 0; p < positions; ++p)
+              gt[((n - first) * positions + p) * outputs + o] = gy[(n - first) * out_size + o * positions + p];
+      if (batch_col)
         for (std::int64_t n = first; n < last; ++n)
           im2col_patches(g, x + n * in_size, batch_col + n * positions * taps);
       if (gx) {
-        T* dcol = thread_scratch<T>(Slot::s2, rows * taps);
-        panel_product(RowList{nullptr, rows, 0}, std::span(&all_outputs, 1), taps, gt, outputs, 1,
-                      RowsOf<T>{w, taps}, dcol, taps, false);
-        for (std::int64_t n = first; n < last; ++n) {
-          T* gxn = gx + n * in_size;
-          std::fill(gxn, gxn + in_size, T(0));
-          col2im_patches_add(g, dcol + (n - first) * positions * taps, gxn);
-        }
+        // dL/dcol = G' W, straight into dL/dx when col is x.
+        T* dcol = g.patch_is_input() ? gx + first * in_size : thread_scratch<T>(Slot::s2, rows * taps);
+        rows_times_weights(rows, outputs, taps, gt, w, dcol, taps);
+        if (!g.patch_is_input())
+          for (std::int64_t n = first; n < last; ++n) {
+            T* gxn = gx + n * in_size;
+            std::fill(gxn, gxn + in_size, T(0));
+            col2im_patches_add(g, dcol + (n - first) * positions * taps, gxn);
+          }
       }
     }
     if (use_dots)
@@ -269,7 +276,7 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
   if (plan.layout == ConvLayout::patch_major && gw) {
     // dL/dW [O,K] = G'^T col over all the batch's rows (n,p) in order, the maps split over the threads: no
     // partial sums per chunk (for C5, 8 x 48,000 of them) to write and add.
-    weight_gradient_by_rows(batch * positions, outputs, taps, batch_gt, batch_col, gw);
+    weight_gradient_by_rows(batch * positions, outputs, taps, batch_gt, batch_col ? batch_col : x, gw);
   }
 }
 

@@ -115,10 +115,15 @@ void conv_forward(const ConvPlan& plan, std::int64_t batch, const T* x, const T*
     transpose_weights(w, outputs, taps, ldo, wt);
     parallel_for(chunks.count, [&](std::int64_t ch) {
       const std::int64_t first = chunks.begin(ch), rows = (chunks.end(ch) - first) * positions;
-      T* col = thread_scratch<T>(Slot::s0, rows * taps);  // row (n,p): the receptive field of position p
-      T* acc = thread_scratch<T>(Slot::s1, rows * ldo);   // row (n,p): its ldo maps
-      for (std::int64_t n = first; n < chunks.end(ch); ++n)
-        im2col_patches(g, x + n * in_size, col + (n - first) * positions * taps, taps);
+      T* acc = thread_scratch<T>(Slot::s1, rows * ldo);  // row (n,p): its ldo maps
+      // Row (n,p): the receptive field of position p; the samples themselves when that is the whole input.
+      const T* col = x + first * in_size;
+      if (!g.patch_is_input()) {
+        T* fields = thread_scratch<T>(Slot::s0, rows * taps);
+        for (std::int64_t n = first; n < chunks.end(ch); ++n)
+          im2col_patches(g, x + n * in_size, fields + (n - first) * positions * taps, taps);
+        col = fields;
+      }
       rows_times_transposed(rows, taps, col, taps, wt, outputs, ldo, bias, acc);
       for (std::int64_t r = 0; r < rows; ++r) {
         const std::int64_t n = first + r / positions, p = r % positions;

@@ -68,13 +68,10 @@ void linear_backward(std::int64_t batch, std::int64_t outputs, std::int64_t feat
                      const T* g, T* gx, T* gw, T* gb) {
   const auto chunks = detail::sample_chunks(batch);
   detail::ChunkPartials<T> part_b(chunks.count, gb, gb ? outputs : 0, detail::Slot::partials_b);
-  const detail::Range all_outputs{0, outputs};
   detail::parallel_for(chunks.count, [&](std::int64_t ch) {
     const std::int64_t first = chunks.begin(ch), m = chunks.end(ch) - first;
     const T* gc = g + first * outputs;
-    if (gx)
-      detail::panel_product(detail::RowList{nullptr, m, 0}, std::span(&all_outputs, 1), features, gc, outputs, 1,
-                            detail::RowsOf<T>{w, features}, gx + first * features, features, false);
+    if (gx) detail::rows_times_weights(m, outputs, features, gc, w, gx + first * features, features);
     if (gb) {
       T* pb = part_b.chunk(ch);
       for (std::int64_t n = 0; n < m; ++n)

@@ -117,6 +117,8 @@ TEST_CASE("conv2d: the hand-written gradient matches the engine's gradient of th
   cases.push_back({9, 3, 5, 8, 8, 5, 5, 1, 0, true});     // more samples than chunks
   cases.push_back({2, 1, 6, 12, 12, 5, 5, 1, 0, false});  // C1-like
   cases.push_back({3, 16, 10, 5, 5, 5, 5, 1, 0, false});  // C5-like: one output position
+  cases.push_back({17, 3, 5, 5, 5, 5, 5, 1, 0, false});   // the same from 16 samples up: x read as its columns
+  cases.push_back({18, 2, 3, 3, 3, 5, 5, 1, 1, false});   // one output position that is not the whole input
   cases.push_back({2, 2, 3, 9, 7, 2, 4, 3, 1, false});    // stride 3, unequal kernel sides
   cases.push_back({2, 2, 3, 18, 19, 3, 4, 1, 2, true});   // padded rows longer than a vector (input gradient)
   cases.push_back({2, 3, 14, 9, 15, 3, 3, 1, 1, false});  // forward vectorised over 14 maps, rows of 15
@@ -315,7 +317,8 @@ TEST_CASE("conv2d with a fused activation: the same bits as conv2d then the acti
   const std::vector<ConvCase> layouts = {{3, 2, 6, 9, 9, 3, 3, 1, 1, false},
                                          {2, 3, 4, 9, 8, 3, 2, 2, 0, true},
                                          {4, 5, 7, 4, 4, 3, 3, 1, 0, false},
-                                         {2, 1, 6, 28, 28, 5, 5, 1, 2, false}};  // along the rows (C1)
+                                         {2, 1, 6, 28, 28, 5, 5, 1, 2, false},   // along the rows (C1)
+                                         {17, 2, 3, 5, 5, 5, 5, 1, 0, false}};  // C5-like, x as its columns
   for (const ag::Activation activation :
        {ag::Activation::relu, ag::Activation::tanh, ag::Activation::scaled_tanh, ag::Activation::sigmoid})
     for (const DType dtype : {DType::f32, DType::f64})
