@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "autograd/detail/parallel.h"
+#include "nn/optim/moment_floor.h"
 
 namespace ag::nn {
 
@@ -43,6 +44,7 @@ void Optimizer::step() {
   // where two cores' bandwidth helps.
   constexpr std::int64_t kSerialStepElements = 256 * 1024;
   detail::parallel_for(static_cast<std::int64_t>(blocks_.size()), [this](std::int64_t b) {
+    const SubnormalsFlushed flushed;  // on the thread running the block (moment_floor.h says why)
     const Block& block = blocks_[static_cast<std::size_t>(b)];
     update(block.index, parameters_[block.index].value, grads_[block.index], block.begin, block.end);
   }, elements < kSerialStepElements ? 0 : cost_per_element() * elements);

@@ -19,6 +19,10 @@
 #include <string>
 #include <vector>
 
+#if defined(__SSE__) || defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 using ag::Tensor;
 
 TEST_CASE("parameters carry hierarchical names and trainable counts") {
@@ -126,6 +130,31 @@ TEST_CASE("optimizer moments of a parameter whose gradient stays 0 decay to exac
     exact.step();
   }
   CHECK(exact.state()[0].second.at({0}) == doctest::Approx(0.1 * std::pow(0.9, 599)).epsilon(1e-9));
+}
+
+TEST_CASE("Adam with gradients whose squares are subnormal: the update as the formula, the FPU mode restored") {
+  // A gradient of 1e-20 squares to 1e-40, a float subnormal: the update runs with subnormals flushed
+  // (SubnormalsFlushed), where x86 would otherwise take its slow path. v stays 0 (it would be floored to 0
+  // anyway), m is (1 - b1) g, and the first step moves w by lr (1 - b1) g / (1 - b1) / eps = lr g / eps.
+  Tensor w = ag::from_vector({1e-9f, -1e-9f, 0.5f}, {3});
+  ag::nn::Adam adam({{"w", w, 3}}, {0.001, 0.9, 0.999, 1e-8, 0.0});
+  w.set_grad(ag::from_vector({1e-20f, -1e-20f, 0.0f}, {3}));
+#if defined(__SSE__) || defined(__x86_64__)
+  const unsigned mode = _mm_getcsr();
+#endif
+  adam.step();
+#if defined(__SSE__) || defined(__x86_64__)
+  constexpr unsigned kStatusFlags = 0x3f;  // sticky exception flags, set by any arithmetic since
+  CHECK((_mm_getcsr() & ~kStatusFlags) == (mode & ~kStatusFlags));  // the caller's mode is left as it was
+#endif
+  CHECK(w.at({0}) == doctest::Approx(1e-9 - 0.001 * 1e-20 / 1e-8).epsilon(1e-5));
+  CHECK(w.at({1}) == doctest::Approx(-1e-9 + 0.001 * 1e-20 / 1e-8).epsilon(1e-5));
+  CHECK(w.at({2}) == 0.5);
+  CHECK(adam.state()[0].second.at({0}) == doctest::Approx(1e-21).epsilon(1e-5));  // m
+  CHECK(adam.state()[1].second.at({0}) == 0.0);                                    // v
+  // Subnormal arithmetic outside the update is untouched: half the smallest normal float is not 0.
+  volatile float smallest = std::numeric_limits<float>::min();
+  CHECK(smallest * 0.5f != 0.0f);
 }
 
 TEST_CASE("an optimizer step rejects an int64 parameter by name, before any update") {
