@@ -111,7 +111,7 @@ void row_vectorised_conv(const ConvGeometry& g, std::int64_t outputs, const std:
   with_row_vectorised_shape<T>(g.out_w, g.kh, g.kw, [&](auto ow, auto kh, auto kw) {
     constexpr int OW = decltype(ow)::value, KH = decltype(kh)::value, KW = decltype(kw)::value;
     constexpr int R = RowVectorisedBlocking<T, OW, KW>::R;
-    // Blocks of equal height (28 rows: 4 of 7 rather than 3 of 8 and one of 4).
+    // As few blocks as R rows a block allow, of heights as equal as possible (C1's 28 rows: 7 blocks of 4).
     const std::int64_t blocks = (g.out_h + R - 1) / R, rows = (g.out_h + blocks - 1) / blocks;
     for (std::int64_t o = 0; o < outputs; ++o) {
       const std::uint8_t* reads = table ? table + o * g.channels : nullptr;
