@@ -207,21 +207,19 @@ void add_row_vectorised_weight_gradient(const ConvGeometry& g, std::int64_t outp
     Wide<T> sums[KH * KW];
     for (std::int64_t o = 0; o < outputs; ++o) {
       Wide<T> bias_sum{};
-      bool bias_pending = pb != nullptr;
+      bool bias_pending = pb != nullptr;  // summed by the map's first pass
       for (std::int64_t c = 0; c < g.channels; ++c) {
         if (table && !table[o * g.channels + c]) continue;
         std::fill_n(sums, KH * KW, Wide<T>{});
         for (std::int64_t ki0 = 0; ki0 < KH; ki0 += KI)
           with_count<KI>(std::min<std::int64_t>(KI, KH - ki0), [&](auto rows) {
-            constexpr int KR = decltype(rows)::value;
-            const T* xr = x + c * map_step + ki0 * in_w;
-            const T* gr = grad + o * g.positions();
-            if (bias_pending)
-              row_vectorised_weight_rows<T, OW, KW, KR, true>(g.out_h, in_w, m, xr, x_step, gr, out_size,
-                                                              sums + ki0 * KW, &bias_sum);
-            else
-              row_vectorised_weight_rows<T, OW, KW, KR, false>(g.out_h, in_w, m, xr, x_step, gr, out_size,
-                                                               sums + ki0 * KW, nullptr);
+            const auto pass = [&](auto with_bias) {
+              row_vectorised_weight_rows<T, OW, KW, decltype(rows)::value, decltype(with_bias)::value>(
+                  g.out_h, in_w, m, x + c * map_step + ki0 * in_w, x_step, grad + o * g.positions(), out_size,
+                  sums + ki0 * KW, with_bias ? &bias_sum : nullptr);
+            };
+            if (bias_pending) pass(std::true_type{});
+            else pass(std::false_type{});
             bias_pending = false;
           });
         T* dst = pw + (o * g.channels + c) * KH * KW;

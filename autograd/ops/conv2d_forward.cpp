@@ -147,11 +147,17 @@ void conv_forward(const ConvPlan& plan, std::int64_t batch, const T* x, const T*
   }
   parallel_for(chunks.count, [&](std::int64_t ch) {
     const std::int64_t first = chunks.begin(ch), rows = (chunks.end(ch) - first) * positions;
-    T* col = thread_scratch<T>(Slot::s0, rows * ld);  // row (n,p): the receptive field of position p
-    for (std::int64_t n = first; n < chunks.end(ch); ++n)
-      im2col_patches(g, x + n * in_size, col + (n - first) * positions * ld, ld);
-    if (ld != taps)
-      for (std::int64_t r = 0; r < rows; ++r) std::fill(col + r * ld + taps, col + (r + 1) * ld, T(0));
+    // Row (n,p): the receptive field of position p, ld wide; the samples themselves when that is the whole
+    // input and already whole vectors.
+    const T* col = x + first * in_size;
+    if (!g.patch_is_input() || ld != taps) {
+      T* fields = thread_scratch<T>(Slot::s0, rows * ld);
+      for (std::int64_t n = first; n < chunks.end(ch); ++n)
+        im2col_patches(g, x + n * in_size, fields + (n - first) * positions * ld, ld);
+      if (ld != taps)
+        for (std::int64_t r = 0; r < rows; ++r) std::fill(fields + r * ld + taps, fields + (r + 1) * ld, T(0));
+      col = fields;
+    }
     const T* ap[kDotRowsA];
     const T* bp[kDotRowsB];
     T out[kDotRowsA * kDotRowsB];
