@@ -1,6 +1,9 @@
 #include "autograd/backward.h"
 
+#include <atomic>
+#include <cstdint>
 #include <unordered_map>
+#include <vector>
 
 #include "autograd/anomaly.h"
 #include "autograd/graph.h"
@@ -49,10 +52,40 @@ void check_gradient(const Node& node, std::size_t slot, const Tensor& input, con
   if (anomaly_mode_enabled()) check_finite(node.name, fmt::format("backward (gradient for input {})", slot), g);
 }
 
-struct Pending {
-  std::shared_ptr<Node> node;  // keeps the node alive while queued, even once its consumers are released
-  Tensor grad;                 // dL/d(result of node), summed over its consumers so far
-  int consumers_left = 0;      // consumers in this graph that have not yet sent their gradient
+/// The nodes one backward pass reaches, each held alive (releasing a node drops its inputs, and with them its
+/// producers' last owners) and, when the pass ends or throws, reset to no pass.
+class PassNodes {
+ public:
+  PassNodes() : id_(next_id_.fetch_add(1, std::memory_order_relaxed)) { nodes_.reserve(64); }
+  ~PassNodes() {
+    for (const auto& node : nodes_) {
+      node->backward_pass = 0;
+      node->consumers_left = 0;
+      node->gradient_sum = Tensor();
+    }
+  }
+  PassNodes(const PassNodes&) = delete;
+  PassNodes& operator=(const PassNodes&) = delete;
+
+  /// Adds `node` to the pass; returns false when it was already in it.
+  bool add(const std::shared_ptr<Node>& node) {
+    if (node->backward_pass == id_) return false;
+    if (node->released)
+      fail(node->name, "backward through a graph that was already released; call the first backward with "
+                       "retain_graph = true to go through it twice");
+    // The counts live in the nodes, so two passes cannot share one: say so rather than mix their counts.
+    if (node->backward_pass != 0)
+      fail(node->name, "backward reached a node that another backward pass is going through (a backward "
+                       "inside a backward rule, or on two threads at once through one graph)");
+    node->backward_pass = id_;
+    nodes_.push_back(node);
+    return true;
+  }
+
+ private:
+  static inline std::atomic<std::uint64_t> next_id_{1};
+  std::uint64_t id_;
+  std::vector<std::shared_ptr<Node>> nodes_;
 };
 
 Tensor seed_gradient(const Tensor& root, const Tensor& grad) {
@@ -81,36 +114,29 @@ void execute(const Tensor& root, const Tensor& seed, bool retain_graph, Gradient
   }
 
   // Pass 1: count, for every node reachable from the root, its consumers within this graph.
-  std::unordered_map<const Node*, Pending> pending;
+  PassNodes reached;
+  reached.add(root.grad_fn());
   std::vector<Node*> stack{root.grad_fn().get()};
-  pending[root.grad_fn().get()].node = root.grad_fn();
   while (!stack.empty()) {
     Node* node = stack.back();
     stack.pop_back();
-    if (node->released)
-      fail(node->name, "backward through a graph that was already released; call the first backward with "
-                       "retain_graph = true to go through it twice");
     for (const auto& input : node->inputs) {
       if (!input.defined() || !input.requires_grad() || !input.grad_fn()) continue;
-      auto [it, is_new] = pending.try_emplace(input.grad_fn().get());
-      it->second.consumers_left += 1;
-      if (is_new) {
-        it->second.node = input.grad_fn();
-        stack.push_back(input.grad_fn().get());
-      }
+      const std::shared_ptr<Node>& producer = input.grad_fn();
+      producer->consumers_left += 1;
+      if (reached.add(producer)) stack.push_back(producer.get());
     }
   }
 
   // Pass 2: run each node's rule once all its consumers have added their gradient (Kahn's order).
   NoGradGuard no_grad;  // rules compute with ops, which must not record
-  pending[root.grad_fn().get()].grad = seed;
-  std::vector<std::shared_ptr<Node>> ready{root.grad_fn()};
+  root.grad_fn()->gradient_sum = seed;
+  std::vector<Node*> ready{root.grad_fn().get()};
   while (!ready.empty()) {
-    std::shared_ptr<Node> node = std::move(ready.back());
+    Node* node = ready.back();
     ready.pop_back();
-    auto entry = pending.find(node.get());
-    Tensor grad_output = std::move(entry->second.grad);
-    if (auto c = sink.captured_nodes.find(node.get()); c != sink.captured_nodes.end())
+    Tensor grad_output = std::move(node->gradient_sum);
+    if (auto c = sink.captured_nodes.find(node); c != sink.captured_nodes.end())
       accumulate(sink.capture[c->second], grad_output);
 
     std::vector<Tensor> input_grads;
@@ -126,16 +152,15 @@ void execute(const Tensor& root, const Tensor& seed, bool retain_graph, Gradient
       if (!input.defined() || !input.requires_grad()) continue;
       const bool has_grad = i < input_grads.size() && input_grads[i].defined();
       if (has_grad) check_gradient(*node, i, input, input_grads[i]);
-      if (!input.grad_fn()) {
+      Node* producer = input.grad_fn().get();
+      if (!producer) {
         if (has_grad) leaf_receives(input, std::move(input_grads[i]));
         continue;
       }
-      auto& child = pending.at(input.grad_fn().get());
-      if (has_grad) accumulate(child.grad, input_grads[i]);
-      if (--child.consumers_left == 0) ready.push_back(child.node);
+      if (has_grad) accumulate(producer->gradient_sum, input_grads[i]);
+      if (--producer->consumers_left == 0) ready.push_back(producer);
     }
     if (!retain_graph) node->release();
-    pending.erase(entry);
   }
 }
 

@@ -177,3 +177,42 @@ TEST_CASE("anomaly mode names the op whose backward produced an Inf") {
   CHECK_THROWS_WITH_AS(y.backward(), "sqrt: backward (gradient for input 0) produced Inf at element 0 of a [2] tensor",
                        ag::Error);
 }
+
+TEST_CASE("a backward that throws leaves the retained graph ready for the next one, with the same gradients") {
+  // The pass keeps its counts in the nodes; a pass that throws half-way must not leave them behind.
+  Tensor x = leaf({1, 2}, {2});
+  bool fail_once = true;
+  const Tensor shared = ag::square(x);  // two consumers: its count goes to 2 in every pass
+  Tensor y = ag::record("flaky", shared.detach().clone(), {shared},
+                        [&fail_once](const Tensor& g, const std::vector<Tensor>&) {
+                          if (fail_once) {
+                            fail_once = false;
+                            throw ag::Error("flaky: backward failed");
+                          }
+                          return std::vector<Tensor>{g};
+                        });
+  const Tensor loss = ag::sum(y) + ag::sum(shared * 2.0);
+  CHECK_THROWS_WITH_AS(loss.backward(Tensor(), /*retain_graph=*/true), "flaky: backward failed", ag::Error);
+  x.zero_grad();
+  loss.backward(Tensor(), /*retain_graph=*/true);
+  CHECK(x.grad().to_vector() == V{6, 12});  // d/dx (x^2 + 2 x^2) = 6x
+  x.zero_grad();
+  loss.backward();
+  CHECK(x.grad().to_vector() == V{6, 12});
+}
+
+TEST_CASE("a backward started inside a backward rule through the same graph is refused, naming the node") {
+  Tensor x = leaf({1, 2}, {2});
+  const Tensor inner = ag::square(x);
+  Tensor outer_loss;
+  Tensor y = ag::record("reentrant", inner.detach().clone(), {inner},
+                        [&outer_loss](const Tensor& g, const std::vector<Tensor>&) {
+                          outer_loss.backward(Tensor(), /*retain_graph=*/true);  // the graph this pass is in
+                          return std::vector<Tensor>{g};
+                        });
+  outer_loss = ag::sum(y);
+  CHECK_THROWS_WITH_AS(outer_loss.backward(Tensor(), /*retain_graph=*/true),
+                       "sum: backward reached a node that another backward pass is going through (a backward inside "
+                       "a backward rule, or on two threads at once through one graph)",
+                       ag::Error);
+}
