@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <functional>
 #include <mutex>
@@ -109,12 +110,42 @@ class StorageCache {
   std::int64_t cached_blocks_ = 0, fresh_ = 0, reuses_ = 0;
 };
 
-std::shared_ptr<std::byte[]> allocate_storage(std::int64_t count, DType dtype) {
-  // 64-byte alignment lets the compiler use aligned AVX loads; at least one byte so data() is never null.
-  const std::size_t bytes = std::max<std::size_t>(1, static_cast<std::size_t>(count) * dtype_size(dtype));
-  const std::size_t rounded = (bytes + 63) / 64 * 64;
-  std::byte* memory = StorageCache::instance().take(rounded);
-  return std::shared_ptr<std::byte[]>(memory, [rounded](std::byte* p) { StorageCache::instance().give(p, rounded); });
+}  // namespace
+
+/// The header in front of a block's values: the count of handles and the block's size for the cache. A whole
+/// cache line, so that the values keep the block's 64-byte alignment.
+struct alignas(64) Storage::Header {
+  std::atomic<long> references;
+  std::size_t block_bytes;  // header included
+};
+
+Storage::Storage(std::size_t bytes) {
+  const std::size_t block_bytes = sizeof(Header) + (std::max<std::size_t>(bytes, 1) + 63) / 64 * 64;
+  header_ = new (StorageCache::instance().take(block_bytes)) Header{{1}, block_bytes};
+}
+
+Storage::Storage(const Storage& other) noexcept : header_(other.header_) {
+  if (header_) header_->references.fetch_add(1, std::memory_order_relaxed);
+}
+
+Storage::~Storage() {
+  // acq_rel: every use of the values by other handles happens before the block is reused.
+  if (header_ && header_->references.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    const std::size_t block_bytes = header_->block_bytes;
+    header_->~Header();
+    StorageCache::instance().give(reinterpret_cast<std::byte*>(header_), block_bytes);
+  }
+}
+
+std::byte* Storage::get() const { return header_ ? reinterpret_cast<std::byte*>(header_ + 1) : nullptr; }
+
+long Storage::use_count() const { return header_ ? header_->references.load(std::memory_order_relaxed) : 0; }
+
+namespace {
+
+/// Storage for `count` elements of `dtype` (at least one byte, so that data() is never null).
+Storage allocate_storage(std::int64_t count, DType dtype) {
+  return Storage(static_cast<std::size_t>(count) * dtype_size(dtype));
 }
 
 }  // namespace

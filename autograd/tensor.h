@@ -5,6 +5,7 @@
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "autograd/dtype.h"
@@ -15,6 +16,33 @@ namespace ag {
 
 struct Node;
 struct TensorImpl;
+
+/// Shared ownership of a tensor's values: a 64-byte aligned block from the storage cache (memory.h), whose
+/// reference count sits in a header in front of the values. Like std::shared_ptr<std::byte[]>, but taking
+/// storage costs no allocation beyond the cached block (a shared_ptr's control block was one per tensor).
+class Storage {
+ public:
+  /// Creates an empty handle (get() is null).
+  Storage() = default;
+  /// Takes a block of at least `bytes` bytes from the storage cache.
+  explicit Storage(std::size_t bytes);
+  Storage(const Storage& other) noexcept;
+  Storage(Storage&& other) noexcept : header_(other.header_) { other.header_ = nullptr; }
+  Storage& operator=(Storage other) noexcept {
+    std::swap(header_, other.header_);
+    return *this;
+  }
+  /// Returns the block to the cache when this was its last handle.
+  ~Storage();
+  /// Returns the values' first byte (null for an empty handle).
+  std::byte* get() const;
+  /// Returns how many handles share the block (0 for an empty handle).
+  long use_count() const;
+
+ private:
+  struct Header;
+  Header* header_ = nullptr;
+};
 
 /// A cheap handle (shared ownership) to a tensor's values and its autograd state.
 /// Copying a Tensor copies the handle, not the values: use clone() for a deep copy.
@@ -89,7 +117,7 @@ class Tensor {
 struct TensorImpl {
   Shape shape;
   DType dtype = DType::f32;
-  std::shared_ptr<std::byte[]> storage;  ///< 64-byte aligned, shared by reshape views and detach().
+  Storage storage;  ///< 64-byte aligned, shared by reshape views and detach().
   bool requires_grad = false;
   std::shared_ptr<Node> grad_fn;  ///< The op that produced this tensor (null for leaves).
   Tensor grad;                    ///< Accumulated gradient of a leaf.

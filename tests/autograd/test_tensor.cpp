@@ -4,6 +4,7 @@
 #include <autograd/autograd.h>
 
 #include <cmath>
+#include <cstdint>
 #include <sstream>
 
 TEST_CASE("from_vector keeps row-major order, shape and dtype") {
@@ -93,4 +94,40 @@ TEST_CASE("element access and creation errors name the problem") {
   CHECK_THROWS_WITH_AS(ag::Tensor().shape(), "Tensor: use of an undefined tensor", ag::Error);
   CHECK_THROWS_WITH_AS(ag::from_indices({1}, {1}).requires_grad_(),
                        "Tensor::requires_grad_: an int64 tensor cannot require a gradient", ag::Error);
+}
+
+TEST_CASE("storage: 64-byte aligned, shared by detach and copies of the handle, returned to the cache when unused") {
+  ag::Storage a(10);
+  CHECK(a.use_count() == 1);
+  CHECK(reinterpret_cast<std::uintptr_t>(a.get()) % 64 == 0);
+  {
+    ag::Storage b = a;
+    CHECK(a.use_count() == 2);
+    CHECK(b.get() == a.get());
+    ag::Storage c = std::move(b);
+    CHECK(a.use_count() == 2);
+    CHECK(b.get() == nullptr);  // NOLINT(bugprone-use-after-move): a moved-from handle is empty
+    CHECK(b.use_count() == 0);
+  }
+  CHECK(a.use_count() == 1);
+  CHECK(ag::Storage().get() == nullptr);
+
+  const ag::Tensor t = ag::ones({3, 5});
+  CHECK(reinterpret_cast<std::uintptr_t>(t.data<float>()) % 64 == 0);
+  const ag::Tensor view = t.detach();
+  CHECK(t.impl()->storage.use_count() == 2);
+  CHECK(view.data<float>() == t.data<float>());
+  CHECK(t.clone().impl()->storage.use_count() == 1);
+
+  // Freed storage is taken back by the next tensor of its size, without a fresh allocation.
+  const std::byte* freed = nullptr;
+  {
+    const ag::Tensor once = ag::empty({7, 9});
+    freed = once.impl()->storage.get();
+  }
+  ag::reset_storage_stats();
+  const ag::Tensor again = ag::empty({9, 7});
+  CHECK(again.impl()->storage.get() == freed);
+  CHECK(ag::storage_stats().fresh_allocations == 0);
+  CHECK(ag::storage_stats().reuses == 1);
 }
