@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "autograd/anomaly.h"
+#include "autograd/gradient_stream.h"
 #include "autograd/graph.h"
 #include "autograd/ops/arithmetic.h"
 #include "autograd/profile.h"
@@ -53,7 +54,8 @@ void check_gradient(const Node& node, std::size_t slot, const Tensor& input, con
 }
 
 /// The nodes one backward pass reaches, each held alive (releasing a node drops its inputs, and with them its
-/// producers' last owners) and, when the pass ends or throws, reset to no pass.
+/// producers' last owners), and the leaves with a gradient stream it reaches; when the pass ends or throws,
+/// all of them are reset to no pass.
 class PassNodes {
  public:
   PassNodes() : id_(next_id_.fetch_add(1, std::memory_order_relaxed)) { nodes_.reserve(64); }
@@ -63,6 +65,11 @@ class PassNodes {
       node->consumers_left = 0;
       node->gradient_sum = Tensor();
     }
+    for (const auto& leaf : streamed_leaves_)
+      if (GradientStreamSlot* slot = leaf.impl()->gradient_stream.get()) {  // null if a rule removed it
+        slot->backward_pass = 0;
+        slot->uses = 0;
+      }
   }
   PassNodes(const PassNodes&) = delete;
   PassNodes& operator=(const PassNodes&) = delete;
@@ -82,10 +89,25 @@ class PassNodes {
     return true;
   }
 
+  /// Counts one more use of `leaf`, which has a gradient stream, in the pass's graph.
+  void add_streamed_leaf_use(const Tensor& leaf) {
+    GradientStreamSlot& slot = *leaf.impl()->gradient_stream;
+    if (slot.backward_pass != id_) {
+      if (slot.backward_pass != 0)
+        throw Error("backward: a leaf with a gradient stream is in another backward pass (a backward inside a "
+                    "backward rule, or on two threads at once)");
+      slot.backward_pass = id_;
+      slot.uses = 0;
+      streamed_leaves_.push_back(leaf);
+    }
+    slot.uses += 1;
+  }
+
  private:
   static inline std::atomic<std::uint64_t> next_id_{1};
   std::uint64_t id_;
   std::vector<std::shared_ptr<Node>> nodes_;
+  std::vector<Tensor> streamed_leaves_;
 };
 
 Tensor seed_gradient(const Tensor& root, const Tensor& grad) {
@@ -121,7 +143,12 @@ void execute(const Tensor& root, const Tensor& seed, bool retain_graph, Gradient
     Node* node = stack.back();
     stack.pop_back();
     for (const auto& input : node->inputs) {
-      if (!input.defined() || !input.requires_grad() || !input.grad_fn()) continue;
+      if (!input.defined() || !input.requires_grad()) continue;
+      if (!input.grad_fn()) {
+        // Streams are for gradients that go into .grad; ag::grad captures them instead.
+        if (input.impl()->gradient_stream && !sink.capturing) reached.add_streamed_leaf_use(input);
+        continue;
+      }
       const std::shared_ptr<Node>& producer = input.grad_fn();
       producer->consumers_left += 1;
       if (reached.add(producer)) stack.push_back(producer.get());
@@ -165,6 +192,15 @@ void execute(const Tensor& root, const Tensor& seed, bool retain_graph, Gradient
 }
 
 }  // namespace
+
+GradientStream* stream_for(const Tensor& leaf) {
+  const GradientStreamSlot* slot = leaf.impl()->gradient_stream.get();
+  if (!slot || !slot->stream || slot->backward_pass == 0 || slot->uses != 1 || leaf.grad().defined() ||
+      anomaly_mode_enabled())
+    return nullptr;
+  slot->stream->begin();
+  return slot->stream.get();
+}
 
 void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
   GradientSink sink;

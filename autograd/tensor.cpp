@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "autograd/backward.h"
+#include "autograd/gradient_stream.h"
 #include "autograd/graph.h"
 #include "autograd/memory.h"
 
@@ -248,6 +249,21 @@ Tensor& Tensor::requires_grad_(bool enabled) {
 bool Tensor::is_leaf() const { return checked().grad_fn == nullptr; }
 Tensor Tensor::grad() const { return checked().grad; }
 void Tensor::zero_grad() { impl_->grad = Tensor(); }
+
+TensorImpl::TensorImpl() = default;
+TensorImpl::~TensorImpl() = default;
+
+void Tensor::set_gradient_stream(std::shared_ptr<GradientStream> stream) {
+  if (!is_leaf()) throw Error("Tensor::set_gradient_stream: only leaf tensors take one; this one is made by an op");
+  if (!stream) impl_->gradient_stream.reset();
+  else if (impl_->gradient_stream) impl_->gradient_stream->stream = std::move(stream);
+  else impl_->gradient_stream = std::make_unique<GradientStreamSlot>(GradientStreamSlot{std::move(stream)});
+}
+
+std::shared_ptr<GradientStream> Tensor::gradient_stream() const {
+  const auto& slot = checked().gradient_stream;
+  return slot ? slot->stream : nullptr;
+}
 
 void Tensor::set_grad(const Tensor& grad) {
   if (grad.defined() && (grad.shape() != shape() || grad.dtype() != dtype()))

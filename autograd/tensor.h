@@ -16,6 +16,8 @@ namespace ag {
 
 struct Node;
 struct TensorImpl;
+class GradientStream;
+struct GradientStreamSlot;
 
 /// Shared ownership of a tensor's values: a 64-byte aligned block from the storage cache (memory.h), whose
 /// reference count sits in a header in front of the values. Like std::shared_ptr<std::byte[]>, but taking
@@ -90,6 +92,11 @@ class Tensor {
   void zero_grad();
   /// Replaces the accumulated gradient (same shape and dtype, or undefined).
   void set_grad(const Tensor& grad);
+  /// Gives this leaf a stream that backward rules able to may hand its gradient to, block by block, instead
+  /// of accumulating it into .grad (autograd/gradient_stream.h says when); null removes it. Leaves only.
+  void set_gradient_stream(std::shared_ptr<GradientStream> stream);
+  /// Returns this leaf's gradient stream, or null.
+  std::shared_ptr<GradientStream> gradient_stream() const;
   /// Returns the op node that produced this tensor, or null for a leaf.
   const std::shared_ptr<Node>& grad_fn() const;
 
@@ -121,6 +128,9 @@ struct TensorImpl {
   bool requires_grad = false;
   std::shared_ptr<Node> grad_fn;  ///< The op that produced this tensor (null for leaves).
   Tensor grad;                    ///< Accumulated gradient of a leaf.
+  std::unique_ptr<GradientStreamSlot> gradient_stream;  ///< A leaf's gradient stream, or null (most tensors).
+  TensorImpl();
+  ~TensorImpl();
 };
 
 /// Writes t.to_string() to `out`.

@@ -5,7 +5,7 @@
 //
 //   bench_lenet [--variant lecun1998|modern|both] [--threads 1,2] [--batches 1,16,64,256]
 //               [--inference-batches 256,1000] [--seconds S] [--data DIR] [--json FILE] [--label TEXT]
-//               [--clock wall|cpu] [--epoch B] [--profile]
+//               [--clock wall|cpu] [--epoch B] [--profile] [--update-after-backward]
 //
 // Metrics, per variant and thread count:
 //   train samples/s      forward + loss + backward + optimizer step (and the batch conversion), per batch size
@@ -17,6 +17,9 @@
 // With --profile, after each training rate it also runs S seconds with the engine's profiling on
 // (autograd/profile.h) and prints each layer's forward, each op's backward, the batch conversion, the loss
 // and the optimizer step in microseconds per step.
+// As in train_lenet, the optimizer updates the weights of C5 and the linear layers during backward, block by
+// block as their gradients are computed (Optimizer::update_in_backward), and the rest in its step; with
+// --update-after-backward it updates every parameter in its step.
 // Each rate is the median of 3 timed windows of S/3 seconds after a warm-up. With --data DIR holding MNIST
 // the real training set is used; otherwise 60,000 random images of the same size (the speed and memory do
 // not depend on the pixel values).
@@ -46,6 +49,8 @@ namespace {
 
 using ag::Tensor;
 bool use_cpu_clock = false;
+/// Set by --update-after-backward: every parameter updated by the optimizer step, none during backward.
+bool update_after_backward = false;
 
 /// The clock rates are measured with: the wall clock, or with --clock cpu the process's CPU time (steadier on a
 /// busy machine, but it counts every thread's work, spinning included, so use it with 1 thread).
@@ -139,6 +144,7 @@ struct Runner {
     ag::Generator init(1);
     model = ag::models::make_model(v, init);
     optimizer = std::make_unique<ag::nn::Adam>(model->parameters(), ag::nn::AdamOptions{1e-3, 0.9, 0.999, 1e-8, 0});
+    optimizer->update_in_backward(!update_after_backward);  // as train_lenet does, unless told otherwise
     ag::Generator shuffle(2);
     order = ag::data::shuffled_indices(data.count, shuffle);
   }
@@ -287,6 +293,8 @@ int main(int argc, char** argv) {
         epoch_batch = std::stoll(argv[++i]);
       else if (arg == "--profile")
         profile = true;
+      else if (arg == "--update-after-backward")
+        update_after_backward = true;
       else if (arg == "--clock" && has_value &&
                (std::string(argv[i + 1]) == "cpu" || std::string(argv[i + 1]) == "wall"))
         use_cpu_clock = std::string(argv[++i]) == "cpu";
@@ -297,7 +305,8 @@ int main(int argc, char** argv) {
   } catch (const std::exception&) {
     std::cerr << "usage: bench_lenet [--variant lecun1998|modern|both] [--threads 1,2] [--batches 1,16,64,256]\n"
                  "                   [--inference-batches 256,1000] [--seconds S] [--data DIR] [--json FILE]\n"
-                 "                   [--label TEXT] [--clock wall|cpu] [--epoch B] [--profile]\n";
+                 "                   [--label TEXT] [--clock wall|cpu] [--epoch B] [--profile]\n"
+                 "                   [--update-after-backward]\n";
     return 2;
   }
   std::vector<ag::models::Variant> variants;

@@ -131,6 +131,9 @@ TrainResult train(const nlohmann::json& resolved, bool resume, const TrainHooks&
   const data::Dataset test_set = load_split(config, "test");
   ModelSetup setup = make_model_setup(config);
   auto optimizer = make_optimizer(config, setup.model->parameters());
+  // Weights whose gradient a backward rule computes in blocks (C5, the linear layers) are updated there, each
+  // block while it is in the L1 cache; step() updates the rest. The same bits as updating all in step().
+  optimizer->update_in_backward();
   const nn::Schedule schedule = make_schedule(config);
   Generator shuffle(config.train.seed ^ kShuffleStream);
   std::optional<AnomalyModeGuard> anomaly;

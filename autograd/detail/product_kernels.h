@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "autograd/detail/batch_kernels.h"
+#include "autograd/detail/scratch.h"
 #include "autograd/detail/parallel.h"
+#include "autograd/gradient_stream.h"
 
 namespace ag::detail {
 
@@ -222,17 +224,29 @@ inline constexpr std::int64_t kRowsForTransposedWeights = 16;
 /// dW [O, K] = G^T X for G [rows, O] and X [rows, K] (both row-major), each value a sum over the rows in
 /// order; blocks of kPanelRows rows of dW go to the threads. A whole batch's sum with no partial sums per
 /// chunk of samples to write and add, so its value does not depend on the thread count either.
+/// With a `stream` instead of gw, each block of kPanelRows rows goes into this thread's scratch and from there,
+/// while in the L1 cache, to the stream (autograd/gradient_stream.h): the same values, never stored whole.
 template <class T>
 void weight_gradient_by_rows(std::int64_t rows, std::int64_t outputs, std::int64_t taps, const T* g, const T* x,
-                             T* gw) {
+                             T* gw, GradientStream* stream = nullptr) {
   const Range all_rows{0, rows};
   const std::int64_t row_blocks = (outputs + kPanelRows - 1) / kPanelRows;
   const auto pieces = sample_chunks(row_blocks);  // whole blocks of kPanelRows outputs per piece
   parallel_for(pieces.count, [&](std::int64_t piece) {
     const std::int64_t o0 = pieces.begin(piece) * kPanelRows;
     const std::int64_t o1 = std::min(outputs, pieces.end(piece) * kPanelRows);
-    panel_product(RowList{nullptr, o1 - o0, o0}, std::span(&all_rows, 1), taps, g, 1, outputs, RowsOf<T>{x, taps},
-                  gw, taps, false);
+    if (!stream) {
+      panel_product(RowList{nullptr, o1 - o0, o0}, std::span(&all_rows, 1), taps, g, 1, outputs, RowsOf<T>{x, taps},
+                    gw, taps, false);
+      return;
+    }
+    T* block = thread_scratch<T>(Slot::s0, kPanelRows * taps);
+    for (std::int64_t b0 = o0; b0 < o1; b0 += kPanelRows) {
+      const std::int64_t b1 = std::min(o1, b0 + kPanelRows);
+      panel_product(RowList{nullptr, b1 - b0, 0}, std::span(&all_rows, 1), taps, g + b0, 1, outputs,
+                    RowsOf<T>{x, taps}, block, taps, false);
+      stream->take(b0 * taps, b1 * taps, block);
+    }
   }, rows * outputs * taps / kProductMultiplyAddsPerWork);
 }
 

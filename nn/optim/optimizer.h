@@ -1,6 +1,7 @@
 #pragma once
 /// The optimizer interface: updates parameters in place from their accumulated gradients.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,11 +14,25 @@ class Optimizer {
  public:
   /// Takes the parameters to update (handles: updates reach the module's tensors) and the learning rate.
   Optimizer(std::vector<Parameter> parameters, double learning_rate);
-  virtual ~Optimizer() = default;
+  /// Removes the gradient streams of update_in_backward from the parameters.
+  virtual ~Optimizer();
+  Optimizer(const Optimizer&) = delete;
+  Optimizer& operator=(const Optimizer&) = delete;
 
-  /// Applies one update to every parameter that has a gradient, counting the step first. The parameters'
-  /// elements go in blocks spread over the kernel threads, all parameters in one loop.
+  /// Applies one update to every parameter that has a gradient, counting the step first (unless backward
+  /// already counted it: update_in_backward). The parameters' elements go in blocks spread over the kernel
+  /// threads, all parameters in one loop.
   void step();
+  /// While `enabled`, backward rules that can (linear, and conv2d when each output sees the whole input, as
+  /// LeNet-5's C5) hand this optimizer their weight's gradient block by block, and it updates those weights
+  /// there, without the gradient being stored (autograd/gradient_stream.h); step() updates the others. The
+  /// first such update of a backward pass counts the step. The results are the same bits as step()'s; each
+  /// block's update reads the gradient from the L1 cache. Call step() after every backward. Not for gradients
+  /// summed over several backward passes, nor for an update that needs every gradient first (clipping by the
+  /// global norm).
+  void update_in_backward(bool enabled = true);
+  /// Returns true while updating in backward.
+  bool updates_in_backward() const { return !streams_.empty(); }
   /// Drops every parameter's gradient.
   void zero_grad();
   /// Returns the current learning rate.
@@ -35,10 +50,11 @@ class Optimizer {
   const std::vector<Parameter>& parameters() const { return parameters_; }
 
  protected:
-  /// Updates elements [begin, end) of parameter `index` (flat, row-major) from its gradient `grad` (same
-  /// shape and dtype). Called concurrently for disjoint ranges; an element's update must not depend on the
-  /// range it comes in, so that results are the same for any thread count.
-  virtual void update(std::size_t index, Tensor& value, const Tensor& grad, std::int64_t begin,
+  /// Updates elements [begin, end) of parameter `index` (flat, row-major) from their gradient: `grad` points
+  /// at element begin's, in the parameter's dtype. Called concurrently for disjoint ranges, and must not throw;
+  /// an element's update must not depend on the range it comes in, so that results are the same for any thread
+  /// count and with update_in_backward.
+  virtual void update(std::size_t index, Tensor& value, const void* grad, std::int64_t begin,
                       std::int64_t end) = 0;
   /// Called once per step, after the count and before any update: for constants of the step.
   virtual void begin_step() {}
@@ -55,8 +71,15 @@ class Optimizer {
     std::size_t index;
     std::int64_t begin, end;
   };
+  class ParameterStream;
+
+  /// Counts a step and sets its constants.
+  void count_step();
+
   std::vector<Block> blocks_;  // kept between steps, so that a step allocates nothing
   std::vector<Tensor> grads_;
+  std::vector<std::shared_ptr<ParameterStream>> streams_;  // one per parameter while updating in backward
+  bool counted_in_backward_ = false;  // a stream's update counted the coming step() already
 };
 
 }  // namespace ag::nn

@@ -18,19 +18,20 @@ std::vector<std::pair<std::string, Tensor>> Sgd::state() const {
   return out;
 }
 
-void Sgd::update(std::size_t index, Tensor& value, const Tensor& grad, std::int64_t begin, std::int64_t end) {
+void Sgd::update(std::size_t index, Tensor& value, const void* grad, std::int64_t begin, std::int64_t end) {
   dispatch_floating(value.dtype(), "sgd", [&](auto type) {
     using T = decltype(type);
-    T* w = value.data<T>();
-    const T* g = grad.data<T>();
-    T* v = velocity_[index].data<T>();
+    const std::int64_t n = end - begin;
+    T* w = value.data<T>() + begin;
+    const T* g = static_cast<const T*>(grad);
+    T* v = velocity_[index].data<T>() + begin;
     const T lr = static_cast<T>(learning_rate_), mu = static_cast<T>(options_.momentum),
             wd = static_cast<T>(options_.weight_decay);
     if (options_.momentum == 0) {
-      for (std::int64_t i = begin; i < end; ++i) w[i] -= lr * (g[i] + wd * w[i]);
+      for (std::int64_t i = 0; i < n; ++i) w[i] -= lr * (g[i] + wd * w[i]);
       return;
     }
-    for (std::int64_t i = begin; i < end; ++i) {
+    for (std::int64_t i = 0; i < n; ++i) {
       const T gi = g[i] + wd * w[i];
       v[i] = floor_moment(mu * v[i] + gi);
       w[i] -= lr * (options_.nesterov ? gi + mu * v[i] : v[i]);

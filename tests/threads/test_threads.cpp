@@ -3,6 +3,7 @@
 // sums are added in chunk order), a given thread count repeats bitwise, the pool survives concurrent callers,
 // and a training loop's steady state takes no tensor storage from the system allocator.
 #include <autograd/autograd.h>
+#include <support/thread_count.h>
 #include <autograd/detail/parallel.h>
 #include <doctest/doctest.h>
 
@@ -24,18 +25,6 @@ using ag::DType;
 using ag::Shape;
 using ag::Tensor;
 using Inputs = std::vector<Tensor>;
-
-/// Sets the kernel thread count while alive, then restores the previous one.
-class ThreadCount {
- public:
-  explicit ThreadCount(int n) : previous_(ag::num_threads()) { ag::set_num_threads(n); }
-  ~ThreadCount() { ag::set_num_threads(previous_); }
-  ThreadCount(const ThreadCount&) = delete;
-  ThreadCount& operator=(const ThreadCount&) = delete;
-
- private:
-  int previous_;
-};
 
 /// An op's output followed by the gradient of every input that requires one, all as values.
 std::vector<std::vector<double>> run_op(const std::function<Tensor(const Inputs&)>& op, const Inputs& inputs,

@@ -1,0 +1,175 @@
+// Optimizer::update_in_backward: weights updated from gradient streams during backward give the same bits as
+// updating every parameter in step(), and a gradient is streamed only where that is safe.
+#include <doctest/doctest.h>
+
+#include <autograd/autograd.h>
+#include <support/thread_count.h>
+#include <models/lenet5.h>
+#include <nn/layers/linear.h>
+#include <nn/loss.h>
+#include <nn/optim/adam.h>
+#include <nn/optim/sgd.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+using ag::Tensor;
+
+namespace {
+
+/// Every parameter's and optimizer state tensor's values, in order.
+std::vector<std::vector<double>> values_of(const std::vector<ag::nn::Parameter>& parameters,
+                                           const ag::nn::Optimizer& optimizer) {
+  std::vector<std::vector<double>> out;
+  for (const auto& p : parameters) out.push_back(p.value.to_vector());
+  for (const auto& [name, state] : optimizer.state()) out.push_back(state.to_vector());
+  return out;
+}
+
+struct Trained {
+  std::vector<std::vector<double>> values;
+  std::vector<std::string> streamed;  // parameters left without a .grad by the last backward
+  std::int64_t steps = 0;
+};
+
+/// Trains a fresh model of `variant` for 3 steps at `batch` with Adam or SGD (momentum), updating in backward
+/// or not.
+Trained train(ag::models::Variant variant, std::int64_t batch, bool adam, bool in_backward) {
+  ag::Generator init(5);
+  auto model = ag::models::make_model(variant, init);
+  std::unique_ptr<ag::nn::Optimizer> optimizer;
+  if (adam)
+    optimizer = std::make_unique<ag::nn::Adam>(model->parameters(), ag::nn::AdamOptions{0.01, 0.9, 0.999, 1e-8, 0.001});
+  else
+    optimizer = std::make_unique<ag::nn::Sgd>(model->parameters(), ag::nn::SgdOptions{0.05, 0.9, true, 0.001});
+  optimizer->update_in_backward(in_backward);
+  const bool paper = variant == ag::models::Variant::lecun1998;
+  const std::int64_t side = ag::models::input_side(variant);
+  ag::Generator data(6);
+  Trained result;
+  for (int step = 0; step < 3; ++step) {
+    const Tensor x = ag::uniform({batch, 1, side, side}, -0.1, 1.175, data);
+    std::vector<std::int64_t> classes;
+    for (std::int64_t n = 0; n < batch; ++n) classes.push_back((n * 7 + step) % 10);
+    const Tensor labels = ag::from_indices(classes, {batch});
+    const Tensor loss = ag::nn::compute_loss(paper ? ag::nn::LossKind::map : ag::nn::LossKind::cross_entropy,
+                                             model->forward(x), labels, 1.0);
+    optimizer->zero_grad();
+    loss.backward();
+    result.streamed.clear();
+    for (const auto& p : model->parameters())
+      if (!p.value.grad().defined()) result.streamed.push_back(p.name);
+    optimizer->step();
+  }
+  result.values = values_of(model->parameters(), *optimizer);
+  result.steps = optimizer->steps();
+  return result;
+}
+
+}  // namespace
+
+TEST_CASE("updating in backward gives the same bits as step(), for both variants, Adam and SGD, 1 and 2 threads") {
+  for (const auto variant : {ag::models::Variant::lecun1998, ag::models::Variant::modern})
+    for (const std::int64_t batch : {1, 5})
+      for (const bool adam : {true, false})
+        for (const int threads : {1, 2}) {
+          CAPTURE(ag::models::variant_name(variant));
+          CAPTURE(batch);
+          CAPTURE(adam);
+          CAPTURE(threads);
+          const ThreadCount t(threads);
+          const Trained plain = train(variant, batch, adam, false);
+          const Trained streamed = train(variant, batch, adam, true);
+          CHECK(plain.streamed.empty());
+          // C5 (a convolution whose outputs each see the whole input) and the linear layers stream their
+          // weights; C1 and C3, whose dL/dW is not one product by rows, and the biases do not.
+          const std::vector<std::string> expected =
+              variant == ag::models::Variant::modern ? std::vector<std::string>{"c5.weight", "f6.weight", "output.weight"}
+                                                     : std::vector<std::string>{"c5.weight", "f6.weight"};
+          CHECK(streamed.streamed == expected);
+          CHECK(streamed.steps == 3);
+          CHECK(plain.steps == 3);
+          CHECK(streamed.values == plain.values);
+        }
+}
+
+TEST_CASE("a gradient is streamed only when its weight is used once, has no .grad yet, and anomaly mode is off") {
+  const auto make = [] {
+    ag::Generator gen(3);
+    return std::make_shared<ag::nn::Linear>(4, 3, gen);
+  };
+  const Tensor x = ag::from_vector({0.5, -1, 2, 0.25, 1, 1, -0.5, 0.75}, {2, 4});
+  const auto loss_of = [&](ag::nn::Linear& layer, int uses) {
+    Tensor y = layer.forward(x);
+    for (int u = 1; u < uses; ++u) y = y + layer.forward(x);  // the same weight again: shared
+    return ag::sum(ag::square(y));
+  };
+  // The reference: every update in step().
+  auto reference = make();
+  ag::nn::Adam plain_adam(reference->parameters(), ag::nn::AdamOptions{});
+  auto layer = make();
+  ag::nn::Adam adam(layer->parameters(), ag::nn::AdamOptions{});
+  adam.update_in_backward();
+  Tensor weight = layer->parameters()[0].value;
+  REQUIRE(layer->parameters()[0].name == "weight");
+
+  SUBCASE("used once: streamed, the same bits") {
+    loss_of(*reference, 1).backward();
+    plain_adam.step();
+    loss_of(*layer, 1).backward();
+    CHECK_FALSE(weight.grad().defined());
+    adam.step();
+    CHECK(weight.to_vector() == reference->parameters()[0].value.to_vector());
+  }
+  SUBCASE("used twice: summed into .grad as usual") {
+    loss_of(*reference, 2).backward();
+    plain_adam.step();
+    loss_of(*layer, 2).backward();
+    CHECK(weight.grad().defined());
+    adam.step();
+    CHECK(weight.to_vector() == reference->parameters()[0].value.to_vector());
+  }
+  SUBCASE("a .grad already there: the pass adds to it, as without a stream") {
+    const Tensor earlier = ag::full({3, 4}, 0.125);
+    reference->parameters()[0].value.set_grad(earlier.clone());
+    weight.set_grad(earlier.clone());
+    loss_of(*reference, 1).backward();
+    plain_adam.step();
+    loss_of(*layer, 1).backward();
+    CHECK(weight.grad().defined());
+    adam.step();
+    CHECK(weight.to_vector() == reference->parameters()[0].value.to_vector());
+  }
+  SUBCASE("anomaly mode checks whole gradients: not streamed") {
+    const ag::AnomalyModeGuard anomaly;
+    loss_of(*layer, 1).backward();
+    CHECK(weight.grad().defined());
+  }
+  SUBCASE("ag::grad returns the gradient and updates nothing") {
+    const std::vector<double> before = weight.to_vector();
+    const auto grads = ag::grad(loss_of(*layer, 1), {weight});
+    CHECK(grads[0].defined());
+    CHECK(weight.to_vector() == before);
+    CHECK(adam.steps() == 0);
+  }
+  SUBCASE("once the optimizer is gone, so is its stream") {
+    adam.update_in_backward(false);
+    CHECK(weight.gradient_stream() == nullptr);
+    loss_of(*layer, 1).backward();
+    CHECK(weight.grad().defined());
+  }
+}
+
+TEST_CASE("an optimizer's destructor removes its streams from the parameters it leaves behind") {
+  ag::Generator gen(3);
+  auto layer = std::make_shared<ag::nn::Linear>(4, 3, gen);
+  {
+    ag::nn::Sgd sgd(layer->parameters(), ag::nn::SgdOptions{0.1, 0.0, false, 0.0});
+    sgd.update_in_backward();
+    CHECK(layer->parameters()[0].value.gradient_stream() != nullptr);
+  }
+  CHECK(layer->parameters()[0].value.gradient_stream() == nullptr);
+  ag::sum(layer->forward(ag::ones({1, 4}))).backward();
+  CHECK(layer->parameters()[0].value.grad().defined());
+}
