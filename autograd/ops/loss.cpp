@@ -6,12 +6,13 @@
 #include <type_traits>
 #include <utility>
 
+#include "autograd/detail/axis.h"
+#include "autograd/detail/logsumexp.h"
 #include "autograd/graph.h"
 #include "autograd/ops/arithmetic.h"
 #include "autograd/ops/index.h"
 #include "autograd/ops/reduce.h"
 #include "autograd/ops/shape_ops.h"
-#include "autograd/ops/softmax.h"
 #include "autograd/ops/unary.h"
 
 namespace ag {
@@ -24,11 +25,52 @@ void check_class_target(std::string_view op, const Tensor& scores, const Tensor&
          shape_str(target.shape()), dtype_name(target.dtype()));
 }
 
+/// Throws naming `op`, the row and the scores' shape when a target is not a class index of `scores`.
+void check_target_range(std::string_view op, const Tensor& scores, const Tensor& target) {
+  const std::int64_t* t = target.data<std::int64_t>();
+  for (std::int64_t r = 0; r < target.size(0); ++r)
+    if (t[r] < 0 || t[r] >= scores.size(1))
+      fail(op, "target {} at row {} is out of range for scores {}", t[r], r, shape_str(scores.shape()));
+}
+
 }  // namespace
 
+// E = (1/N) sum_n ( lse_n - x[n,t_n] ) with lse_n = log sum_c e^x[n,c];  dE/dx[n,c] = (e^(x[n,c] - lse_n) - [c = t_n]) / N.
+// One op rather than log_softmax, pick, mean and neg: at batch 1 the four ops' graph nodes and allocations
+// were 1 to 2 us of a 37 us LeNet-5 training step.
 Tensor cross_entropy(const Tensor& logits, const Tensor& target) {
   check_class_target("cross_entropy", logits, target);
-  return neg(mean(pick(log_softmax(logits, 1), target)));
+  check_target_range("cross_entropy", logits, target);
+  const std::int64_t rows = logits.size(0), classes = logits.size(1);
+  const std::int64_t* t = target.data<std::int64_t>();
+  const auto rows_view = detail::axis_view("cross_entropy", logits.shape(), 1);
+  Tensor lse = empty({rows}, logits.dtype());  // kept for the backward
+  Tensor out = empty({}, logits.dtype());
+  dispatch_floating(logits.dtype(), "cross_entropy", [&](auto type) {
+    using T = decltype(type);
+    const T* x = logits.data<T>();
+    T* l = lse.data<T>();
+    detail::logsumexp_kernel(x, l, rows_view);
+    T total = 0;
+    for (std::int64_t r = 0; r < rows; ++r) total += l[r] - x[r * classes + t[r]];
+    out.data<T>()[0] = rows > 0 ? total / static_cast<T>(rows) : std::numeric_limits<T>::quiet_NaN();
+  });
+  return record("cross_entropy", out, {logits, target}, [lse](const Tensor& g, const std::vector<Tensor>& in) {
+    Tensor gx = empty(in[0].shape(), g.dtype());
+    const std::int64_t rows = in[0].size(0), classes = in[0].size(1);
+    const std::int64_t* t = in[1].data<std::int64_t>();
+    dispatch_floating(g.dtype(), "cross_entropy backward", [&](auto type) {
+      using T = decltype(type);
+      const T* x = in[0].data<T>();
+      const T* l = lse.data<T>();
+      T* d = gx.data<T>();
+      const T scale = g.data<T>()[0] / static_cast<T>(rows);
+      for (std::int64_t r = 0; r < rows; ++r)
+        for (std::int64_t c = 0; c < classes; ++c)
+          d[r * classes + c] = scale * (std::exp(x[r * classes + c] - l[r]) - (c == t[r] ? T(1) : T(0)));
+    });
+    return std::vector<Tensor>{gx, Tensor()};
+  });
 }
 
 Tensor mse_loss(const Tensor& prediction, const Tensor& target) {
@@ -50,11 +92,9 @@ Tensor rbf_mle_loss(const Tensor& rbf_output, const Tensor& target) {
 Tensor rbf_map_loss(const Tensor& rbf_output, const Tensor& target, double j) {
   check_class_target("rbf_map_loss", rbf_output, target);
   if (!std::isfinite(j) || j <= 0) fail("rbf_map_loss", "the constant j must be finite and > 0, got {}", j);
+  check_target_range("rbf_map_loss", rbf_output, target);
   const std::int64_t rows = rbf_output.size(0), classes = rbf_output.size(1);
   const std::int64_t* t = target.data<std::int64_t>();
-  for (std::int64_t r = 0; r < rows; ++r)
-    if (t[r] < 0 || t[r] >= classes)
-      fail("rbf_map_loss", "target {} at row {} is out of range for scores {}", t[r], r, shape_str(rbf_output.shape()));
   // Returns the shift m and the shifted partition sum Z e^-m of row r.
   const auto partition = [j, classes](const auto* y) {
     using T = std::remove_cv_t<std::remove_pointer_t<decltype(y)>>;

@@ -1,6 +1,7 @@
 #pragma once
 /// Losses, each a scalar (shape []) mean over the batch: composed from the engine's ops, so that their
-/// gradients come from the engine, except rbf_map_loss, one op with its own rule (checked by gradcheck).
+/// gradients come from the engine, except cross_entropy and rbf_map_loss, each one op with its own rule
+/// (checked by gradcheck).
 #include "autograd/tensor.h"
 
 namespace ag {

@@ -3,31 +3,10 @@
 #include <cmath>
 
 #include "autograd/detail/axis.h"
+#include "autograd/detail/logsumexp.h"
 #include "autograd/graph.h"
 
 namespace ag {
-
-namespace {
-
-/// lse[o,i] = log sum_k exp(x[o,k,i]), shifted by the maximum so no exp overflows.
-template <class T>
-void logsumexp_kernel(const T* x, T* lse, const detail::AxisView& v) {
-  for (std::int64_t o = 0; o < v.outer; ++o)
-    for (std::int64_t i = 0; i < v.inner; ++i) {
-      const T* base = x + o * v.n * v.inner + i;
-      T m = base[0];
-      for (std::int64_t k = 1; k < v.n; ++k) m = std::max(m, base[k * v.inner]);
-      if (std::isinf(m)) {  // all -inf (or a +inf): the shift would make NaN; the answer is m itself
-        lse[o * v.inner + i] = m;
-        continue;
-      }
-      T total = 0;
-      for (std::int64_t k = 0; k < v.n; ++k) total += std::exp(base[k * v.inner] - m);
-      lse[o * v.inner + i] = m + std::log(total);
-    }
-}
-
-}  // namespace
 
 // y = x - lse(x);  dL/dx_k = dL/dy_k - softmax_k * sum_j dL/dy_j   (softmax = e^y)
 Tensor log_softmax(const Tensor& x, std::int64_t dim) {
@@ -36,7 +15,7 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
   dispatch_floating(x.dtype(), "log_softmax", [&](auto type) {
     using T = decltype(type);
     std::vector<T> lse(static_cast<std::size_t>(v.outer * v.inner));
-    logsumexp_kernel(x.data<T>(), lse.data(), v);
+    detail::logsumexp_kernel(x.data<T>(), lse.data(), v);
     const T* p = x.data<T>();
     T* o = out.data<T>();
     for (std::int64_t a = 0; a < v.outer; ++a)
@@ -72,7 +51,7 @@ Tensor logsumexp(const Tensor& x, std::int64_t dim, bool keepdim) {
   Tensor out = empty(detail::reduced_shape(x.shape(), v.dim, keepdim), x.dtype());
   dispatch_floating(x.dtype(), "logsumexp", [&](auto type) {
     using T = decltype(type);
-    logsumexp_kernel(x.data<T>(), out.data<T>(), v);
+    detail::logsumexp_kernel(x.data<T>(), out.data<T>(), v);
   });
   return record("logsumexp", out, {x}, [v, y = out.detach()](const Tensor& g, const std::vector<Tensor>& in) {
     Tensor gx = empty(in[0].shape(), g.dtype());

@@ -47,6 +47,10 @@ TEST_CASE("pick and the losses name the shapes and the bad index") {
   CHECK_THROWS_WITH_AS(ag::cross_entropy(zeros({4, 10}), zeros({4})),
                        "cross_entropy: expects scores [N,C] and an int64 target [N], got [4,10] and [4] float32",
                        ag::Error);
+  CHECK_THROWS_WITH_AS(ag::cross_entropy(zeros({2, 10}), ag::from_indices({3, 10}, {2})),
+                       "cross_entropy: target 10 at row 1 is out of range for scores [2,10]", ag::Error);
+  CHECK_THROWS_WITH_AS(ag::cross_entropy(zeros({2, 10}), ag::from_indices({-1, 0}, {2})),
+                       "cross_entropy: target -1 at row 0 is out of range for scores [2,10]", ag::Error);
   CHECK_THROWS_WITH_AS(ag::mse_loss(zeros({2}), zeros({3})), "mse_loss: prediction [2] and target [3] differ in shape",
                        ag::Error);
   CHECK_THROWS_WITH_AS(ag::rbf_map_loss(zeros({1, 2}), ag::from_indices({0}, {1}), 0.0),

@@ -155,6 +155,14 @@ TEST_CASE("gradcheck: the losses") {
   Tensor target = test::classes(6, 5, gen);
   Tensor distances = test::param({6, 5}, gen, 0.0, 8.0);  // RBF outputs are squared distances
   CHECK(ag::gradcheck([&](const Inputs& in) { return ag::cross_entropy(in[0], target); }, {scores}));
+  // cross_entropy's hand-written rule against the rule the engine derives for the ops it fuses.
+  const Tensor fused = ag::cross_entropy(scores, target);
+  const Tensor composed = ag::neg(ag::mean(ag::pick(ag::log_softmax(scores, 1), target)));
+  CHECK(fused.item() == doctest::Approx(composed.item()).epsilon(1e-14));
+  const std::vector<double> fused_grad = ag::grad(fused, {scores})[0].to_vector();
+  const std::vector<double> composed_grad = ag::grad(composed, {scores})[0].to_vector();
+  REQUIRE(fused_grad.size() == composed_grad.size());
+  for (std::size_t i = 0; i < fused_grad.size(); ++i) CHECK(fused_grad[i] == doctest::Approx(composed_grad[i]).epsilon(1e-13));
   CHECK(ag::gradcheck([&](const Inputs& in) { return ag::rbf_mle_loss(in[0], target); }, {distances}));
   for (double j : {0.1, 1.0, 10.0})
     CHECK(ag::gradcheck([&](const Inputs& in) { return ag::rbf_map_loss(in[0], target, j); }, {distances}));
