@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "autograd/detail/activation_rules.h"
 #include "autograd/detail/batch_kernels.h"
 #include "autograd/graph.h"
 
@@ -186,7 +187,7 @@ void max_pool_backward(const MaxPoolGeometry& g, const T* gy, const std::int32_t
 
 }  // namespace
 
-Tensor max_pool2d(const Tensor& x, std::int64_t kernel, std::int64_t stride) {
+Tensor max_pool2d(const Tensor& x, std::int64_t kernel, std::int64_t stride, Activation activation) {
   check_arguments(x, kernel, stride);
   const MaxPoolGeometry geo{x.size(0) * x.size(1), x.size(2), x.size(3), kernel, stride};
   Tensor out = empty({x.size(0), x.size(1), geo.out_h(), geo.out_w()}, x.dtype());
@@ -197,9 +198,13 @@ Tensor max_pool2d(const Tensor& x, std::int64_t kernel, std::int64_t stride) {
   dispatch_floating(x.dtype(), "max_pool2d", [&](auto type) {
     using T = decltype(type);
     max_pool_forward<T>(geo, x.data<T>(), out.data<T>(), index.defined() ? offsets(index) : nullptr);
+    detail::activate_in_place(activation, out.data<T>(), out.numel());  // a quarter of the input's values
   });
-  // dL/dx [N,C,H,W] = dL/dy [N,C,OH,OW] routed to each window's first maximal element (summed where windows overlap)
-  return record("max_pool2d", out, {x}, [geo, index, offsets](const Tensor& g, const std::vector<Tensor>& in) {
+  // With an activation f, y = f(z) for the pooled z, and first G = dL/dz = dL/dy f'(z), from y. Then
+  // dL/dx [N,C,H,W] = G [N,C,OH,OW] routed to each window's first maximal element (summed where windows overlap)
+  auto [name, y] = detail::fused_activation("max_pool2d", activation, out);
+  return record(name, out, {x}, [geo, index, offsets, activation, y](const Tensor& gy, const std::vector<Tensor>& in) {
+    const Tensor g = detail::activation_input_gradient("max_pool2d backward", activation, gy, y);
     Tensor gx = empty(in[0].shape(), g.dtype());
     // A node exists only when x required a gradient at the forward, so `index` was filled then.
     dispatch_floating(g.dtype(), "max_pool2d backward", [&](auto type) {

@@ -10,6 +10,10 @@ MaxPool2d::MaxPool2d(std::int64_t kernel, std::int64_t stride) : kernel_(kernel)
 
 Tensor MaxPool2d::forward(const Tensor& x) { return max_pool2d(x, kernel_, stride_); }
 
+std::optional<Tensor> MaxPool2d::forward_activated(const Tensor& x, Activation a) {
+  return max_pool2d(x, kernel_, stride_, a);
+}
+
 std::string MaxPool2d::describe() const { return fmt::format("MaxPool2d({}x{}, stride {})", kernel_, kernel_, stride_); }
 
 }  // namespace ag::nn
