@@ -92,8 +92,9 @@ class Tensor {
   void zero_grad();
   /// Replaces the accumulated gradient (same shape and dtype, or undefined).
   void set_grad(const Tensor& grad);
-  /// Gives this leaf a stream that backward rules able to may hand its gradient to, block by block, instead
-  /// of accumulating it into .grad (autograd/gradient_stream.h says when); null removes it. Leaves only.
+  /// Gives this leaf a stream: a backward rule that computes the leaf's gradient in blocks may hand them to it
+  /// instead of accumulating the gradient into .grad (autograd/gradient_stream.h says when); null removes it.
+  /// Leaves only.
   void set_gradient_stream(std::shared_ptr<GradientStream> stream);
   /// Returns this leaf's gradient stream, or null.
   std::shared_ptr<GradientStream> gradient_stream() const;
