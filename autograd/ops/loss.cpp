@@ -37,7 +37,7 @@ void check_target_range(std::string_view op, const Tensor& scores, const Tensor&
 
 // E = (1/N) sum_n ( lse_n - x[n,t_n] ) with lse_n = log sum_c e^x[n,c];  dE/dx[n,c] = (e^(x[n,c] - lse_n) - [c = t_n]) / N.
 // One op rather than log_softmax, pick, mean and neg: at batch 1 the four ops' graph nodes and allocations
-// were 1 to 2 us of a 37 us LeNet-5 training step.
+// were about 0.6 us of a 37 us LeNet-5 training step (measured: 26,220 -> 26,660 samples/s).
 Tensor cross_entropy(const Tensor& logits, const Tensor& target) {
   check_class_target("cross_entropy", logits, target);
   check_target_range("cross_entropy", logits, target);

@@ -46,7 +46,7 @@ struct AdamConstants {
 /// Updates elements [0, n). Its own function taking values, not references, so that the compiler need not
 /// reload them after every store, and vectorises. Without weight decay (kDecay false) the loop does not add
 /// wd w. The loop is a fifth of a batch-1 training step, bound by streaming four arrays through the caches.
-/// Moments are floored (moment_floor.h): subnormal ones more than doubled its time.
+/// Its moments stay out of the subnormal range (moment_floor.h): subnormal ones more than doubled its time.
 template <bool kDecay, class T>
 void adam_elements(T* w, const T* g, T* m, T* v, AdamConstants<T> c, std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) {
