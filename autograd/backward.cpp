@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "autograd/anomaly.h"
+#include "autograd/detail/parallel.h"
 #include "autograd/gradient_stream.h"
 #include "autograd/graph.h"
 #include "autograd/ops/arithmetic.h"
@@ -157,6 +158,11 @@ void execute(const Tensor& root, const Tensor& seed, bool retain_graph, Gradient
 
   // Pass 2: run each node's rule once all its consumers have added their gradient (Kahn's order).
   NoGradGuard no_grad;  // rules compute with ops, which must not record
+  // A rule may leave a weight's update to the pool's other thread (detail::run_in_background); it is done
+  // before the pass ends, also when a later rule throws.
+  struct BackgroundJobFinished {
+    ~BackgroundJobFinished() { detail::finish_background_job(); }
+  } background_job_finished;
   root.grad_fn()->gradient_sum = seed;
   std::vector<Node*> ready{root.grad_fn().get()};
   while (!ready.empty()) {

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <ctime>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -93,6 +94,58 @@ class Pool {
       --strikes_;
     }
     return true;
+  }
+
+  /// Publishes body(context, 0) as a one-chunk job for an awake worker and returns true, the pool staying busy
+  /// until finish_background; returns false (having run nothing) when the pool is busy, the cores are shared,
+  /// the pool is backing off or no worker is awake (one asleep is nudged, for the next job).
+  bool start_background(int threads, detail::ChunkFn body, void* context) {
+    if (!busy_.try_lock()) return false;
+    if (!cores_free() || serial_loops_ > 0) {  // as in run()
+      if (serial_loops_ > 0) --serial_loops_;
+      busy_.unlock();
+      return false;
+    }
+    if (spinning_.load(std::memory_order_relaxed) == 0) {  // none awake: start or nudge one for the next job
+      ensure_workers(threads - 1);
+      if (sleepers_.load(std::memory_order_relaxed) > 0) {
+        nudges_.fetch_add(1, std::memory_order_relaxed);
+        wake_.notify_all();
+      }
+      busy_.unlock();
+      return false;
+    }
+    helpers_.store(1, std::memory_order_relaxed);
+    body_ = body;
+    context_ = context;
+    done_.store(0, std::memory_order_relaxed);
+    ++generation_;
+    state_.store(pack(generation_, 1, 0), std::memory_order_seq_cst);
+    if (sleepers_.load(std::memory_order_seq_cst) > 0) {  // it stopped spinning since: wake it
+      { std::lock_guard lock(mutex_); }
+      wake_.notify_all();
+    }
+    background_started_ = Clock::now();
+    return true;
+  }
+
+  /// Ends the job start_background published: runs it here when no worker has claimed it, otherwise waits for
+  /// it (backing off, as run() does, when the worker was descheduled holding it); then frees the pool.
+  void finish_background() {
+    const auto joined = Clock::now();
+    in_pool_job = true;
+    work(generation_);
+    in_pool_job = false;
+    if (done_.load(std::memory_order_acquire) < 1) {
+      for (int spins = 0; done_.load(std::memory_order_acquire) < 1; ++spins) {
+        if (spins < kSpins)
+          cpu_relax();
+        else
+          std::this_thread::yield();
+      }
+      back_off_if_starved(joined - background_started_, Clock::now() - joined);
+    }
+    busy_.unlock();
   }
 
  private:
@@ -231,6 +284,7 @@ class Pool {
   std::thread::id window_thread_;
   Clock::time_point window_start_{}, serial_until_{};
   Clock::duration window_cpu_{};
+  Clock::time_point background_started_{};  // guarded by busy_, held from start_background to its finish
 
  public:
   static thread_local bool in_pool_job;
@@ -248,6 +302,34 @@ void set_num_threads(int threads) { thread_count.store(std::clamp(threads, 1, 64
 int num_threads() { return thread_count.load(std::memory_order_relaxed); }
 
 namespace detail {
+
+namespace {
+// This thread's job started by run_in_background and not yet finished; empty when none.
+thread_local std::function<void()> background_job;
+thread_local bool background_started = false;
+}  // namespace
+
+void run_in_background(std::function<void()> job) {
+  if (num_threads() == 1 || Pool::in_pool_job) {
+    job();
+    return;
+  }
+  finish_background_job();  // the previous one, usually done by now
+  background_job = std::move(job);
+  background_started = Pool::instance().start_background(
+      num_threads(), [](void* context, std::int64_t) { (*static_cast<std::function<void()>*>(context))(); }, &background_job);
+  if (!background_started) finish_background_job();
+}
+
+void finish_background_job() {
+  if (!background_job) return;
+  if (background_started)
+    Pool::instance().finish_background();
+  else
+    background_job();
+  background_started = false;
+  background_job = nullptr;
+}
 
 void run_chunks(std::int64_t count, ChunkFn body, void* context, std::int64_t work) {
   const int threads = num_threads();

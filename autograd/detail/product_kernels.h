@@ -221,6 +221,27 @@ void rows_times_weights(std::int64_t rows, std::int64_t outputs, std::int64_t ta
 /// values would cost as much as the product, and dot products of W's rows are used instead.
 inline constexpr std::int64_t kRowsForTransposedWeights = 16;
 
+/// Below this many rows, a streamed weight gradient's update (about 4 element operations an element) is more
+/// work than its product (rows multiply-adds an element, 16 to an element operation): with 2 threads the
+/// whole of it runs in the background (detail::run_in_background), overlapping the rest of backward. At
+/// batch 1 that is C5's and the linear layers' gradients and updates.
+inline constexpr std::int64_t kRowsForBackgroundUpdate = 4 * kProductMultiplyAddsPerWork;
+
+/// Rows [o0, o1) of dW = G^T X (see weight_gradient_by_rows), kPanelRows at a time into this thread's scratch
+/// and from there, while in the L1 cache, to `stream`.
+template <class T>
+void stream_weight_gradient_blocks(std::int64_t rows, std::int64_t outputs, std::int64_t taps, const T* g,
+                                   const T* x, std::int64_t o0, std::int64_t o1, GradientStream& stream) {
+  const Range all_rows{0, rows};
+  T* block = thread_scratch<T>(Slot::s0, kPanelRows * taps);
+  for (std::int64_t b0 = o0; b0 < o1; b0 += kPanelRows) {
+    const std::int64_t b1 = std::min(o1, b0 + kPanelRows);
+    panel_product(RowList{nullptr, b1 - b0, 0}, std::span(&all_rows, 1), taps, g + b0, 1, outputs,
+                  RowsOf<T>{x, taps}, block, taps, false);
+    stream.take(b0 * taps, b1 * taps, block);
+  }
+}
+
 /// dW [O, K] = G^T X for G [rows, O] and X [rows, K] (both row-major), each value a sum over the rows in
 /// order; blocks of kPanelRows rows of dW go to the threads. A whole batch's sum with no partial sums per
 /// chunk of samples to write and add, so its value does not depend on the thread count either.
@@ -232,6 +253,15 @@ inline constexpr std::int64_t kRowsForTransposedWeights = 16;
 template <class T>
 void weight_gradient_by_rows(std::int64_t rows, std::int64_t outputs, std::int64_t taps, const T* g, const T* x,
                              T* gw, GradientStream* stream = nullptr) {
+  if (stream && rows < kRowsForBackgroundUpdate && num_threads() > 1) {
+    // The update is more of the work than the product: all of it goes to the other thread, with copies of G
+    // and X (the caller's scratch and tensors may be reused before it runs), while this one goes on.
+    run_in_background([rows, outputs, taps, stream, gs = std::vector<T>(g, g + rows * outputs),
+                       xs = std::vector<T>(x, x + rows * taps)] {
+      stream_weight_gradient_blocks(rows, outputs, taps, gs.data(), xs.data(), 0, outputs, *stream);
+    });
+    return;
+  }
   const Range all_rows{0, rows};
   const std::int64_t row_blocks = (outputs + kPanelRows - 1) / kPanelRows;
   const auto pieces = sample_chunks(row_blocks);  // whole blocks of kPanelRows outputs per piece
@@ -243,13 +273,7 @@ void weight_gradient_by_rows(std::int64_t rows, std::int64_t outputs, std::int64
                     gw, taps, false);
       return;
     }
-    T* block = thread_scratch<T>(Slot::s0, kPanelRows * taps);
-    for (std::int64_t b0 = o0; b0 < o1; b0 += kPanelRows) {
-      const std::int64_t b1 = std::min(o1, b0 + kPanelRows);
-      panel_product(RowList{nullptr, b1 - b0, 0}, std::span(&all_rows, 1), taps, g + b0, 1, outputs,
-                    RowsOf<T>{x, taps}, block, taps, false);
-      stream->take(b0 * taps, b1 * taps, block);
-    }
+    stream_weight_gradient_blocks(rows, outputs, taps, g, x, o0, o1, *stream);
   }, rows * outputs * taps / kProductMultiplyAddsPerWork + (stream ? 4 * outputs * taps : 0));
 }
 
