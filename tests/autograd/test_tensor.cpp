@@ -131,3 +131,45 @@ TEST_CASE("storage: 64-byte aligned, shared by detach and copies of the handle, 
   CHECK(ag::storage_stats().fresh_allocations == 0);
   CHECK(ag::storage_stats().reuses == 1);
 }
+
+TEST_CASE("shape: a vector of dimensions, kept in place up to kInlineDims and on the heap beyond") {
+  constexpr auto kInline = static_cast<std::int64_t>(ag::Shape::kInlineDims);
+  ag::Shape s;
+  CHECK(s.empty());
+  for (std::int64_t d = 1; d <= kInline + 2; ++d) s.push_back(d);  // crosses into the heap
+  REQUIRE(s.size() == static_cast<std::size_t>(kInline + 2));
+  for (std::int64_t d = 0; d < kInline + 2; ++d) CHECK(s[static_cast<std::size_t>(d)] == d + 1);
+  const ag::Shape copy = s;  // a heap shape's copy is its own
+  s[0] = 100;
+  CHECK(copy[0] == 1);
+  CHECK(copy != s);
+  s.erase(s.begin());
+  s.pop_back();  // back in place: [2 .. kInline+1]
+  CHECK(s.size() == static_cast<std::size_t>(kInline));
+  CHECK(s.front() == 2);
+  CHECK(s.back() == kInline + 1);
+  s.insert(s.begin() + 1, {7, 8});
+  CHECK(s[1] == 7);
+  CHECK(s[2] == 8);
+  CHECK(s[3] == 3);
+  s.resize(2);
+  CHECK(s == ag::Shape{2, 7});
+  CHECK(ag::Shape(3, 4) == ag::Shape{4, 4, 4});
+  const std::vector<std::int64_t> dims{5, 6};
+  CHECK(ag::Shape(dims) == ag::Shape{5, 6});
+  CHECK(ag::Shape(dims).to_vector() == dims);
+  CHECK(ag::shape_str(copy) == "[1,2,3,4,5,6,7,8]");
+}
+
+TEST_CASE("shape: a tensor of a rank above the in-place dimensions computes and differentiates") {
+  const ag::Shape eight{1, 2, 1, 3, 1, 2, 1, 2};
+  const ag::Tensor x = ag::ones({24}).requires_grad_();
+  const ag::Tensor y = ag::reshape(x, eight);
+  CHECK(y.shape() == eight);
+  CHECK(y.numel() == 24);
+  const ag::Tensor loss = ag::sum(ag::mul(y, y));
+  CHECK(loss.item() == 24.0);
+  loss.backward();
+  CHECK(x.grad().shape() == ag::Shape{24});
+  CHECK(x.grad().at({5}) == 2.0);
+}
