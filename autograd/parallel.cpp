@@ -96,10 +96,10 @@ class Pool {
     return true;
   }
 
-  /// Publishes body(context, 0) as a one-chunk job for an awake worker and returns true, the pool staying busy
-  /// until finish_background; returns false (having run nothing) when the pool is busy, the cores are shared,
-  /// the pool is backing off or no worker is awake (one asleep is nudged, for the next job).
-  bool start_background(int threads, detail::ChunkFn body, void* context) {
+  /// Publishes body(context, i) for i < count as a job for an awake worker and returns true, the pool staying
+  /// busy until finish_background; returns false (having run nothing) when the pool is busy, the cores are
+  /// shared, the pool is backing off or no worker is awake (one asleep is nudged, for the next job).
+  bool start_background(int threads, std::int64_t count, detail::ChunkFn body, void* context) {
     if (!busy_.try_lock()) return false;
     if (!cores_free() || serial_loops_ > 0) {  // as in run()
       if (serial_loops_ > 0) --serial_loops_;
@@ -115,12 +115,13 @@ class Pool {
       busy_.unlock();
       return false;
     }
-    helpers_.store(1, std::memory_order_relaxed);
+    helpers_.store(threads - 1, std::memory_order_relaxed);
     body_ = body;
     context_ = context;
     done_.store(0, std::memory_order_relaxed);
     ++generation_;
-    state_.store(pack(generation_, 1, 0), std::memory_order_seq_cst);
+    background_count_ = count;
+    state_.store(pack(generation_, count, 0), std::memory_order_seq_cst);
     if (sleepers_.load(std::memory_order_seq_cst) > 0) {  // it stopped spinning since: wake it
       { std::lock_guard lock(mutex_); }
       wake_.notify_all();
@@ -129,15 +130,15 @@ class Pool {
     return true;
   }
 
-  /// Ends the job start_background published: runs it here when no worker has claimed it, otherwise waits for
-  /// it (backing off, as run() does, when the worker was descheduled holding it); then frees the pool.
+  /// Ends the job start_background published: runs here the chunks no worker has claimed, then waits for the
+  /// others (backing off, as run() does, when the worker was descheduled holding one); then frees the pool.
   void finish_background() {
     const auto joined = Clock::now();
     in_pool_job = true;
     work(generation_);
     in_pool_job = false;
-    if (done_.load(std::memory_order_acquire) < 1) {
-      for (int spins = 0; done_.load(std::memory_order_acquire) < 1; ++spins) {
+    if (done_.load(std::memory_order_acquire) < background_count_) {
+      for (int spins = 0; done_.load(std::memory_order_acquire) < background_count_; ++spins) {
         if (spins < kSpins)
           cpu_relax();
         else
@@ -285,6 +286,7 @@ class Pool {
   Clock::time_point window_start_{}, serial_until_{};
   Clock::duration window_cpu_{};
   Clock::time_point background_started_{};  // guarded by busy_, held from start_background to its finish
+  std::int64_t background_count_ = 0;
 
  public:
   static thread_local bool in_pool_job;
@@ -304,20 +306,24 @@ int num_threads() { return thread_count.load(std::memory_order_relaxed); }
 namespace detail {
 
 namespace {
-// This thread's job started by run_in_background and not yet finished; empty when none.
-thread_local std::function<void()> background_job;
+// This thread's job started by run_in_background and not yet finished, and its chunk count; empty when none.
+thread_local std::function<void(std::int64_t)> background_job;
+thread_local std::int64_t background_chunks = 0;
 thread_local bool background_started = false;
 }  // namespace
 
-void run_in_background(std::function<void()> job) {
-  if (num_threads() == 1 || Pool::in_pool_job) {
-    job();
+void run_in_background(std::int64_t count, std::function<void(std::int64_t)> job) {
+  if (num_threads() == 1 || Pool::in_pool_job || count <= 0 || count > 0xffff) {
+    for (std::int64_t i = 0; i < count; ++i) job(i);
     return;
   }
   finish_background_job();  // the previous one, usually done by now
   background_job = std::move(job);
+  background_chunks = count;
   background_started = Pool::instance().start_background(
-      num_threads(), [](void* context, std::int64_t) { (*static_cast<std::function<void()>*>(context))(); }, &background_job);
+      num_threads(), count,
+      [](void* context, std::int64_t i) { (*static_cast<std::function<void(std::int64_t)>*>(context))(i); },
+      &background_job);
   if (!background_started) finish_background_job();
 }
 
@@ -326,7 +332,7 @@ void finish_background_job() {
   if (background_started)
     Pool::instance().finish_background();
   else
-    background_job();
+    for (std::int64_t i = 0; i < background_chunks; ++i) background_job(i);
   background_started = false;
   background_job = nullptr;
 }

@@ -21,14 +21,16 @@ using ChunkFn = void (*)(void* context, std::int64_t i);
 /// `body` must not throw.
 void run_chunks(std::int64_t count, ChunkFn body, void* context, std::int64_t work);
 
-/// Runs `job` on the pool's other thread while this thread goes on, when a worker is awake and the pool free;
-/// otherwise runs it now. Either way it has run when finish_background_job returns on this thread. For work
-/// nothing waits for until a known point: at batch 1, a weight's update inside backward, which the rest of the
-/// backward pass does not read (backward.cpp finishes the job before the pass ends). The job must own what
-/// it reads and must not throw. One at a time per thread: a second job first finishes the first.
-void run_in_background(std::function<void()> job);
+/// Runs job(i) for i in [0, count) on the pool's other thread while this thread goes on, when a worker is awake
+/// and the pool free; otherwise runs them now. Either way they have run when finish_background_job returns on
+/// this thread, which runs itself the chunks no worker has started. For work nothing waits for until a known
+/// point: at batch 1, a weight's update inside backward, which the rest of the backward pass does not read
+/// (backward.cpp finishes the job before the pass ends). The job must own what it reads and must not throw.
+/// One at a time per thread: a second job first finishes the first.
+void run_in_background(std::int64_t count, std::function<void(std::int64_t)> job);
 
-/// Waits for this thread's background job, or runs it when no worker has taken it; does nothing when none.
+/// Runs the chunks of this thread's background job that no worker has started and waits for the others; does
+/// nothing when there is no job.
 void finish_background_job();
 
 /// Below this much work (in multiply-adds or element operations, roughly; about 10 microseconds), a loop runs

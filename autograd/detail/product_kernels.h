@@ -222,9 +222,9 @@ void rows_times_weights(std::int64_t rows, std::int64_t outputs, std::int64_t ta
 inline constexpr std::int64_t kRowsForTransposedWeights = 16;
 
 /// Below this many rows, a streamed weight gradient's update (about 4 element operations an element) is more
-/// work than its product (rows multiply-adds an element, 16 to an element operation): with 2 threads the
-/// whole of it runs in the background (detail::run_in_background), overlapping the rest of backward. At
-/// batch 1 that is C5's and the linear layers' gradients and updates.
+/// work than its product (rows multiply-adds an element, 16 to an element operation): with 2 threads its
+/// blocks run in the background (detail::run_in_background), overlapping the rest of backward. At batch 1
+/// that is C5's and the linear layers' gradients and updates.
 inline constexpr std::int64_t kRowsForBackgroundUpdate = 4 * kProductMultiplyAddsPerWork;
 
 /// Rows [o0, o1) of dW = G^T X (see weight_gradient_by_rows), kPanelRows at a time into this thread's scratch
@@ -254,11 +254,15 @@ template <class T>
 void weight_gradient_by_rows(std::int64_t rows, std::int64_t outputs, std::int64_t taps, const T* g, const T* x,
                              T* gw, GradientStream* stream = nullptr) {
   if (stream && rows < kRowsForBackgroundUpdate && num_threads() > 1) {
-    // The update is more of the work than the product: all of it goes to the other thread, with copies of G
-    // and X (the caller's scratch and tensors may be reused before it runs), while this one goes on.
-    run_in_background([rows, outputs, taps, stream, gs = std::vector<T>(g, g + rows * outputs),
-                       xs = std::vector<T>(x, x + rows * taps)] {
-      stream_weight_gradient_blocks(rows, outputs, taps, gs.data(), xs.data(), 0, outputs, *stream);
+    // The update is more of the work than the product: it goes to the other thread block by block, with
+    // copies of G and X (the caller's scratch and tensors may be reused before it runs), while this one goes
+    // on, and takes at the end of backward the blocks the other has not reached.
+    const std::int64_t row_blocks = (outputs + kPanelRows - 1) / kPanelRows;
+    run_in_background(row_blocks, [rows, outputs, taps, stream, gs = std::vector<T>(g, g + rows * outputs),
+                                   xs = std::vector<T>(x, x + rows * taps)](std::int64_t block) {
+      const std::int64_t o0 = block * kPanelRows;
+      stream_weight_gradient_blocks(rows, outputs, taps, gs.data(), xs.data(), o0, std::min(outputs, o0 + kPanelRows),
+                                    *stream);
     });
     return;
   }

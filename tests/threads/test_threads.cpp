@@ -191,28 +191,31 @@ void wake_the_worker() {
 
 }  // namespace
 
-TEST_CASE("threads: a background job runs once, on the worker when it is free, and has run when finished") {
+TEST_CASE("threads: a background job's chunks run once each, on the worker when it is free, all run when finished") {
   ThreadCount t(2);
-  bool ran_elsewhere = false;
+  bool ran_elsewhere = false, caller_took_the_rest = false;
   // The worker may be descheduled, or the pool backing off after an earlier test's loops: try for a while.
   for (int attempt = 0; attempt < 200 && !ran_elsewhere; ++attempt) {
     wake_the_worker();
-    std::atomic<int> runs{0};
-    std::thread::id ran_on;
-    ag::detail::run_in_background([&] {
-      busy_for(3);  // still running when the caller finishes it
-      ran_on = std::this_thread::get_id();
-      runs.fetch_add(1);
+    constexpr int kChunks = 4;
+    std::vector<std::atomic<int>> runs(kChunks);
+    std::vector<std::thread::id> ran_on(kChunks);
+    ag::detail::run_in_background(kChunks, [&](std::int64_t i) {
+      busy_for(i == 0 ? 5 : 1);  // the first still running when the caller finishes the job
+      ran_on[static_cast<std::size_t>(i)] = std::this_thread::get_id();
+      runs[static_cast<std::size_t>(i)].fetch_add(1);
     });
     ag::detail::finish_background_job();
-    CHECK(runs.load() == 1);
-    ran_elsewhere = ran_on != std::this_thread::get_id();
+    for (const auto& r : runs) CHECK(r.load() == 1);
+    ran_elsewhere = ran_on[0] != std::this_thread::get_id();
+    caller_took_the_rest = ran_on[kChunks - 1] == std::this_thread::get_id();
     ag::detail::finish_background_job();  // none left: does nothing
-    CHECK(runs.load() == 1);
+    for (const auto& r : runs) CHECK(r.load() == 1);
   }
-  // Whether the worker got to run it depends on the machine's load (under ctest -j the other core is busy and
-  // the pool keeps to the caller): a sign worth seeing, not a failure.
+  // Whether the worker got to run a chunk depends on the machine's load (under ctest -j the other core is busy
+  // and the pool keeps to the caller): signs worth seeing, not failures.
   WARN_MESSAGE(ran_elsewhere, "no background job ran on the worker: the cores were busy");
+  WARN_MESSAGE(caller_took_the_rest, "the caller took none of the chunks the worker had not reached");
 }
 
 TEST_CASE("threads: a second background job starts after the first has run; with 1 thread a job runs at once") {
@@ -222,23 +225,23 @@ TEST_CASE("threads: a second background job starts after the first has run; with
     std::vector<int> order;
     std::mutex mutex;
     const auto job = [&](int id) {
-      return [&, id] {
-        busy_for(2);
+      return [&, id](std::int64_t i) {
+        busy_for(1);
         std::lock_guard lock(mutex);
-        order.push_back(id);
+        order.push_back(10 * id + static_cast<int>(i));
       };
     };
-    ag::detail::run_in_background(job(1));
-    ag::detail::run_in_background(job(2));
+    ag::detail::run_in_background(1, job(1));
+    ag::detail::run_in_background(1, job(2));
     ag::detail::finish_background_job();
-    CHECK(order == std::vector<int>{1, 2});
+    CHECK(order == std::vector<int>{10, 20});
   }
   ThreadCount t(1);
   int runs = 0;
-  ag::detail::run_in_background([&] { ++runs; });
-  CHECK(runs == 1);
+  ag::detail::run_in_background(3, [&](std::int64_t) { ++runs; });
+  CHECK(runs == 3);
   ag::detail::finish_background_job();
-  CHECK(runs == 1);
+  CHECK(runs == 3);
 }
 
 TEST_CASE("threads: backward finishes a rule's background job before it returns, also when a later rule throws") {
@@ -255,7 +258,7 @@ TEST_CASE("threads: backward finishes a rule's background job before it returns,
     });
     const Tensor result = ag::record("result", ag::ones({3}), {first}, [&](const Tensor& g, const std::vector<Tensor>&) {
       wake_the_worker();
-      ag::detail::run_in_background([&] {
+      ag::detail::run_in_background(1, [&](std::int64_t) {
         busy_for(5);
         done = true;
       });
