@@ -18,7 +18,8 @@ class GradientStream {
   /// Called on the backward pass's thread by stream_for, before the first block of the pass. May throw.
   virtual void begin() = 0;
   /// Takes elements [begin, end) of the gradient (flat, row-major), `values` pointing at element `begin`, in the
-  /// leaf's dtype. Called from the kernel threads, for disjoint ranges that cover the leaf once. Must not throw.
+  /// leaf's dtype. Called from the kernel threads, for disjoint ranges that cover the leaf once, possibly after
+  /// the rule computing them has returned (but before the backward pass ends). Must not throw.
   virtual void take(std::int64_t begin, std::int64_t end, const void* values) = 0;
 };
 
@@ -34,7 +35,8 @@ struct GradientStreamSlot {
 /// For a backward rule about to compute the gradient of `leaf`: returns the leaf's stream, after calling its
 /// begin(), when the rule may hand it the gradient in blocks instead of returning it; null otherwise. The rule
 /// then returns an undefined gradient for the leaf, and must have finished reading the leaf's values before
-/// the first block (a stream may update them). It may when the leaf has a stream, is used once in the graph of
+/// the first block (a stream may update them), nor read them after its call (blocks may still be taken until
+/// the pass ends: detail::weight_gradient_by_rows with 2 threads). It may when the leaf has a stream, is used once in the graph of
 /// the pass under way (a weight shared by several ops has its gradients summed first, as usual), has no .grad
 /// yet, the pass accumulates into .grad (not ag::grad) and anomaly mode is off (it checks whole gradients).
 GradientStream* stream_for(const Tensor& leaf);

@@ -26,7 +26,7 @@ void run_chunks(std::int64_t count, ChunkFn body, void* context, std::int64_t wo
 /// this thread, which runs itself the chunks no worker has started. For work nothing waits for until a known
 /// point: at batch 1, a weight's update inside backward, which the rest of the backward pass does not read
 /// (backward.cpp finishes the job before the pass ends). The job must own what it reads and must not throw.
-/// One at a time per thread: a second job first finishes the first.
+/// One at a time per thread: a second job, or a parallel loop worth the pool, first finishes the first.
 void run_in_background(std::int64_t count, std::function<void(std::int64_t)> job);
 
 /// Runs the chunks of this thread's background job that no worker has started and waits for the others; does

@@ -218,7 +218,7 @@ TEST_CASE("threads: a background job's chunks run once each, on the worker when 
   WARN_MESSAGE(caller_took_the_rest, "the caller took none of the chunks the worker had not reached");
 }
 
-TEST_CASE("threads: a second background job starts after the first has run; with 1 thread a job runs at once") {
+TEST_CASE("threads: a second background job, or a loop for the pool, starts after the first has run; with 1 thread a job runs at once") {
   {
     ThreadCount t(2);
     wake_the_worker();
@@ -235,6 +235,20 @@ TEST_CASE("threads: a second background job starts after the first has run; with
     ag::detail::run_in_background(1, job(2));
     ag::detail::finish_background_job();
     CHECK(order == std::vector<int>{10, 20});
+    // A loop worth the pool finishes the job first: all its chunks have run when the loop starts.
+    order.clear();
+    wake_the_worker();
+    ag::detail::run_in_background(3, job(3));
+    std::size_t done_before_loop = 0;
+    ag::detail::parallel_for(2, [&](std::int64_t i) {
+      if (i == 0) {
+        std::lock_guard lock(mutex);
+        done_before_loop = order.size();
+      }
+    });
+    CHECK(done_before_loop == 3);
+    ag::detail::finish_background_job();
+    CHECK(order.size() == 3);
   }
   ThreadCount t(1);
   int runs = 0;
