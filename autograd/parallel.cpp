@@ -342,8 +342,9 @@ void run_chunks(std::int64_t count, ChunkFn body, void* context, std::int64_t wo
   if (threads > 1 && count > 1 && !Pool::in_pool_job) {
     // A loop worth the pool is worth more than this thread's background job: finish that first (taking its
     // chunks the worker has not reached), so the loop has both threads. At batch 1 the loops after a
-    // background job are below kMinParallelWork and run inline without coming here; at batch 16 C3's
-    // backward, run serially while C5's update held the pool, made training 30 % slower on 2 threads.
+    // background job are one chunk each, or below kMinParallelWork, and run inline without coming here; at
+    // batch 16 C3's backward, run serially while C5's update held the pool, made training 30 % slower on 2
+    // threads.
     finish_background_job();
     // The packed state holds counts below 2^16; a longer loop goes in several jobs.
     constexpr std::int64_t kMaxJob = 0xffff;

@@ -37,7 +37,9 @@ class Shape {
   }
   /// Creates the shape with the dimensions in `dims`.
   Shape(const std::vector<std::int64_t>& dims) { assign_range(dims.begin(), dims.end()); }  // NOLINT: implicit
+  /// Copies `other`'s dimensions (in place again when they fit).
   Shape(const Shape& other) { assign_range(other.begin(), other.end()); }
+  /// Makes this shape `other`'s dimensions.
   Shape& operator=(const Shape& other) {
     if (this != &other) assign_range(other.begin(), other.end());
     return *this;
@@ -46,18 +48,26 @@ class Shape {
   /// Returns the dimensions as a std::vector.
   std::vector<std::int64_t> to_vector() const { return {begin(), end()}; }
 
+  /// Returns the rank (the number of dimensions).
   std::size_t size() const { return size_; }
+  /// Returns true for the shape [].
   bool empty() const { return size_ == 0; }
+  /// Returns the first dimension's address; the rank's dimensions follow.
   std::int64_t* data() { return size_ <= kInlineDims ? inline_ : heap_.data(); }
+  /// Returns the first dimension's address; the rank's dimensions follow.
   const std::int64_t* data() const { return size_ <= kInlineDims ? inline_ : heap_.data(); }
+  /// Iterators over the dimensions, first to last.
   iterator begin() { return data(); }
   iterator end() { return data() + size_; }
   const_iterator begin() const { return data(); }
   const_iterator end() const { return data() + size_; }
+  /// Returns dimension d (d < size()).
   std::int64_t& operator[](std::size_t d) { return data()[d]; }
   std::int64_t operator[](std::size_t d) const { return data()[d]; }
+  /// Returns the first dimension (the rank must be at least 1).
   std::int64_t& front() { return data()[0]; }
   std::int64_t front() const { return data()[0]; }
+  /// Returns the last dimension (the rank must be at least 1).
   std::int64_t& back() { return data()[size_ - 1]; }
   std::int64_t back() const { return data()[size_ - 1]; }
 
@@ -97,6 +107,7 @@ class Shape {
   /// Makes the shape [].
   void clear() { assign_count(0, 0); }
 
+  /// Returns true when a and b have the same dimensions.
   friend bool operator==(const Shape& a, const Shape& b) { return std::equal(a.begin(), a.end(), b.begin(), b.end()); }
 
  private:
