@@ -36,9 +36,10 @@ struct GradientStreamSlot {
 /// begin(), when the rule may hand it the gradient in blocks instead of returning it; null otherwise. The rule
 /// then returns an undefined gradient for the leaf, and must have finished reading the leaf's values before
 /// the first block (a stream may update them), nor read them after its call (blocks may still be taken until
-/// the pass ends: detail::weight_gradient_by_rows with 2 threads). It may when the leaf has a stream, is used once in the graph of
-/// the pass under way (a weight shared by several ops has its gradients summed first, as usual), has no .grad
-/// yet, the pass accumulates into .grad (not ag::grad) and anomaly mode is off (it checks whole gradients).
+/// the pass ends: detail::weight_gradient_by_rows with 2 threads). It may when the leaf has a stream, is used
+/// once in the graph of the pass under way (a weight shared by several ops has its gradients summed first, as
+/// usual), has no .grad yet, the pass accumulates into .grad (not ag::grad) and anomaly mode is off (it
+/// checks whole gradients).
 GradientStream* stream_for(const Tensor& leaf);
 
 }  // namespace ag

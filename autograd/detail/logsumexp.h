@@ -8,22 +8,23 @@
 
 namespace ag::detail {
 
-/// lse[o,i] = log sum_k exp(x[o,k,i]), shifted by the maximum so no exp overflows.
+/// Returns log sum_k exp(x[k stride]) for k < n (n >= 1), shifted by the maximum so no exp overflows.
+template <class T>
+T logsumexp_of(const T* x, std::int64_t n, std::int64_t stride = 1) {
+  T m = x[0];
+  for (std::int64_t k = 1; k < n; ++k) m = std::max(m, x[k * stride]);
+  if (std::isinf(m)) return m;  // all -inf (or a +inf): the shift would make NaN; the answer is m itself
+  T total = 0;
+  for (std::int64_t k = 0; k < n; ++k) total += std::exp(x[k * stride] - m);
+  return m + std::log(total);
+}
+
+/// lse[o,i] = log sum_k exp(x[o,k,i]) for the view v of x.
 template <class T>
 void logsumexp_kernel(const T* x, T* lse, const AxisView& v) {
   for (std::int64_t o = 0; o < v.outer; ++o)
-    for (std::int64_t i = 0; i < v.inner; ++i) {
-      const T* base = x + o * v.n * v.inner + i;
-      T m = base[0];
-      for (std::int64_t k = 1; k < v.n; ++k) m = std::max(m, base[k * v.inner]);
-      if (std::isinf(m)) {  // all -inf (or a +inf): the shift would make NaN; the answer is m itself
-        lse[o * v.inner + i] = m;
-        continue;
-      }
-      T total = 0;
-      for (std::int64_t k = 0; k < v.n; ++k) total += std::exp(base[k * v.inner] - m);
-      lse[o * v.inner + i] = m + std::log(total);
-    }
+    for (std::int64_t i = 0; i < v.inner; ++i)
+      lse[o * v.inner + i] = logsumexp_of(x + o * v.n * v.inner + i, v.n, v.inner);
 }
 
 }  // namespace ag::detail

@@ -98,8 +98,9 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
   // (col is x itself when the receptive field is the whole input: C5.)
   if (w_stream && !patch_major)
     fail("conv2d backward", "a weight gradient stream needs the patch-major layout (an internal error)");
-  T* batch_col = patch_major && (gw || w_stream) && !g.patch_is_input() ? thread_scratch<T>(Slot::batch_b, batch * positions * taps)
-                                                          : nullptr;
+  T* batch_col = patch_major && (gw || w_stream) && !g.patch_is_input()
+                     ? thread_scratch<T>(Slot::batch_b, batch * positions * taps)
+                     : nullptr;
   // With one output position, G' [(n,p),O] is G's own layout: the activation's gradient goes straight there.
   const bool g_into_batch = patch_major && positions == 1;
   ChunkPartials<T> part_b(chunks.count, gb, gb ? outputs : 0, Slot::partials_b);

@@ -46,8 +46,8 @@ inline T floor_moment(T x) {
 /// way; with it, nothing an update computes or stores is subnormal, so on x86, where every update runs under
 /// it, the floor is not applied (kSubnormalsFlushed). A gradient below 1.1e-19 in magnitude (2^-63) has a
 /// subnormal square: with a third of LeNet-5's C5 gradients at 1e-20, Adam's update took 20 us instead of 7
-/// (measured), and training steps showed it now and then (29 us instead of 12 at batch 64). What it changes: a value below 1.2e-38 (2^-126; float)
-/// becomes 0 inside the update. Such a term is below the rounding of any moment above kMomentFloor, a
+/// (measured), and training steps showed it now and then (29 us instead of 12 at batch 64). What it changes:
+/// a value below 1.2e-38 (2^-126; float) becomes 0 inside the update. Such a term is below the rounding of any moment above kMomentFloor, a
 /// moment below the floor is 0 anyway, and a weight's change below it moves no weight above 1e-31.
 class SubnormalsFlushed {
  public:
