@@ -6,9 +6,8 @@
 #include <vector>
 
 #include "autograd/anomaly.h"
-#include "autograd/detail/parallel.h"
-#include "autograd/gradient_stream.h"
 #include "autograd/graph.h"
+#include "autograd/leaf_hooks.h"
 #include "autograd/ops/arithmetic.h"
 #include "autograd/profile.h"
 
@@ -55,8 +54,8 @@ void check_gradient(const Node& node, std::size_t slot, const Tensor& input, con
 }
 
 /// The nodes one backward pass reaches, each held alive (releasing a node drops its inputs, and with them its
-/// producers' last owners), and the leaves with a gradient stream it reaches; when the pass ends or throws,
-/// all of them are reset to no pass.
+/// producers' last owners), and the leaves with post-accumulate-grad hooks it reaches; when the pass ends or
+/// throws, all of them are reset to no pass.
 class PassNodes {
  public:
   PassNodes() : id_(next_id_.fetch_add(1, std::memory_order_relaxed)) { nodes_.reserve(64); }
@@ -66,11 +65,10 @@ class PassNodes {
       node->consumers_left = 0;
       node->gradient_sum = Tensor();
     }
-    for (const auto& leaf : streamed_leaves_)
-      if (GradientStreamSlot* slot = leaf.impl()->gradient_stream.get()) {  // null if a rule removed it
-        slot->backward_pass = 0;
-        slot->uses = 0;
-      }
+    for (const auto& leaf : hooked_leaves_) {
+      leaf.impl()->hooks->backward_pass = 0;
+      leaf.impl()->hooks->uses_left = 0;
+    }
   }
   PassNodes(const PassNodes&) = delete;
   PassNodes& operator=(const PassNodes&) = delete;
@@ -90,26 +88,49 @@ class PassNodes {
     return true;
   }
 
-  /// Counts one more use of `leaf`, which has a gradient stream, in the pass's graph.
-  void add_streamed_leaf_use(const Tensor& leaf) {
-    GradientStreamSlot& slot = *leaf.impl()->gradient_stream;
-    if (slot.backward_pass != id_) {
-      if (slot.backward_pass != 0)
-        throw Error("backward: a leaf with a gradient stream is in another backward pass (a backward inside a "
-                    "backward rule, or on two threads at once)");
-      slot.backward_pass = id_;
-      slot.uses = 0;
-      streamed_leaves_.push_back(leaf);
+  /// Counts one more use of `leaf`, which has hooks, in the pass's graph.
+  void add_hooked_leaf_use(const Tensor& leaf) {
+    LeafHooks& hooks = *leaf.impl()->hooks;
+    if (hooks.backward_pass != id_) {
+      if (hooks.backward_pass != 0)
+        throw Error("backward: a leaf with hooks is in another backward pass (a backward inside a backward rule, "
+                    "or on two threads at once)");
+      hooks.backward_pass = id_;
+      hooks.uses_left = 0;
+      hooked_leaves_.push_back(leaf);
     }
-    slot.uses += 1;
+    hooks.uses_left += 1;
   }
 
  private:
   static inline std::atomic<std::uint64_t> next_id_{1};
   std::uint64_t id_;
   std::vector<std::shared_ptr<Node>> nodes_;
-  std::vector<Tensor> streamed_leaves_;
+  std::vector<Tensor> hooked_leaves_;
 };
+
+/// Returns true when `leaf` has post-accumulate-grad hooks for the pass to run.
+bool has_hooks(const Tensor& leaf) {
+  const LeafHooks* hooks = leaf.impl()->hooks.get();
+  return hooks && !hooks->post_accumulate.empty();
+}
+
+/// Runs the post-accumulate-grad hooks of `leaf` when a gradient has reached its .grad; from a copy of the
+/// list, since a hook may remove hooks.
+void run_hooks(const Tensor& leaf) {
+  if (!leaf.grad().defined()) return;
+  Tensor handle = leaf;
+  const auto to_run = leaf.impl()->hooks->post_accumulate;
+  for (const auto& [id, hook] : to_run) hook(handle);
+}
+
+/// Counts one use of `leaf` (counted by PassNodes::add_hooked_leaf_use) as done; after the last, runs its
+/// hooks. Hooks registered during the pass, on a leaf not counted, wait for the next pass.
+void use_done(const Tensor& leaf) {
+  LeafHooks& hooks = *leaf.impl()->hooks;
+  if (hooks.backward_pass == 0 || --hooks.uses_left > 0) return;
+  run_hooks(leaf);
+}
 
 Tensor seed_gradient(const Tensor& root, const Tensor& grad) {
   if (!root.requires_grad())
@@ -133,6 +154,7 @@ void execute(const Tensor& root, const Tensor& seed, bool retain_graph, Gradient
   };
   if (!root.grad_fn()) {
     leaf_receives(root, seed);
+    if (!sink.capturing && has_hooks(root)) run_hooks(root);
     return;
   }
 
@@ -146,8 +168,8 @@ void execute(const Tensor& root, const Tensor& seed, bool retain_graph, Gradient
     for (const auto& input : node->inputs) {
       if (!input.defined() || !input.requires_grad()) continue;
       if (!input.grad_fn()) {
-        // Streams are for gradients that go into .grad; ag::grad captures them instead.
-        if (input.impl()->gradient_stream && !sink.capturing) reached.add_streamed_leaf_use(input);
+        // Hooks are for gradients that go into .grad; ag::grad captures them instead.
+        if (!sink.capturing && has_hooks(input)) reached.add_hooked_leaf_use(input);
         continue;
       }
       const std::shared_ptr<Node>& producer = input.grad_fn();
@@ -158,11 +180,6 @@ void execute(const Tensor& root, const Tensor& seed, bool retain_graph, Gradient
 
   // Pass 2: run each node's rule once all its consumers have added their gradient (Kahn's order).
   NoGradGuard no_grad;  // rules compute with ops, which must not record
-  // A rule may leave a weight's update to the pool's other thread (detail::run_in_background); it is done
-  // before the pass ends, also when a later rule throws.
-  struct BackgroundJobFinished {
-    ~BackgroundJobFinished() { detail::finish_background_job(); }
-  } background_job_finished;
   root.grad_fn()->gradient_sum = seed;
   std::vector<Node*> ready{root.grad_fn().get()};
   while (!ready.empty()) {
@@ -188,6 +205,7 @@ void execute(const Tensor& root, const Tensor& seed, bool retain_graph, Gradient
       Node* producer = input.grad_fn().get();
       if (!producer) {
         if (has_grad) leaf_receives(input, std::move(input_grads[i]));
+        if (!sink.capturing && has_hooks(input)) use_done(input);
         continue;
       }
       if (has_grad) accumulate(producer->gradient_sum, input_grads[i]);
@@ -198,15 +216,6 @@ void execute(const Tensor& root, const Tensor& seed, bool retain_graph, Gradient
 }
 
 }  // namespace
-
-GradientStream* stream_for(const Tensor& leaf) {
-  const GradientStreamSlot* slot = leaf.impl()->gradient_stream.get();
-  if (!slot || !slot->stream || slot->backward_pass == 0 || slot->uses != 1 || leaf.grad().defined() ||
-      anomaly_mode_enabled())
-    return nullptr;
-  slot->stream->begin();
-  return slot->stream.get();
-}
 
 void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
   GradientSink sink;

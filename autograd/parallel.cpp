@@ -96,59 +96,6 @@ class Pool {
     return true;
   }
 
-  /// Publishes body(context, i) for i < count as a job for an awake worker and returns true, the pool staying
-  /// busy until finish_background; returns false (having run nothing) when the pool is busy, the cores are
-  /// shared, the pool is backing off or no worker is awake (one asleep is nudged, for the next job).
-  bool start_background(int threads, std::int64_t count, detail::ChunkFn body, void* context) {
-    if (!busy_.try_lock()) return false;
-    if (!cores_free() || serial_loops_ > 0) {  // as in run()
-      if (serial_loops_ > 0) --serial_loops_;
-      busy_.unlock();
-      return false;
-    }
-    if (spinning_.load(std::memory_order_relaxed) == 0) {  // none awake: start or nudge one for the next job
-      ensure_workers(threads - 1);
-      if (sleepers_.load(std::memory_order_relaxed) > 0) {
-        nudges_.fetch_add(1, std::memory_order_relaxed);
-        wake_.notify_all();
-      }
-      busy_.unlock();
-      return false;
-    }
-    helpers_.store(threads - 1, std::memory_order_relaxed);
-    body_ = body;
-    context_ = context;
-    done_.store(0, std::memory_order_relaxed);
-    ++generation_;
-    background_count_ = count;
-    state_.store(pack(generation_, count, 0), std::memory_order_seq_cst);
-    if (sleepers_.load(std::memory_order_seq_cst) > 0) {  // it stopped spinning since: wake it
-      { std::lock_guard lock(mutex_); }
-      wake_.notify_all();
-    }
-    background_started_ = Clock::now();
-    return true;
-  }
-
-  /// Ends the job start_background published: runs here the chunks no worker has claimed, then waits for the
-  /// others (backing off, as run() does, when the worker was descheduled holding one); then frees the pool.
-  void finish_background() {
-    const auto joined = Clock::now();
-    in_pool_job = true;
-    work(generation_);
-    in_pool_job = false;
-    if (done_.load(std::memory_order_acquire) < background_count_) {
-      for (int spins = 0; done_.load(std::memory_order_acquire) < background_count_; ++spins) {
-        if (spins < kSpins)
-          cpu_relax();
-        else
-          std::this_thread::yield();
-      }
-      back_off_if_starved(joined - background_started_, Clock::now() - joined);
-    }
-    busy_.unlock();
-  }
-
  private:
   static std::uint64_t pack(std::uint32_t generation, std::int64_t count, std::int64_t next) {
     return (std::uint64_t{generation} << 32) | (static_cast<std::uint64_t>(count) << 16) |
@@ -285,8 +232,6 @@ class Pool {
   std::thread::id window_thread_;
   Clock::time_point window_start_{}, serial_until_{};
   Clock::duration window_cpu_{};
-  Clock::time_point background_started_{};  // guarded by busy_, held from start_background to its finish
-  std::int64_t background_count_ = 0;
 
  public:
   static thread_local bool in_pool_job;
@@ -305,47 +250,9 @@ int num_threads() { return thread_count.load(std::memory_order_relaxed); }
 
 namespace detail {
 
-namespace {
-// This thread's job started by run_in_background and not yet finished, and its chunk count; empty when none.
-thread_local std::function<void(std::int64_t)> background_job;
-thread_local std::int64_t background_chunks = 0;
-thread_local bool background_started = false;
-}  // namespace
-
-void run_in_background(std::int64_t count, std::function<void(std::int64_t)> job) {
-  if (num_threads() == 1 || Pool::in_pool_job || count <= 0 || count > 0xffff) {
-    for (std::int64_t i = 0; i < count; ++i) job(i);
-    return;
-  }
-  finish_background_job();  // the previous one, usually done by now
-  background_job = std::move(job);
-  background_chunks = count;
-  background_started = Pool::instance().start_background(
-      num_threads(), count,
-      [](void* context, std::int64_t i) { (*static_cast<std::function<void(std::int64_t)>*>(context))(i); },
-      &background_job);
-  if (!background_started) finish_background_job();
-}
-
-void finish_background_job() {
-  if (!background_job) return;
-  if (background_started)
-    Pool::instance().finish_background();
-  else
-    for (std::int64_t i = 0; i < background_chunks; ++i) background_job(i);
-  background_started = false;
-  background_job = nullptr;
-}
-
 void run_chunks(std::int64_t count, ChunkFn body, void* context, std::int64_t work) {
   const int threads = num_threads();
   if (threads > 1 && count > 1 && !Pool::in_pool_job) {
-    // A loop worth the pool is worth more than this thread's background job: finish that first (taking its
-    // chunks the worker has not reached), so the loop has both threads. At batch 1 the loops after a
-    // background job are one chunk each, or below kMinParallelWork, and run inline without coming here; at
-    // batch 16 C3's backward, run serially while C5's update held the pool, made training 30 % slower on 2
-    // threads.
-    finish_background_job();
     // The packed state holds counts below 2^16; a longer loop goes in several jobs.
     constexpr std::int64_t kMaxJob = 0xffff;
     for (std::int64_t first = 0; first < count; first += kMaxJob) {
@@ -368,5 +275,17 @@ void run_chunks(std::int64_t count, ChunkFn body, void* context, std::int64_t wo
 }
 
 }  // namespace detail
+
+}  // namespace ag
+
+namespace ag {
+
+void run_parallel(std::int64_t count, LoopBody body, void* context, std::int64_t work) {
+  if (count <= 1 || num_threads() == 1 || work < detail::kMinParallelWork) {
+    for (std::int64_t i = 0; i < count; ++i) body(context, i);
+    return;
+  }
+  detail::run_chunks(count, body, context, work);
+}
 
 }  // namespace ag

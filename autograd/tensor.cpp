@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "autograd/backward.h"
-#include "autograd/gradient_stream.h"
 #include "autograd/graph.h"
+#include "autograd/leaf_hooks.h"
 #include "autograd/memory.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -253,16 +253,22 @@ void Tensor::zero_grad() { impl_->grad = Tensor(); }
 TensorImpl::TensorImpl() = default;
 TensorImpl::~TensorImpl() = default;
 
-void Tensor::set_gradient_stream(std::shared_ptr<GradientStream> stream) {
-  if (!is_leaf()) throw Error("Tensor::set_gradient_stream: only leaf tensors take one; this one is made by an op");
-  if (!stream) impl_->gradient_stream.reset();
-  else if (impl_->gradient_stream) impl_->gradient_stream->stream = std::move(stream);
-  else impl_->gradient_stream = std::make_unique<GradientStreamSlot>(GradientStreamSlot{std::move(stream)});
+HookId Tensor::register_post_accumulate_grad_hook(PostAccumulateGradHook hook) {
+  static std::atomic<HookId> next_id{1};
+  if (!is_leaf()) throw Error("Tensor::register_post_accumulate_grad_hook: only leaf tensors take one; this one is made by an op");
+  if (!requires_grad())
+    throw Error("Tensor::register_post_accumulate_grad_hook: the tensor does not require a gradient, so none is accumulated");
+  if (!hook) throw Error("Tensor::register_post_accumulate_grad_hook: the hook is empty");
+  if (!impl_->hooks) impl_->hooks = std::make_unique<LeafHooks>();
+  const HookId id = next_id.fetch_add(1, std::memory_order_relaxed);
+  impl_->hooks->post_accumulate.emplace_back(id, std::move(hook));
+  return id;
 }
 
-std::shared_ptr<GradientStream> Tensor::gradient_stream() const {
-  const auto& slot = checked().gradient_stream;
-  return slot ? slot->stream : nullptr;
+void Tensor::remove_hook(HookId id) {
+  if (!checked().hooks) return;
+  auto& hooks = impl_->hooks->post_accumulate;
+  std::erase_if(hooks, [id](const auto& entry) { return entry.first == id; });
 }
 
 void Tensor::set_grad(const Tensor& grad) {

@@ -110,10 +110,9 @@ void conv_forward(const ConvPlan& plan, std::int64_t batch, const T* x, const T*
                   Activation activation, T* y);
 
 /// dL/dx [N,C,H,W], dL/dW [O,C,kh,kw] and dL/dbias [O] (each skipped when null) from dL/dy g_out [N,O,OH,OW]
-/// and, with an activation, its output y. With the patch-major layout, dL/dW can go to a gradient stream
-/// `w_stream` instead of gw (autograd/gradient_stream.h), after dL/dx has read w.
+/// and, with an activation, its output y.
 template <class T>
 void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T* w, const T* g_out, const T* y,
-                   Activation activation, T* gx, T* gw, T* gb, GradientStream* w_stream = nullptr);
+                   Activation activation, T* gx, T* gw, T* gb);
 
 }  // namespace ag::detail

@@ -4,7 +4,6 @@
 /// Iteration i does the same work whichever thread runs it, so a kernel that writes only iteration i's
 /// outputs (or its own partial sums, added later in order) gives the same bits for any thread count.
 #include <cstdint>
-#include <functional>
 #include <limits>
 #include <type_traits>
 
@@ -20,18 +19,6 @@ using ChunkFn = void (*)(void* context, std::int64_t i);
 /// another thread's loop, or when the workers sleep and the loop's `work` is too small to wake them.
 /// `body` must not throw.
 void run_chunks(std::int64_t count, ChunkFn body, void* context, std::int64_t work);
-
-/// Runs job(i) for i in [0, count) on the pool's other thread while this thread goes on, when a worker is awake
-/// and the pool free; otherwise runs them now. Either way they have run when finish_background_job returns on
-/// this thread, which runs itself the chunks no worker has started. For work nothing waits for until a known
-/// point: at batch 1, a weight's update inside backward, which the rest of the backward pass does not read
-/// (backward.cpp finishes the job before the pass ends). The job must own what it reads and must not throw.
-/// One at a time per thread: a second job, or a parallel loop worth the pool, first finishes the first.
-void run_in_background(std::int64_t count, std::function<void(std::int64_t)> job);
-
-/// Runs the chunks of this thread's background job that no worker has started and waits for the others; does
-/// nothing when there is no job.
-void finish_background_job();
 
 /// Below this much work (in multiply-adds or element operations, roughly; about 10 microseconds), a loop runs
 /// on the calling thread: handing it to another thread would cost more than it saves.

@@ -11,7 +11,6 @@
 #include "autograd/detail/batch_kernels.h"
 #include "autograd/detail/scratch.h"
 #include "autograd/detail/parallel.h"
-#include "autograd/gradient_stream.h"
 
 namespace ag::detail {
 
@@ -221,19 +220,13 @@ void rows_times_weights(std::int64_t rows, std::int64_t outputs, std::int64_t ta
 /// values would cost as much as the product, and dot products of W's rows are used instead.
 inline constexpr std::int64_t kRowsForTransposedWeights = 16;
 
-/// Below this many rows, a streamed weight gradient's update (about 4 element operations an element) is more
-/// work than its product (rows multiply-adds an element, 16 to an element operation): with 2 threads its
-/// blocks run in the background (detail::run_in_background), overlapping the rest of backward. At batch 1
-/// that is C5's and the linear layers' gradients and updates.
-inline constexpr std::int64_t kRowsForBackgroundUpdate = 4 * kProductMultiplyAddsPerWork;
-
 /// Up to this many rows, outer_rows_block computes a block of dW instead of panel_product.
 inline constexpr std::int64_t kOuterRowsMax = 4;
 
 /// C [count, K] = G[:, 0..count)^T X for G [rows, O] and X [rows, K] (row-major; C row-major, K wide), for few
 /// rows: each value a fused multiply-add chain from 0 over the rows in order, as panel_product computes it
-/// (the same bits), without its blocking and tail packing. At batch 1, where each value is one product,
-/// those cost more than the products: C5's and F6's weight-gradient blocks took 1.6 and 0.9 us a step.
+/// (the same bits), without its blocking and tail packing, which cost more than the products when each
+/// value is one or two of them (batch 1).
 template <class T>
 void outer_rows_block(std::int64_t rows, std::int64_t outputs, std::int64_t taps, const T* g, const T* x,
                       std::int64_t count, T* c) {
@@ -255,61 +248,28 @@ void outer_rows_block(std::int64_t rows, std::int64_t outputs, std::int64_t taps
   }
 }
 
-/// Rows [o0, o1) of dW = G^T X (see weight_gradient_by_rows), kPanelRows at a time into this thread's scratch
-/// and from there, while in the L1 cache, to `stream`.
-template <class T>
-void stream_weight_gradient_blocks(std::int64_t rows, std::int64_t outputs, std::int64_t taps, const T* g,
-                                   const T* x, std::int64_t o0, std::int64_t o1, GradientStream& stream) {
-  const Range all_rows{0, rows};
-  T* block = thread_scratch<T>(Slot::s0, kPanelRows * taps);
-  for (std::int64_t b0 = o0; b0 < o1; b0 += kPanelRows) {
-    const std::int64_t b1 = std::min(o1, b0 + kPanelRows);
-    if (rows <= kOuterRowsMax)
-      outer_rows_block(rows, outputs, taps, g + b0, x, b1 - b0, block);
-    else
-      panel_product(RowList{nullptr, b1 - b0, 0}, std::span(&all_rows, 1), taps, g + b0, 1, outputs,
-                    RowsOf<T>{x, taps}, block, taps, false);
-    stream.take(b0 * taps, b1 * taps, block);
-  }
-}
-
 /// dW [O, K] = G^T X for G [rows, O] and X [rows, K] (both row-major), each value a sum over the rows in
 /// order; blocks of kPanelRows rows of dW go to the threads. A whole batch's sum with no partial sums per
-/// chunk of samples to write and add, so its value does not depend on the thread count either.
-/// With a `stream` instead of gw, each block of kPanelRows rows goes into this thread's scratch and from there,
-/// while in the L1 cache, to the stream (autograd/gradient_stream.h): the same values, never stored whole.
-/// The stream's work (an optimizer's update, about 4 element operations an element) counts in the threading
-/// decision: C5's update at batch 1 then goes half to an awake second thread (2 threads: 27,030 to 27,780
-/// samples/s, modern variant, 3 alternated runs each).
+/// chunk of samples to write and add, so its value does not depend on the thread count either. For up to
+/// kOuterRowsMax rows (batch 1's C5 and linear layers) each block is computed by outer_rows_block, the same
+/// bits without panel_product's blocking and tail packing.
 template <class T>
 void weight_gradient_by_rows(std::int64_t rows, std::int64_t outputs, std::int64_t taps, const T* g, const T* x,
-                             T* gw, GradientStream* stream = nullptr) {
-  if (stream && rows < kRowsForBackgroundUpdate && num_threads() > 1) {
-    // The update is more of the work than the product: it goes to the other thread block by block, with
-    // copies of G and X (the caller's scratch and tensors may be reused before it runs), while this one goes
-    // on, and takes at the end of backward the blocks the other has not reached.
-    const std::int64_t row_blocks = (outputs + kPanelRows - 1) / kPanelRows;
-    run_in_background(row_blocks, [rows, outputs, taps, stream, gs = std::vector<T>(g, g + rows * outputs),
-                                   xs = std::vector<T>(x, x + rows * taps)](std::int64_t block) {
-      const std::int64_t o0 = block * kPanelRows;
-      stream_weight_gradient_blocks(rows, outputs, taps, gs.data(), xs.data(), o0, std::min(outputs, o0 + kPanelRows),
-                                    *stream);
-    });
-    return;
-  }
+                             T* gw) {
   const Range all_rows{0, rows};
   const std::int64_t row_blocks = (outputs + kPanelRows - 1) / kPanelRows;
   const auto pieces = sample_chunks(row_blocks);  // whole blocks of kPanelRows outputs per piece
   parallel_for(pieces.count, [&](std::int64_t piece) {
     const std::int64_t o0 = pieces.begin(piece) * kPanelRows;
     const std::int64_t o1 = std::min(outputs, pieces.end(piece) * kPanelRows);
-    if (!stream) {
+    if (rows > kOuterRowsMax) {
       panel_product(RowList{nullptr, o1 - o0, o0}, std::span(&all_rows, 1), taps, g, 1, outputs, RowsOf<T>{x, taps},
                     gw, taps, false);
       return;
     }
-    stream_weight_gradient_blocks(rows, outputs, taps, g, x, o0, o1, *stream);
-  }, rows * outputs * taps / kProductMultiplyAddsPerWork + (stream ? 4 * outputs * taps : 0));
+    for (std::int64_t b0 = o0; b0 < o1; b0 += kPanelRows)
+      outer_rows_block(rows, outputs, taps, g + b0, x, std::min(o1, b0 + kPanelRows) - b0, gw + b0 * taps);
+  }, rows * outputs * taps / kProductMultiplyAddsPerWork);
 }
 
 /// Where the same dot products continue in further samples: sample s's rows are the first sample's moved

@@ -8,7 +8,6 @@
 
 #include "autograd/detail/activation_rules.h"
 #include "autograd/detail/conv_plan.h"
-#include "autograd/gradient_stream.h"
 #include "autograd/graph.h"
 
 namespace ag {
@@ -101,19 +100,15 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   return record(name, out, {x, weight, bias}, [plan, activation, y](const Tensor& g, const std::vector<Tensor>& in) {
     const bool need_x = in[0].requires_grad(), need_w = in[1].requires_grad();
     const bool need_b = in[2].defined() && in[2].requires_grad();
-    // The patch-major layout computes dL/dW as one product after dL/dx, in blocks of its rows: those can go
-    // to the weight's gradient stream (gradient_stream.h) instead of into a tensor.
-    GradientStream* w_stream =
-        need_w && plan->layout == detail::ConvLayout::patch_major ? stream_for(in[1]) : nullptr;
     Tensor gx = need_x ? empty(in[0].shape(), g.dtype()) : Tensor();
-    Tensor gw = need_w && !w_stream ? empty(in[1].shape(), g.dtype()) : Tensor();
+    Tensor gw = need_w ? empty(in[1].shape(), g.dtype()) : Tensor();
     Tensor gb = need_b ? empty(in[2].shape(), g.dtype()) : Tensor();
     dispatch_floating(g.dtype(), "conv2d backward", [&](auto type) {
       using T = decltype(type);
       detail::conv_backward<T>(*plan, in[0].size(0), in[0].data<T>(), in[1].data<T>(), g.data<T>(),
                        activation == Activation::none ? nullptr : y.data<T>(), activation,
                        need_x ? gx.data<T>() : nullptr, gw.defined() ? gw.data<T>() : nullptr,
-                       need_b ? gb.data<T>() : nullptr, w_stream);
+                       need_b ? gb.data<T>() : nullptr);
     });
     return std::vector<Tensor>{gx, gw, gb};
   });

@@ -84,7 +84,7 @@ void add_weight_gradient_maps_vectorised(const ConvPlan& plan, std::int64_t m, c
 // (add_row_vectorised_weight_gradient: C1), from the padded inputs or, unpadded, x itself.
 template <class T>
 void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T* w, const T* g_out, const T* y,
-                   Activation activation, T* gx, T* gw, T* gb, GradientStream* w_stream) {
+                   Activation activation, T* gx, T* gw, T* gb) {
   const ConvGeometry& g = plan.geo;
   const std::int64_t taps = g.taps(), positions = g.positions(), outputs = plan.outputs, ow = g.out_w;
   const std::int64_t taps_per_map = g.kh * g.kw;
@@ -96,9 +96,7 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
   ChunkPartials<T> part_w(chunks.count, gw, gw && !patch_major ? outputs * taps : 0, Slot::partials_a);
   T* batch_gt = patch_major ? thread_scratch<T>(Slot::batch_a, batch * positions * outputs) : nullptr;
   // (col is x itself when the receptive field is the whole input: C5.)
-  if (w_stream && !patch_major)
-    fail("conv2d backward", "a weight gradient stream needs the patch-major layout (an internal error)");
-  T* batch_col = patch_major && (gw || w_stream) && !g.patch_is_input()
+  T* batch_col = patch_major && gw && !g.patch_is_input()
                      ? thread_scratch<T>(Slot::batch_b, batch * positions * taps)
                      : nullptr;
   // With one output position, G' [(n,p),O] is G's own layout: the activation's gradient goes straight there.
@@ -276,16 +274,16 @@ void conv_backward(const ConvPlan& plan, std::int64_t batch, const T* x, const T
   }, 2 * batch * outputs * positions * taps);
   part_w.reduce();
   part_b.reduce();
-  if (plan.layout == ConvLayout::patch_major && (gw || w_stream)) {
+  if (plan.layout == ConvLayout::patch_major && gw) {
     // dL/dW [O,K] = G'^T col over all the batch's rows (n,p) in order, the maps split over the threads: no
-    // partial sums per chunk (for C5, 8 x 48,000 of them) to write and add. Or block by block to the stream.
-    weight_gradient_by_rows(batch * positions, outputs, taps, batch_gt, batch_col ? batch_col : x, gw, w_stream);
+    // partial sums per chunk to write and add.
+    weight_gradient_by_rows(batch * positions, outputs, taps, batch_gt, batch_col ? batch_col : x, gw);
   }
 }
 
 template void conv_backward<float>(const ConvPlan&, std::int64_t, const float*, const float*, const float*,
-                                   const float*, Activation, float*, float*, float*, GradientStream*);
+                                   const float*, Activation, float*, float*, float*);
 template void conv_backward<double>(const ConvPlan&, std::int64_t, const double*, const double*, const double*,
-                                    const double*, Activation, double*, double*, double*, GradientStream*);
+                                    const double*, Activation, double*, double*, double*);
 
 }  // namespace ag::detail

@@ -6,7 +6,6 @@
 #include "autograd/detail/batch_kernels.h"
 #include "autograd/detail/product_kernels.h"
 #include "autograd/detail/transpose_kernels.h"
-#include "autograd/gradient_stream.h"
 #include "autograd/graph.h"
 
 namespace ag {
@@ -64,11 +63,9 @@ void linear_forward(std::int64_t batch, std::int64_t outputs, std::int64_t featu
 //   dL/db = sum_n G    [out]                per chunk of samples, their partial sums added in chunk order
 //   dL/dW = G^T x      [out,N] x [N,in]     after those, over the whole batch, blocks of rows of dL/dW
 //                                           on the threads (no partial sums of out x in values per chunk)
-//   With a gradient stream for W instead of gw, dL/dW goes to it in blocks (gradient_stream.h), after dL/dx
-//   has read W.
 template <class T>
 void linear_backward(std::int64_t batch, std::int64_t outputs, std::int64_t features, const T* x, const T* w,
-                     const T* g, T* gx, T* gw, T* gb, GradientStream* w_stream) {
+                     const T* g, T* gx, T* gw, T* gb) {
   const auto chunks = detail::sample_chunks(batch);
   detail::ChunkPartials<T> part_b(chunks.count, gb, gb ? outputs : 0, detail::Slot::partials_b);
   detail::parallel_for(chunks.count, [&](std::int64_t ch) {
@@ -82,7 +79,7 @@ void linear_backward(std::int64_t batch, std::int64_t outputs, std::int64_t feat
     }
   }, batch * outputs * features);
   part_b.reduce();
-  if (gw || w_stream) detail::weight_gradient_by_rows(batch, outputs, features, g, x, gw, w_stream);
+  if (gw) detail::weight_gradient_by_rows(batch, outputs, features, g, x, gw);
 }
 
 }  // namespace
@@ -118,15 +115,14 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activat
     const std::int64_t n = g.size(0), out_features = g.size(1), features = in[0].size(1);
     const bool need_x = in[0].requires_grad(), need_w = in[1].requires_grad();
     const bool need_b = in.size() == 3 && in[2].requires_grad();
-    GradientStream* w_stream = need_w ? stream_for(in[1]) : nullptr;
     if (need_x) grads[0] = empty(in[0].shape(), g.dtype());
-    if (need_w && !w_stream) grads[1] = empty(in[1].shape(), g.dtype());
+    if (need_w) grads[1] = empty(in[1].shape(), g.dtype());
     if (need_b) grads[2] = empty(in[2].shape(), g.dtype());
     dispatch_floating(g.dtype(), "linear backward", [&](auto type) {
       using T = decltype(type);
       linear_backward<T>(n, out_features, features, in[0].data<T>(), in[1].data<T>(), g.data<T>(),
-                         need_x ? grads[0].data<T>() : nullptr, grads[1].defined() ? grads[1].data<T>() : nullptr,
-                         need_b ? grads[2].data<T>() : nullptr, w_stream);
+                         need_x ? grads[0].data<T>() : nullptr, need_w ? grads[1].data<T>() : nullptr,
+                         need_b ? grads[2].data<T>() : nullptr);
     });
     return grads;
   });

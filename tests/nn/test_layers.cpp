@@ -134,7 +134,7 @@ TEST_CASE("optimizer moments of a parameter whose gradient stays 0 decay to exac
 
 TEST_CASE("Adam with gradients whose squares are subnormal: the update as the formula, the FPU mode restored") {
   // A gradient of 1e-20 squares to 1e-40, a float subnormal: the update runs with subnormals flushed
-  // (SubnormalsFlushed), where x86 would otherwise take its slow path. v stays 0 (it would be floored to 0
+  // (ag::FlushSubnormals), where x86 would otherwise take its slow path. v stays 0 (it would be floored to 0
   // anyway), m is (1 - b1) g, and the first step moves w by lr (1 - b1) g / (1 - b1) / eps = lr g / eps.
   Tensor w = ag::from_vector({1e-9f, -1e-9f, 0.5f}, {3});
   ag::nn::Adam adam({{"w", w, 3}}, {0.001, 0.9, 0.999, 1e-8, 0.0});
