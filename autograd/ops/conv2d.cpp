@@ -30,19 +30,6 @@ ConnectionTable::ConnectionTable(std::int64_t outputs, std::int64_t inputs, std:
   }
 }
 
-ConnectionTable ConnectionTable::lenet5_c3() {
-  // Table I of the paper: the S2 maps that each C3 map reads.
-  static const std::vector<std::vector<int>> reads = {
-      {0, 1, 2},         {1, 2, 3},    {2, 3, 4},    {3, 4, 5},    {4, 5, 0},    {5, 0, 1},     // 3 inputs
-      {0, 1, 2, 3},      {1, 2, 3, 4}, {2, 3, 4, 5}, {3, 4, 5, 0}, {4, 5, 0, 1}, {5, 0, 1, 2},  // 4 contiguous
-      {0, 1, 3, 4},      {1, 2, 4, 5}, {0, 2, 3, 5},                                            // 4 split
-      {0, 1, 2, 3, 4, 5}};                                                                      // all 6
-  std::vector<std::uint8_t> entries(16 * 6, 0);
-  for (std::size_t o = 0; o < reads.size(); ++o)
-    for (int c : reads[o]) entries[o * 6 + static_cast<std::size_t>(c)] = 1;
-  return ConnectionTable(16, 6, std::move(entries));
-}
-
 std::int64_t ConnectionTable::count() const { return std::count(entries_.begin(), entries_.end(), std::uint8_t{1}); }
 
 std::string ConnectionTable::size_str() const { return fmt::format("{}x{}", outputs_, inputs_); }

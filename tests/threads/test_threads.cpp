@@ -3,6 +3,7 @@
 // sums are added in chunk order), a given thread count repeats bitwise, the pool survives concurrent callers,
 // and a training loop's steady state takes no tensor storage from the system allocator.
 #include <autograd/autograd.h>
+#include <models/connection_table.h>
 #include <support/thread_count.h>
 #include <doctest/doctest.h>
 
@@ -74,7 +75,7 @@ op_cases() {
   cases.emplace_back("conv2d C3 with Table I", [](std::int64_t n) {
     ag::Generator gen(2);
     ag::Conv2dOptions o;
-    o.table = ag::ConnectionTable::lenet5_c3();
+    o.table = ag::models::lenet5_c3_table();
     return Case{[o](const Inputs& v) { return ag::conv2d(v[0], v[1], v[2], o); },
                 {leaf({n, 6, 14, 14}, gen, true), leaf({16, 6, 5, 5}, gen, true, 0.2), leaf({16}, gen, true)}};
   });
