@@ -6,9 +6,9 @@
 #include <cstring>
 #include <memory>
 
-#include "autograd/detail/activation_rules.h"
-#include "autograd/detail/conv_plan.h"
 #include "autograd/graph.h"
+#include "autograd/ops/internal/fused_activation.h"
+#include "kernels/conv2d.h"
 
 namespace ag {
 
@@ -66,24 +66,34 @@ void check_arguments(const Tensor& x, const Tensor& weight, const Tensor& bias, 
          w[1]);
 }
 
+/// Returns the shape of the call, for its plan (the table's entries are borrowed from `options`).
+kernels::ConvShape conv_shape(const Tensor& x, const Tensor& weight, const Conv2dOptions& options) {
+  kernels::ConvShape shape{x.size(1), x.size(2), x.size(3), weight.size(0), weight.size(2), weight.size(3),
+                           options.stride, options.padding, {}};
+  if (options.table) shape.table = options.table->entries();
+  return shape;
+}
+
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dOptions& options) {
   check_arguments(x, weight, bias, options);
-  std::shared_ptr<const detail::ConvPlan> plan = detail::plan_for(x, weight, options);
-  const std::int64_t batch = x.size(0);
-  Tensor out = empty({batch, plan->outputs, plan->geo.out_h, plan->geo.out_w}, x.dtype());
+  const std::int64_t batch = x.size(0), padded_h = x.size(2) + 2 * options.padding;
+  const std::int64_t out_h = (padded_h - weight.size(2)) / options.stride + 1;
+  const std::int64_t out_w = (x.size(3) + 2 * options.padding - weight.size(3)) / options.stride + 1;
+  std::shared_ptr<const kernels::ConvPlan> plan = kernels::conv_plan(conv_shape(x, weight, options));
+  Tensor out = empty({batch, weight.size(0), out_h, out_w}, x.dtype());
+  const kernels::Activation activation = internal::kernel_activation(options.activation);
   dispatch_floating(x.dtype(), "conv2d", [&](auto type) {
     using T = decltype(type);
-    detail::conv_forward<T>(*plan, batch, x.data<T>(), weight.data<T>(), bias.defined() ? bias.data<T>() : nullptr,
-                    options.activation, out.data<T>());
+    kernels::conv2d_forward<T>(*plan, {batch, x.data<T>(), weight.data<T>(),
+                                       bias.defined() ? bias.data<T>() : nullptr, activation, out.data<T>()});
   });
   // With an activation f, y = f(z) for the convolution z, and first G = dL/dz = dL/dy f'(z), from y.
   // Then, with G = dL/dz [N,O,OH,OW] and col = im2col(x):
   // dL/dx [N,C,H,W] = col2im(W^T G);  dL/dW [O,C,kh,kw] = sum_n G col^T (0 where unconnected);
   // dL/dbias [O] = sum over n, i, j of G
-  const Activation activation = options.activation;
-  auto [name, y] = detail::fused_activation("conv2d", activation, out);
+  auto [name, y] = internal::fused_activation("conv2d", options.activation, out);
   return record(name, out, {x, weight, bias}, [plan, activation, y](const Tensor& g, const std::vector<Tensor>& in) {
     const bool need_x = in[0].requires_grad(), need_w = in[1].requires_grad();
     const bool need_b = in[2].defined() && in[2].requires_grad();
@@ -92,10 +102,10 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
     Tensor gb = need_b ? empty(in[2].shape(), g.dtype()) : Tensor();
     dispatch_floating(g.dtype(), "conv2d backward", [&](auto type) {
       using T = decltype(type);
-      detail::conv_backward<T>(*plan, in[0].size(0), in[0].data<T>(), in[1].data<T>(), g.data<T>(),
-                       activation == Activation::none ? nullptr : y.data<T>(), activation,
-                       need_x ? gx.data<T>() : nullptr, gw.defined() ? gw.data<T>() : nullptr,
-                       need_b ? gb.data<T>() : nullptr);
+      kernels::conv2d_backward<T>(*plan, {in[0].size(0), in[0].data<T>(), in[1].data<T>(), g.data<T>(),
+                                          y.defined() ? y.data<T>() : nullptr, activation,
+                                          need_x ? gx.data<T>() : nullptr, need_w ? gw.data<T>() : nullptr,
+                                          need_b ? gb.data<T>() : nullptr});
     });
     return std::vector<Tensor>{gx, gw, gb};
   });

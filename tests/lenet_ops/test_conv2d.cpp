@@ -131,7 +131,7 @@ TEST_CASE("conv2d: the hand-written gradient matches the engine's gradient of th
   cases.push_back({2, 3, 20, 12, 12, 5, 5, 1, 1, false});
   cases.push_back({3, 4, 9, 14, 14, 5, 5, 1, 0, true});
   cases.push_back({1, 2, 17, 12, 10, 5, 5, 1, 2, false});  // padding 2: 12 rows of 10 outputs
-  // Rows of 28 outputs from a 5x5 kernel, few maps: vectorised along the rows (row_vectorised_kernels.h), the
+  // Rows of 28 outputs from a 5x5 kernel, few maps: vectorised along the rows (kernels/conv/rows_vectorised.cpp), the
   // input read in place (C1), padded (the modern C1), and an odd number of rows through a table.
   cases.push_back({3, 1, 6, 32, 32, 5, 5, 1, 0, false});
   cases.push_back({2, 1, 6, 28, 28, 5, 5, 1, 2, false});
