@@ -374,24 +374,28 @@ Tensor from_indices(const std::vector<std::int64_t>& values, const Shape& shape)
   return out;
 }
 
-Tensor uniform(const Shape& shape, double lo, double hi, Generator& gen, DType dtype) {
+namespace {
+
+/// Returns a float tensor of `shape` whose values are draw() in order, converted to its dtype.
+template <class Draw>
+Tensor drawn(const Shape& shape, DType dtype, std::string_view op, Draw draw) {
   Tensor out = empty(shape, dtype);
-  dispatch_floating(dtype, "uniform", [&](auto t) {
+  dispatch_floating(dtype, op, [&](auto t) {
     using T = decltype(t);
     T* p = out.data<T>();
-    for (std::int64_t i = 0; i < out.numel(); ++i) p[i] = static_cast<T>(gen.uniform(lo, hi));
+    for (std::int64_t i = 0; i < out.numel(); ++i) p[i] = static_cast<T>(draw());
   });
   return out;
 }
 
+}  // namespace
+
+Tensor uniform(const Shape& shape, double lo, double hi, Generator& gen, DType dtype) {
+  return drawn(shape, dtype, "uniform", [&] { return gen.uniform(lo, hi); });
+}
+
 Tensor normal(const Shape& shape, double mean, double stddev, Generator& gen, DType dtype) {
-  Tensor out = empty(shape, dtype);
-  dispatch_floating(dtype, "normal", [&](auto t) {
-    using T = decltype(t);
-    T* p = out.data<T>();
-    for (std::int64_t i = 0; i < out.numel(); ++i) p[i] = static_cast<T>(mean + stddev * gen.normal());
-  });
-  return out;
+  return drawn(shape, dtype, "normal", [&] { return mean + stddev * gen.normal(); });
 }
 
 }  // namespace ag

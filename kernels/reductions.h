@@ -28,31 +28,32 @@ T sum_lanes(const T* x, std::int64_t n) {
   return total;
 }
 
-/// Returns sum_i a[i] b[i], accumulated like sum_lanes (products rounded, then added: no fused multiply-add).
-template <class T>
-T dot_lanes(const T* a, const T* b, std::int64_t n) {
+/// Returns sum_i f(a[i], b[i]), accumulated like sum_lanes: f is applied to whole vectors of a and b, then to
+/// the scalars of the tail (a generic lambda, e.g. [](auto u, auto v) { return u * v; }).
+template <class T, class F>
+T sum_of_terms(const T* a, const T* b, std::int64_t n, F f) {
   constexpr int L = kLanes<T>;
   Simd<T> acc{};
   std::int64_t i = 0;
-  for (; i + L <= n; i += L) acc += load(a + i) * load(b + i);
+  for (; i + L <= n; i += L) acc += f(load(a + i), load(b + i));
   T total = lane_sum<T>(acc);
-  for (; i < n; ++i) total += a[i] * b[i];
+  for (; i < n; ++i) total += f(a[i], b[i]);
   return total;
+}
+
+/// Returns sum_i a[i] b[i], accumulated like sum_lanes (products rounded, then added: no fused multiply-add).
+template <class T>
+T dot_lanes(const T* a, const T* b, std::int64_t n) {
+  return sum_of_terms(a, b, n, [](auto u, auto v) { return u * v; });
 }
 
 /// Returns sum_i (a[i] - b[i])^2, accumulated like dot_lanes.
 template <class T>
 T squared_distance(const T* a, const T* b, std::int64_t n) {
-  constexpr int L = kLanes<T>;
-  Simd<T> acc{};
-  std::int64_t i = 0;
-  for (; i + L <= n; i += L) {
-    const Simd<T> d = load(a + i) - load(b + i);
-    acc += d * d;
-  }
-  T total = lane_sum<T>(acc);
-  for (; i < n; ++i) total += (a[i] - b[i]) * (a[i] - b[i]);
-  return total;
+  return sum_of_terms(a, b, n, [](auto u, auto v) {
+    const auto d = u - v;
+    return d * d;
+  });
 }
 
 }  // namespace ag::kernels

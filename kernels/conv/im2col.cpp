@@ -14,11 +14,6 @@ namespace ag::kernels {
 
 namespace {
 
-/// A call's buffers, on the thread that makes the call.
-struct Im2colCallScratch {
-  ScratchBuffer weight_sums, bias_sums;  // dL/dW's and dL/dbias's partial sums per chunk
-};
-
 /// A chunk's buffers, on the thread that runs the chunk.
 struct Im2colChunkScratch {
   ScratchBuffer columns;          // col [K, m ld]
@@ -116,15 +111,9 @@ void backward_chunk(const ConvPlan& plan, const ConvBackward<T>& a, std::int64_t
 
 template <class T>
 void im2col_backward(const ConvPlan& plan, const ConvBackward<T>& a) {
-  const auto chunks = sample_chunks(a.batch);
-  auto& call = thread_scratch<Im2colCallScratch>();
-  ChunkPartials<T> part_w(chunks.count, a.gw, a.gw ? plan.outputs * plan.geo.taps() : 0, call.weight_sums);
-  ChunkPartials<T> part_b(chunks.count, a.gb, a.gb ? plan.outputs : 0, call.bias_sums);
-  parallel_for(chunks.count, [&](std::int64_t ch) {
-    backward_chunk(plan, a, chunks.begin(ch), chunks.end(ch), part_w.chunk(ch), part_b.chunk(ch));
-  }, 2 * plan.work(a.batch));
-  part_w.reduce();
-  part_b.reduce();
+  backward_by_chunks(plan, a, true, [&](std::int64_t first, std::int64_t last, T* pw, T* pb) {
+    backward_chunk(plan, a, first, last, pw, pb);
+  });
 }
 
 template void im2col_forward<float>(const ConvPlan&, const ConvForward<float>&);

@@ -19,7 +19,6 @@ namespace {
 /// A call's buffers, on the thread that makes the call (read by all).
 struct PatchMajorCallScratch {
   ScratchBuffer weights;       // W transposed [K, ldo], or its rows padded to whole vectors [O, ld]
-  ScratchBuffer bias_sums;     // dL/dbias's partial sums per chunk
   ScratchBuffer batch_g;       // G' [(n,p), O] of the whole batch
   ScratchBuffer batch_fields;  // col [(n,p), K] of the whole batch (unless x is its own col)
 };
@@ -181,17 +180,13 @@ void backward_chunk(const ConvPlan& plan, const ConvBackward<T>& a, std::int64_t
 // maps split over the threads: no partial sums per chunk to write and add.
 template <class T>
 void patch_major_backward(const ConvPlan& plan, const ConvBackward<T>& a) {
-  const ConvGeometry& g = plan.geo;
-  const std::int64_t taps = g.taps(), positions = g.positions();
-  const auto chunks = sample_chunks(a.batch);
+  const std::int64_t taps = plan.geo.taps(), positions = plan.geo.positions();
   auto& call = thread_scratch<PatchMajorCallScratch>();
-  ChunkPartials<T> part_b(chunks.count, a.gb, a.gb ? plan.outputs : 0, call.bias_sums);
   T* batch_g = call.batch_g.get<T>(a.batch * positions * plan.outputs);
-  T* batch_col = a.gw && !g.patch_is_input() ? call.batch_fields.get<T>(a.batch * positions * taps) : nullptr;
-  parallel_for(chunks.count, [&](std::int64_t ch) {
-    backward_chunk(plan, a, chunks.begin(ch), chunks.end(ch), batch_g, batch_col, part_b.chunk(ch));
-  }, 2 * plan.work(a.batch));
-  part_b.reduce();
+  T* batch_col = a.gw && !plan.geo.patch_is_input() ? call.batch_fields.get<T>(a.batch * positions * taps) : nullptr;
+  backward_by_chunks(plan, a, false, [&](std::int64_t first, std::int64_t last, T*, T* pb) {
+    backward_chunk(plan, a, first, last, batch_g, batch_col, pb);
+  });
   if (a.gw) weight_gradient_by_rows(a.batch * positions, plan.outputs, taps, batch_g, batch_col ? batch_col : a.x, a.gw);
 }
 

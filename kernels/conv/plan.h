@@ -127,6 +127,30 @@ void add_bias_gradient(const ConvPlan& plan, std::int64_t m, const T* gy, T* pb)
     for (std::int64_t o = 0; o < plan.outputs; ++o) pb[o] += sum_lanes(gy + n * out_size + o * positions, positions);
 }
 
+/// A backward's partial sums of dL/dW and dL/dbias per chunk, on the thread that makes the call.
+struct ConvPartialSums {
+  ScratchBuffer weights, bias;
+};
+
+/// Runs chunk(first, last, pw, pb) for each chunk of samples [first, last) of a backward's batch, spread over
+/// the kernel threads, each chunk adding its samples' dL/dW and dL/dbias into partial sums of its own, pw
+/// and pb (pw only when `chunked_weights`; a path that sums dL/dW over the whole batch at once writes a.gw
+/// itself); then adds the partial sums into a.gw and a.gb in chunk order, so that the results do not depend
+/// on the thread count.
+template <class T, class Chunk>
+void backward_by_chunks(const ConvPlan& plan, const ConvBackward<T>& a, bool chunked_weights, Chunk&& chunk) {
+  const auto chunks = sample_chunks(a.batch);
+  auto& sums = thread_scratch<ConvPartialSums>();
+  const bool weights = a.gw && chunked_weights;
+  ChunkPartials<T> part_w(chunks.count, a.gw, weights ? plan.outputs * plan.geo.taps() : 0, sums.weights);
+  ChunkPartials<T> part_b(chunks.count, a.gb, a.gb ? plan.outputs : 0, sums.bias);
+  parallel_for(chunks.count, [&](std::int64_t ch) {
+    chunk(chunks.begin(ch), chunks.end(ch), part_w.chunk(ch), part_b.chunk(ch));
+  }, 2 * plan.work(a.batch));
+  part_w.reduce();
+  part_b.reduce();
+}
+
 /// Copies x[C,H,W] into the interior of the zero-bordered padded maps (the borders and slack stay 0).
 template <class T>
 void pad_into(const ConvPlan& plan, const T* x, T* padded) {

@@ -13,8 +13,7 @@ namespace {
 
 /// A call's buffers, on the thread that makes the call.
 struct ShiftedCallScratch {
-  ScratchBuffer weight_sums, bias_sums;  // dL/dW's and dL/dbias's partial sums per chunk
-  ScratchBuffer packed_weights;          // W packed for the maps-vectorised dL/dx
+  ScratchBuffer packed_weights;  // W packed for the maps-vectorised dL/dx
 };
 
 /// A chunk's buffers, on the thread that runs the chunk.
@@ -84,18 +83,12 @@ void backward_chunk(const ConvPlan& plan, const ConvBackward<T>& a, std::int64_t
 
 template <class T>
 void shifted_backward(const ConvPlan& plan, const ConvBackward<T>& a) {
-  const auto chunks = sample_chunks(a.batch);
-  auto& call = thread_scratch<ShiftedCallScratch>();
-  ChunkPartials<T> part_w(chunks.count, a.gw, a.gw ? plan.outputs * plan.geo.taps() : 0, call.weight_sums);
-  ChunkPartials<T> part_b(chunks.count, a.gb, a.gb ? plan.outputs : 0, call.bias_sums);
   const T* packed_w = a.gx && plan.paths<T>().inputs == ShiftedKernel::over_maps
-                          ? pack_input_weights(plan, a.w, call.packed_weights)
+                          ? pack_input_weights(plan, a.w, thread_scratch<ShiftedCallScratch>().packed_weights)
                           : nullptr;
-  parallel_for(chunks.count, [&](std::int64_t ch) {
-    backward_chunk(plan, a, chunks.begin(ch), chunks.end(ch), part_w.chunk(ch), part_b.chunk(ch), packed_w);
-  }, 2 * plan.work(a.batch));
-  part_w.reduce();
-  part_b.reduce();
+  backward_by_chunks(plan, a, true, [&](std::int64_t first, std::int64_t last, T* pw, T* pb) {
+    backward_chunk(plan, a, first, last, pw, pb, packed_w);
+  });
 }
 
 template void shifted_backward<float>(const ConvPlan&, const ConvBackward<float>&);
