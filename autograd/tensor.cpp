@@ -265,6 +265,19 @@ HookId Tensor::register_post_accumulate_grad_hook(PostAccumulateGradHook hook) {
   return id;
 }
 
+void Tensor::set_gradient_consumer(std::shared_ptr<GradientConsumer> consumer) {
+  if (!is_leaf()) throw Error("Tensor::set_gradient_consumer: only leaf tensors take one; this one is made by an op");
+  if (consumer && !requires_grad())
+    throw Error("Tensor::set_gradient_consumer: the tensor does not require a gradient, so none reaches it");
+  if (!impl_->hooks) impl_->hooks = std::make_unique<LeafHooks>();
+  impl_->hooks->consumer = std::move(consumer);
+}
+
+std::shared_ptr<GradientConsumer> Tensor::gradient_consumer() const {
+  const auto& hooks = checked().hooks;
+  return hooks ? hooks->consumer : nullptr;
+}
+
 void Tensor::remove_hook(HookId id) {
   if (!checked().hooks) return;
   auto& hooks = impl_->hooks->post_accumulate;

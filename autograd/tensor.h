@@ -19,6 +19,7 @@ struct Node;
 struct TensorImpl;
 struct LeafHooks;
 class Tensor;
+class GradientConsumer;
 
 /// Identifies a registered hook, for Tensor::remove_hook.
 using HookId = std::uint64_t;
@@ -105,6 +106,12 @@ class Tensor {
   HookId register_post_accumulate_grad_hook(PostAccumulateGradHook hook);
   /// Removes the hook registered under `id`; does nothing when there is none.
   void remove_hook(HookId id);
+  /// Gives this leaf a consumer that takes its complete gradient of each backward pass instead of .grad
+  /// (whole, or in blocks as a rule computes it: autograd/gradient_consumer.h); null removes it. Its
+  /// post-accumulate-grad hooks then see no gradient. Leaves that require a gradient only.
+  void set_gradient_consumer(std::shared_ptr<GradientConsumer> consumer);
+  /// Returns this leaf's gradient consumer, or null.
+  std::shared_ptr<GradientConsumer> gradient_consumer() const;
   /// Returns the op node that produced this tensor, or null for a leaf.
   const std::shared_ptr<Node>& grad_fn() const;
 
@@ -136,7 +143,7 @@ struct TensorImpl {
   bool requires_grad = false;
   std::shared_ptr<Node> grad_fn;  ///< The op that produced this tensor (null for leaves).
   Tensor grad;                    ///< Accumulated gradient of a leaf.
-  std::unique_ptr<LeafHooks> hooks;  ///< A leaf's post-accumulate-grad hooks, or null (most tensors).
+  std::unique_ptr<LeafHooks> hooks;  ///< A leaf's hooks and gradient consumer, or null (most tensors).
   TensorImpl();
   ~TensorImpl();
 };

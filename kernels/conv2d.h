@@ -7,6 +7,7 @@
 #include <span>
 
 #include "kernels/activation.h"
+#include "kernels/block_sink.h"
 
 namespace ag::kernels {
 
@@ -38,7 +39,8 @@ struct ConvForward {
 
 /// The backward's operands: the forward's x and w, dL/dy g_out [N,O,OH,OW] and, with an activation, the
 /// forward's output y (its gradient is written from it); dL/dx [N,C,H,W], dL/dW [O,C,kh,kw] and dL/dbias [O]
-/// are written where not null (unconnected weights get exactly 0).
+/// are written where not null (unconnected weights get exactly 0), dL/dW to w_sink instead of gw when one is
+/// given (block by block where the plan computes it so, weight_gradient_in_blocks; after dL/dx has read w).
 template <class T>
 struct ConvBackward {
   std::int64_t batch = 0;
@@ -50,11 +52,17 @@ struct ConvBackward {
   T* gx = nullptr;
   T* gw = nullptr;
   T* gb = nullptr;
+  const BlockSink* w_sink = nullptr;
 };
 
 /// y = activation(conv(x, w) + bias), as `plan` says (ConvForward has the shapes).
 template <class T>
 void conv2d_forward(const ConvPlan& plan, const ConvForward<T>& args);
+
+/// Returns true when `plan` computes dL/dW in blocks of rows for element type T (to a BlockSink, without
+/// storing it whole).
+template <class T>
+bool weight_gradient_in_blocks(const ConvPlan& plan);
 
 /// dL/dx, dL/dW and dL/dbias from dL/dy, as `plan` says (ConvBackward has the shapes).
 template <class T>

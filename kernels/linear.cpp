@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <vector>
 
 #include "kernels/dots.h"
 #include "kernels/products.h"
@@ -78,7 +79,7 @@ void fast_forward(std::int64_t batch, std::int64_t outputs, std::int64_t feature
 //                                           on the threads (no partial sums of out x in values per chunk)
 template <class T>
 void fast_backward(std::int64_t batch, std::int64_t outputs, std::int64_t features, const T* x, const T* w,
-                   const T* g, T* gx, T* gw, T* gb) {
+                   const T* g, T* gx, T* gw, T* gb, const BlockSink* w_sink) {
   const auto chunks = sample_chunks(batch);
   ChunkPartials<T> part_b(chunks.count, gb, gb ? outputs : 0, thread_scratch<LinearCallScratch>().bias_sums);
   parallel_for(chunks.count, [&](std::int64_t ch) {
@@ -92,7 +93,7 @@ void fast_backward(std::int64_t batch, std::int64_t outputs, std::int64_t featur
     }
   }, batch * outputs * features);
   part_b.reduce();
-  if (gw) weight_gradient_by_rows(batch, outputs, features, g, x, gw);
+  if (gw || w_sink) weight_gradient_by_rows(batch, outputs, features, g, x, gw, w_sink);
 }
 
 // y[n,o] = bias[o] + sum_i x[n,i] W[o,i], in order of i.
@@ -139,11 +140,11 @@ void linear_forward(std::int64_t batch, std::int64_t outputs, std::int64_t featu
 
 template <class T>
 void linear_backward(std::int64_t batch, std::int64_t outputs, std::int64_t features, const T* x, const T* w,
-                     const T* g, T* gx, T* gw, T* gb, Implementation impl) {
-  if (impl == Implementation::reference)
-    reference_backward(batch, outputs, features, x, w, g, gx, gw, gb);
-  else
-    fast_backward(batch, outputs, features, x, w, g, gx, gw, gb);
+                     const T* g, T* gx, T* gw, T* gb, const BlockSink* w_sink, Implementation impl) {
+  if (impl == Implementation::fast) return fast_backward(batch, outputs, features, x, w, g, gx, gw, gb, w_sink);
+  std::vector<T> whole(w_sink ? static_cast<std::size_t>(outputs * features) : 0);
+  reference_backward(batch, outputs, features, x, w, g, gx, w_sink ? whole.data() : gw, gb);
+  if (w_sink) w_sink->send(0, outputs * features, whole.data());
 }
 
 template void linear_forward<float>(std::int64_t, std::int64_t, std::int64_t, const float*, const float*,
@@ -151,8 +152,9 @@ template void linear_forward<float>(std::int64_t, std::int64_t, std::int64_t, co
 template void linear_forward<double>(std::int64_t, std::int64_t, std::int64_t, const double*, const double*,
                                      const double*, Activation, double*, Implementation);
 template void linear_backward<float>(std::int64_t, std::int64_t, std::int64_t, const float*, const float*,
-                                     const float*, float*, float*, float*, Implementation);
+                                     const float*, float*, float*, float*, const BlockSink*, Implementation);
 template void linear_backward<double>(std::int64_t, std::int64_t, std::int64_t, const double*, const double*,
-                                      const double*, double*, double*, double*, Implementation);
+                                      const double*, double*, double*, double*, const BlockSink*,
+                                      Implementation);
 
 }  // namespace ag::kernels

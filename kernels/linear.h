@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "kernels/activation.h"
+#include "kernels/block_sink.h"
 #include "kernels/reference.h"
 
 namespace ag::kernels {
@@ -13,9 +14,11 @@ void linear_forward(std::int64_t batch, std::int64_t outputs, std::int64_t featu
                     const T* bias, Activation activation, T* y, Implementation impl = kImplementation);
 
 /// From G = dL/dz [N,out] (after the activation's gradient): dL/dx [N,in] = G W, dL/dW [out,in] = G^T x,
-/// dL/dbias [out] = sum over n of G, each written where not null.
+/// dL/dbias [out] = sum over n of G, each written where not null; dL/dW goes block by block to `w_sink`
+/// instead of gw when one is given (after dL/dx has read w).
 template <class T>
 void linear_backward(std::int64_t batch, std::int64_t outputs, std::int64_t features, const T* x, const T* w,
-                     const T* g, T* gx, T* gw, T* gb, Implementation impl = kImplementation);
+                     const T* g, T* gx, T* gw, T* gb, const BlockSink* w_sink = nullptr,
+                     Implementation impl = kImplementation);
 
 }  // namespace ag::kernels

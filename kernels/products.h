@@ -8,6 +8,7 @@
 #include <span>
 #include <vector>
 
+#include "kernels/block_sink.h"
 #include "kernels/chunks.h"
 #include "kernels/parallel.h"
 #include "kernels/scratch.h"
@@ -253,27 +254,43 @@ void outer_rows_block(std::int64_t rows, std::int64_t outputs, std::int64_t taps
   }
 }
 
+/// A thread's block of dW rows on its way to a BlockSink.
+struct WeightBlockScratch {
+  ScratchBuffer rows;
+};
+
+/// Rows [o0, o1) of dW = G^T X (weight_gradient_by_rows): kPanelRows at a time, by outer_rows_block for up to
+/// kOuterRowsMax rows of G and X, else by panel_product; into gw, or with a sink, into this thread's scratch
+/// and from there, while in the L1 cache, to the sink.
+template <class T>
+void weight_gradient_rows(std::int64_t rows, std::int64_t outputs, std::int64_t taps, const T* g, const T* x,
+                          std::int64_t o0, std::int64_t o1, T* gw, const BlockSink* sink) {
+  const Range all_rows{0, rows};
+  T* block = sink ? thread_scratch<WeightBlockScratch>().rows.get<T>(kPanelRows * taps) : nullptr;
+  for (std::int64_t b0 = o0; b0 < o1; b0 += kPanelRows) {
+    const std::int64_t b1 = std::min(o1, b0 + kPanelRows);
+    T* out = sink ? block : gw + b0 * taps;
+    if (rows <= kOuterRowsMax)
+      outer_rows_block(rows, outputs, taps, g + b0, x, b1 - b0, out);
+    else
+      panel_product(RowList{nullptr, b1 - b0, 0}, std::span(&all_rows, 1), taps, g + b0, 1, outputs,
+                    RowsOf<T>{x, taps}, out, taps, false);
+    if (sink) sink->send(b0 * taps, b1 * taps, block);
+  }
+}
+
 /// dW [O, K] = G^T X for G [rows, O] and X [rows, K] (both row-major), each value a sum over the rows in
-/// order; blocks of kPanelRows rows of dW go to the threads. A whole batch's sum with no partial sums per
-/// chunk of samples to write and add, so its value does not depend on the thread count either. For up to
-/// kOuterRowsMax rows (batch 1's C5 and linear layers) each block is computed by outer_rows_block, the same
-/// bits without panel_product's blocking and tail packing.
+/// order; pieces of whole blocks of kPanelRows rows of dW go to the threads. A whole batch's sum with no
+/// partial sums per chunk of samples to write and add, so its value does not depend on the thread count
+/// either. Into gw, or block by block to `sink` (then gw is null): the same values, never stored whole.
 template <class T>
 void weight_gradient_by_rows(std::int64_t rows, std::int64_t outputs, std::int64_t taps, const T* g, const T* x,
-                             T* gw) {
-  const Range all_rows{0, rows};
+                             T* gw, const BlockSink* sink = nullptr) {
   const std::int64_t row_blocks = (outputs + kPanelRows - 1) / kPanelRows;
-  const auto pieces = sample_chunks(row_blocks);  // whole blocks of kPanelRows outputs per piece
+  const auto pieces = sample_chunks(row_blocks);
   parallel_for(pieces.count, [&](std::int64_t piece) {
     const std::int64_t o0 = pieces.begin(piece) * kPanelRows;
-    const std::int64_t o1 = std::min(outputs, pieces.end(piece) * kPanelRows);
-    if (rows > kOuterRowsMax) {
-      panel_product(RowList{nullptr, o1 - o0, o0}, std::span(&all_rows, 1), taps, g, 1, outputs, RowsOf<T>{x, taps},
-                    gw, taps, false);
-      return;
-    }
-    for (std::int64_t b0 = o0; b0 < o1; b0 += kPanelRows)
-      outer_rows_block(rows, outputs, taps, g + b0, x, std::min(o1, b0 + kPanelRows) - b0, gw + b0 * taps);
+    weight_gradient_rows(rows, outputs, taps, g, x, o0, std::min(outputs, pieces.end(piece) * kPanelRows), gw, sink);
   }, rows * outputs * taps / kProductMultiplyAddsPerWork);
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "autograd/graph.h"
+#include "autograd/ops/internal/block_sink.h"
 #include "autograd/ops/internal/fused_activation.h"
 #include "kernels/conv2d.h"
 
@@ -98,14 +99,19 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
     const bool need_x = in[0].requires_grad(), need_w = in[1].requires_grad();
     const bool need_b = in[2].defined() && in[2].requires_grad();
     Tensor gx = need_x ? empty(in[0].shape(), g.dtype()) : Tensor();
-    Tensor gw = need_w ? empty(in[1].shape(), g.dtype()) : Tensor();
     Tensor gb = need_b ? empty(in[2].shape(), g.dtype()) : Tensor();
+    Tensor gw;
     dispatch_floating(g.dtype(), "conv2d backward", [&](auto type) {
       using T = decltype(type);
+      // A plan that computes dL/dW in blocks of rows sends them straight to W's consumer when backward allows.
+      const bool in_blocks = need_w && kernels::weight_gradient_in_blocks<T>(*plan);
+      const GradientBlocks w_blocks = in_blocks ? gradient_blocks(in[1]) : GradientBlocks();
+      const kernels::BlockSink w_sink = internal::block_sink(w_blocks);
+      if (need_w && !w_blocks) gw = empty(in[1].shape(), g.dtype());
       kernels::conv2d_backward<T>(*plan, {in[0].size(0), in[0].data<T>(), in[1].data<T>(), g.data<T>(),
                                           y.defined() ? y.data<T>() : nullptr, activation,
-                                          need_x ? gx.data<T>() : nullptr, need_w ? gw.data<T>() : nullptr,
-                                          need_b ? gb.data<T>() : nullptr});
+                                          need_x ? gx.data<T>() : nullptr, gw.defined() ? gw.data<T>() : nullptr,
+                                          need_b ? gb.data<T>() : nullptr, w_blocks ? &w_sink : nullptr});
     });
     return std::vector<Tensor>{gx, gw, gb};
   });

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "autograd/graph.h"
+#include "autograd/ops/internal/block_sink.h"
 #include "autograd/ops/internal/fused_activation.h"
 #include "kernels/linear.h"
 
@@ -39,14 +40,18 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activat
     const std::int64_t n = g.size(0), out_features = g.size(1), features = in[0].size(1);
     const bool need_x = in[0].requires_grad(), need_w = in[1].requires_grad();
     const bool need_b = in.size() == 3 && in[2].requires_grad();
+    // dL/dW is computed in blocks of rows: they go straight to W's consumer when backward allows it.
+    const GradientBlocks w_blocks = need_w ? gradient_blocks(in[1]) : GradientBlocks();
+    const kernels::BlockSink w_sink = internal::block_sink(w_blocks);
     if (need_x) grads[0] = empty(in[0].shape(), g.dtype());
-    if (need_w) grads[1] = empty(in[1].shape(), g.dtype());
+    if (need_w && !w_blocks) grads[1] = empty(in[1].shape(), g.dtype());
     if (need_b) grads[2] = empty(in[2].shape(), g.dtype());
     dispatch_floating(g.dtype(), "linear backward", [&](auto type) {
       using T = decltype(type);
       kernels::linear_backward<T>(n, out_features, features, in[0].data<T>(), in[1].data<T>(), g.data<T>(),
-                         need_x ? grads[0].data<T>() : nullptr, need_w ? grads[1].data<T>() : nullptr,
-                         need_b ? grads[2].data<T>() : nullptr);
+                                  need_x ? grads[0].data<T>() : nullptr,
+                                  grads[1].defined() ? grads[1].data<T>() : nullptr,
+                                  need_b ? grads[2].data<T>() : nullptr, w_blocks ? &w_sink : nullptr);
     });
     return grads;
   });

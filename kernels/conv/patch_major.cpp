@@ -177,17 +177,21 @@ void backward_chunk(const ConvPlan& plan, const ConvBackward<T>& a, std::int64_t
 }  // namespace
 
 // The chunks' rows of G' and col go into whole-batch buffers; then dL/dW = G'^T col over all of them, the
-// maps split over the threads: no partial sums per chunk to write and add.
+// maps split over the threads: no partial sums per chunk to write and add; into gw or, block by block, to the
+// sink.
 template <class T>
 void patch_major_backward(const ConvPlan& plan, const ConvBackward<T>& a) {
   const std::int64_t taps = plan.geo.taps(), positions = plan.geo.positions();
   auto& call = thread_scratch<PatchMajorCallScratch>();
   T* batch_g = call.batch_g.get<T>(a.batch * positions * plan.outputs);
-  T* batch_col = a.gw && !plan.geo.patch_is_input() ? call.batch_fields.get<T>(a.batch * positions * taps) : nullptr;
+  const bool weights = a.gw || a.w_sink;
+  T* batch_col = weights && !plan.geo.patch_is_input() ? call.batch_fields.get<T>(a.batch * positions * taps) : nullptr;
   backward_by_chunks(plan, a, false, [&](std::int64_t first, std::int64_t last, T*, T* pb) {
     backward_chunk(plan, a, first, last, batch_g, batch_col, pb);
   });
-  if (a.gw) weight_gradient_by_rows(a.batch * positions, plan.outputs, taps, batch_g, batch_col ? batch_col : a.x, a.gw);
+  if (weights)
+    weight_gradient_by_rows(a.batch * positions, plan.outputs, taps, batch_g, batch_col ? batch_col : a.x, a.gw,
+                            a.w_sink);
 }
 
 template void patch_major_forward<float>(const ConvPlan&, const ConvForward<float>&);

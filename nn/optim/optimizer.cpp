@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "autograd/gradient_consumer.h"
 #include "autograd/parallel.h"
 #include "nn/optim/moment_floor.h"
 
@@ -26,18 +27,35 @@ void check_optimisable(const Parameter& p) {
 
 }  // namespace
 
+/// The gradient consumer of parameter `index` (update_in_backward): each block of its gradient that backward
+/// hands over is an update of those elements.
+class Optimizer::ParameterConsumer : public GradientConsumer {
+ public:
+  ParameterConsumer(Optimizer& optimizer, std::size_t index) : optimizer_(optimizer), index_(index) {}
+  void consume(const Tensor&, std::int64_t begin, std::int64_t end, const void* values) override {
+    optimizer_.consume(index_, begin, end, values);
+  }
+
+ private:
+  Optimizer& optimizer_;
+  std::size_t index_;
+};
+
 Optimizer::~Optimizer() { update_in_backward(false); }
 
 void Optimizer::update_in_backward(bool enabled) {
   if (enabled == updates_in_backward()) return;
   for (std::size_t i = 0; i < parameters_.size(); ++i) {
     Tensor& value = parameters_[i].value;
-    if (enabled)
-      hooks_.push_back(value.register_post_accumulate_grad_hook([this, i](Tensor&) { update_now(i); }));
-    else
-      value.remove_hook(hooks_[i]);
+    if (enabled) {
+      check_optimisable(parameters_[i]);  // consume() runs where nothing may throw
+      consumers_.push_back(std::make_shared<ParameterConsumer>(*this, i));
+      value.set_gradient_consumer(consumers_.back());
+    } else if (value.gradient_consumer() == consumers_[i]) {  // not replaced by another optimizer's since
+      value.set_gradient_consumer(nullptr);
+    }
   }
-  if (!enabled) hooks_.clear();
+  if (!enabled) consumers_.clear();
 }
 
 void Optimizer::count_step() {
@@ -45,44 +63,37 @@ void Optimizer::count_step() {
   begin_step();
 }
 
-std::int64_t Optimizer::add_blocks(std::size_t index) {
-  // Blocks of a few thousand elements: the unit of work a thread takes.
-  constexpr std::int64_t kBlock = 8192;
-  const Parameter& p = parameters_[index];
-  grads_[index] = p.value.grad();
-  if (!grads_[index].defined()) return 0;
-  check_optimisable(p);
-  const std::int64_t count = p.value.numel();
-  for (std::int64_t begin = 0; begin < count; begin += kBlock)
-    blocks_.push_back({index, begin, std::min(count, begin + kBlock)});
-  return count;
+void Optimizer::count_step_in_backward() {
+  if (counted_in_backward_.load(std::memory_order_acquire)) return;
+  const std::lock_guard lock(counting_);
+  if (counted_in_backward_.load(std::memory_order_relaxed)) return;
+  count_step();
+  counted_in_backward_.store(true, std::memory_order_release);
 }
 
-void Optimizer::update_blocks(std::int64_t elements) {
-  // Up to kSerialStepElements the state (values, gradients, moments) fits in about this core's L2 cache,
-  // where the backward pass just left it: another core would fetch its half from there through L3 (and wake
-  // up first). Larger models stream from L3 or memory, where two cores' bandwidth helps.
-  constexpr std::int64_t kSerialStepElements = 256 * 1024;
-  parallel_for(static_cast<std::int64_t>(blocks_.size()), [this](std::int64_t b) {
+namespace {
+
+/// Blocks of a few thousand elements: the unit of work a thread takes in an update.
+constexpr std::int64_t kBlock = 8192;
+
+/// Up to this many elements an update stays on the calling thread: the state (values, gradients, moments)
+/// fits in about this core's L2 cache, where the backward pass just left it, and another core would fetch
+/// its half from there through L3 (and wake up first). Larger models stream from L3 or memory, where two
+/// cores' bandwidth helps.
+constexpr std::int64_t kSerialUpdateElements = 256 * 1024;
+
+}  // namespace
+
+void Optimizer::consume(std::size_t index, std::int64_t begin, std::int64_t end, const void* grad) {
+  count_step_in_backward();
+  Tensor& value = parameters_[index].value;
+  const std::size_t bytes = dtype_size(value.dtype());
+  const std::int64_t elements = end - begin, pieces = (elements + kBlock - 1) / kBlock;
+  parallel_for(pieces, [&](std::int64_t p) {
     const FlushSubnormals flushed;  // on the thread running the block (moment_floor.h says why)
-    const Block& block = blocks_[static_cast<std::size_t>(b)];
-    update(block.index, parameters_[block.index].value,
-           grads_[block.index].impl()->storage.get() + block.begin * dtype_size(grads_[block.index].dtype()),
-           block.begin, block.end);
-  }, elements < kSerialStepElements ? 0 : cost_per_element() * elements);
-  blocks_.clear();
-  for (auto& grad : grads_) grad = Tensor();  // hold no gradient beyond the update
-}
-
-void Optimizer::update_now(std::size_t index) {
-  if (!counted_in_backward_) {  // the first update of this step
-    check_optimisable(parameters_[index]);
-    count_step();
-    counted_in_backward_ = true;
-  }
-  grads_.resize(parameters_.size());
-  update_blocks(add_blocks(index));
-  parameters_[index].value.zero_grad();  // used: step() must not apply it again
+    const std::int64_t b0 = begin + p * kBlock, b1 = std::min(end, b0 + kBlock);
+    update(index, value, static_cast<const std::byte*>(grad) + (b0 - begin) * bytes, b0, b1);
+  }, elements < kSerialUpdateElements ? 0 : cost_per_element() * elements);
 }
 
 void Optimizer::step() {
@@ -91,10 +102,25 @@ void Optimizer::step() {
   blocks_.clear();
   grads_.resize(parameters_.size());
   std::int64_t elements = 0;
-  for (std::size_t i = 0; i < parameters_.size(); ++i) elements += add_blocks(i);
-  if (!counted_in_backward_) count_step();
-  counted_in_backward_ = false;
-  update_blocks(elements);
+  for (std::size_t i = 0; i < parameters_.size(); ++i) {
+    const Parameter& p = parameters_[i];
+    grads_[i] = p.value.grad();
+    if (!grads_[i].defined()) continue;
+    check_optimisable(p);
+    const std::int64_t count = p.value.numel();
+    for (std::int64_t b = 0; b < count; b += kBlock) blocks_.push_back({i, b, std::min(count, b + kBlock)});
+    elements += count;
+  }
+  if (!counted_in_backward_.load(std::memory_order_relaxed)) count_step();
+  counted_in_backward_.store(false, std::memory_order_relaxed);
+  parallel_for(static_cast<std::int64_t>(blocks_.size()), [this](std::int64_t b) {
+    const FlushSubnormals flushed;  // on the thread running the block (moment_floor.h says why)
+    const Block& block = blocks_[static_cast<std::size_t>(b)];
+    update(block.index, parameters_[block.index].value,
+           grads_[block.index].impl()->storage.get() + block.begin * dtype_size(grads_[block.index].dtype()),
+           block.begin, block.end);
+  }, elements < kSerialUpdateElements ? 0 : cost_per_element() * elements);
+  for (auto& grad : grads_) grad = Tensor();  // hold no gradient beyond the step
 }
 
 void Optimizer::zero_grad() {

@@ -88,3 +88,86 @@ TEST_CASE("hooks: only on leaves that require a gradient") {
                        "op",
                        ag::Error);
 }
+
+namespace {
+
+/// Records what backward hands it: each block's range and values.
+struct RecordingConsumer : ag::GradientConsumer {
+  std::vector<std::pair<std::int64_t, std::int64_t>> blocks;
+  std::vector<double> values;
+  void consume(const Tensor& leaf, std::int64_t begin, std::int64_t end, const void* data) override {
+    blocks.emplace_back(begin, end);
+    values.resize(static_cast<std::size_t>(leaf.numel()));
+    for (std::int64_t i = begin; i < end; ++i) values[static_cast<std::size_t>(i)] = static_cast<const double*>(data)[i - begin];
+  }
+};
+
+/// The gradient of sum((x W^T)^2) with respect to W, for a weight used `uses` times.
+Tensor loss_of(const Tensor& x, const Tensor& w, int uses) {
+  Tensor y = ag::linear(x, w, Tensor());
+  for (int u = 1; u < uses; ++u) y = y + ag::linear(x, w, Tensor());
+  return ag::sum(ag::square(y));
+}
+
+}  // namespace
+
+TEST_CASE("gradient consumers: a leaf's gradient goes to its consumer instead of .grad, whole or in blocks") {
+  ag::Generator gen(4);
+  const Tensor x = ag::uniform({3, 5}, -1, 1, gen, ag::DType::f64);
+  const Tensor w0 = ag::uniform({20, 5}, -1, 1, gen, ag::DType::f64);
+  for (const int uses : {1, 2}) {
+    CAPTURE(uses);
+    Tensor plain = w0.clone().requires_grad_();
+    loss_of(x, plain, uses).backward();
+    Tensor w = w0.clone().requires_grad_();
+    auto consumer = std::make_shared<RecordingConsumer>();
+    w.set_gradient_consumer(consumer);
+    int hook_runs = 0;
+    w.register_post_accumulate_grad_hook([&](Tensor&) { ++hook_runs; });
+    loss_of(x, w, uses).backward();
+    CHECK_FALSE(w.grad().defined());
+    CHECK(hook_runs == 0);  // the consumer took the gradient: nothing in .grad for the hooks
+    CHECK(consumer->values == plain.grad().to_vector());
+    // Used once, linear's rule sends its 20 rows in blocks of rows; used twice, the sum arrives whole.
+    if (uses == 1) CHECK(consumer->blocks.size() > 1);
+    else CHECK(consumer->blocks == std::vector<std::pair<std::int64_t, std::int64_t>>{{0, 100}});
+    std::int64_t covered = 0;
+    for (const auto& [b, e] : consumer->blocks) covered += e - b;
+    CHECK(covered == 100);
+  }
+}
+
+TEST_CASE("gradient consumers: a .grad already there, anomaly mode and ag::grad") {
+  ag::Generator gen(5);
+  const Tensor x = ag::uniform({2, 4}, -1, 1, gen, ag::DType::f64);
+  Tensor w = ag::uniform({9, 4}, -1, 1, gen, ag::DType::f64).requires_grad_();
+  Tensor plain = w.detach().clone().requires_grad_();
+  loss_of(x, plain, 1).backward();
+  const std::vector<double> g = plain.grad().to_vector();
+  auto consumer = std::make_shared<RecordingConsumer>();
+  w.set_gradient_consumer(consumer);
+  SUBCASE("a .grad to add to: the consumer gets the sum, whole, and .grad is dropped") {
+    w.set_grad(ag::full({9, 4}, 0.5, ag::DType::f64));
+    loss_of(x, w, 1).backward();
+    CHECK_FALSE(w.grad().defined());
+    REQUIRE(consumer->blocks.size() == 1);
+    for (std::size_t i = 0; i < g.size(); ++i) CHECK(consumer->values[i] == g[i] + 0.5);
+  }
+  SUBCASE("anomaly mode checks whole gradients: one block") {
+    const ag::AnomalyModeGuard anomaly;
+    loss_of(x, w, 1).backward();
+    CHECK(consumer->blocks.size() == 1);
+    CHECK(consumer->values == g);
+  }
+  SUBCASE("ag::grad returns the gradient and feeds no consumer") {
+    const auto grads = ag::grad(loss_of(x, w, 1), {w});
+    CHECK(grads[0].to_vector() == g);
+    CHECK(consumer->blocks.empty());
+  }
+  SUBCASE("removed, the gradient goes to .grad again") {
+    w.set_gradient_consumer(nullptr);
+    loss_of(x, w, 1).backward();
+    CHECK(w.grad().to_vector() == g);
+    CHECK(consumer->blocks.empty());
+  }
+}

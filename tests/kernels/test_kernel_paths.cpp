@@ -53,7 +53,7 @@ void check_linear(std::int64_t batch, std::int64_t outputs, std::int64_t feature
     gb[i].resize(bias.size());
     linear_forward(batch, outputs, features, x.data(), w.data(), bias.data(), Activation::sigmoid, y[i].data(), impl);
     linear_backward(batch, outputs, features, x.data(), w.data(), g.data(), gx[i].data(), gw[i].data(), gb[i].data(),
-                    impl);
+                    nullptr, impl);
   }
   check_close(y[0], y[1], features);
   check_close(gx[0], gx[1], outputs);
