@@ -27,7 +27,7 @@ constexpr std::uint64_t kShuffleStream = 0x9e3779b97f4a7c15ull;
 
 nn::Schedule make_schedule(const TrainConfig& config) {
   nn::Schedule s;
-  s.kind = nn::parse_schedule(to_string(config.train.schedule.name));
+  s.kind = config.train.schedule.name;
   s.base_lr = config.train.optimizer.lr;
   s.step_size = config.train.schedule.step_size;
   s.gamma = config.train.schedule.gamma;
@@ -90,8 +90,7 @@ bool use_bar(ProgressMode mode) { return mode == ProgressMode::bar || (mode == P
 void request_stop() { stop_requested.store(true); }
 
 ModelSetup make_model_setup(const TrainConfig& config) {
-  ModelSetup setup{models::parse_variant(to_string(config.model.variant)), nn::parse_loss(to_string(config.model.loss)),
-                   config.model.map_j, data::Normalisation::paper(), nullptr};
+  ModelSetup setup{config.model.variant, config.model.loss, config.model.map_j, data::Normalisation::paper(), nullptr};
   if (setup.variant == models::Variant::modern)
     setup.norm = data::Normalisation::modern(config.data.dataset == Dataset::fashion_mnist ? data::kFashionMnistStats
                                                                                            : data::kMnistStats);
