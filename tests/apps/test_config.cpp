@@ -149,8 +149,8 @@ TEST_CASE("to_train_config fills every typed field") {
     "output": {"dir": "runs/x", "checkpoint_every": 1, "progress": "lines"}
   })");
   const ag::app::TrainConfig c = ag::app::to_train_config(load_config(file.path()));
-  CHECK(c.model.variant == ag::app::ModelVariant::lecun1998);
-  CHECK(c.model.loss == ag::app::LossKind::mle);
+  CHECK(c.model.variant == ag::models::Variant::lecun1998);
+  CHECK(c.model.loss == ag::nn::LossKind::mle);
   CHECK(c.model.map_j == 2.5);
   CHECK(c.data.dataset == ag::app::Dataset::fashion_mnist);
   CHECK(c.data.dir == "/usr/share/datasets/fashion-mnist");
@@ -169,7 +169,7 @@ TEST_CASE("to_train_config fills every typed field") {
   CHECK(c.train.optimizer.beta1 == 0.8);
   CHECK(c.train.optimizer.beta2 == 0.99);
   CHECK(c.train.optimizer.eps == 1e-6);
-  CHECK(c.train.schedule.name == ag::app::ScheduleKind::step);
+  CHECK(c.train.schedule.name == ag::nn::ScheduleKind::step);
   CHECK(c.train.schedule.step_size == 2);
   CHECK(c.train.schedule.gamma == 0.5);
   CHECK(c.train.schedule.min_lr == 0.001);
@@ -200,12 +200,21 @@ TEST_CASE("to_train_config fills every typed field") {
 }
 
 TEST_CASE("enum spellings round-trip") {
-  CHECK(ag::app::to_string(ag::app::ModelVariant::modern) == "modern");
-  CHECK(ag::app::to_string(ag::app::LossKind::cross_entropy) == "cross_entropy");
+  CHECK(ag::models::variant_name(ag::models::Variant::modern) == "modern");
+  CHECK(ag::nn::parse_loss("cross_entropy") == ag::nn::LossKind::cross_entropy);
   CHECK(ag::app::to_string(ag::app::Dataset::fashion_mnist) == "fashion-mnist");
   CHECK(ag::app::to_string(ag::app::OptimizerKind::adam) == "adam");
-  CHECK(ag::app::to_string(ag::app::ScheduleKind::paper) == "paper");
+  CHECK(ag::nn::parse_schedule("paper") == ag::nn::ScheduleKind::paper);
   CHECK(ag::app::to_string(ag::app::ProgressMode::automatic) == "auto");
+  // Every allowed value of a key typed by models or nn is one that models or nn parses.
+  const auto choices = [](const char* path) { return ag::app::find_config_key(path)->choices; };
+  for (const std::string& variant : choices("model.variant")) {
+    CHECK(ag::models::variant_name(ag::models::parse_variant(variant)) == variant);
+  }
+  for (const std::string& loss : choices("model.loss")) {
+    if (loss != "auto") CHECK_NOTHROW(ag::nn::parse_loss(loss));
+  }
+  for (const std::string& schedule : choices("train.schedule.name")) CHECK_NOTHROW(ag::nn::parse_schedule(schedule));
 }
 
 TEST_CASE("JSON syntax errors name the file, line and column") {
@@ -411,13 +420,13 @@ TEST_CASE("every shipped config loads cleanly") {
     return ag::app::to_train_config(load_config((kSource / "configs" / name).string()));
   };
   const ag::app::TrainConfig paper = load("lenet5.json");
-  CHECK(paper.model.variant == ag::app::ModelVariant::lecun1998);
-  CHECK(paper.model.loss == ag::app::LossKind::map);
+  CHECK(paper.model.variant == ag::models::Variant::lecun1998);
+  CHECK(paper.model.loss == ag::nn::LossKind::map);
   CHECK(paper.data.dataset == ag::app::Dataset::mnist);
   CHECK(paper.train.epochs == 20);
   const ag::app::TrainConfig modern = load("lenet5_modern.json");
-  CHECK(modern.model.variant == ag::app::ModelVariant::modern);
-  CHECK(modern.model.loss == ag::app::LossKind::cross_entropy);
+  CHECK(modern.model.variant == ag::models::Variant::modern);
+  CHECK(modern.model.loss == ag::nn::LossKind::cross_entropy);
   const ag::app::TrainConfig fashion = load("lenet5_fashion.json");
   CHECK(fashion.data.dataset == ag::app::Dataset::fashion_mnist);
   CHECK(fashion.data.dir == "/usr/share/datasets/fashion-mnist");
