@@ -94,8 +94,9 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   // Then, with G = dL/dz [N,O,OH,OW] and col = im2col(x):
   // dL/dx [N,C,H,W] = col2im(W^T G);  dL/dW [O,C,kh,kw] = sum_n G col^T (0 where unconnected);
   // dL/dbias [O] = sum over n, i, j of G
-  auto [name, y] = internal::fused_activation("conv2d", options.activation, out);
-  return record(name, out, {x, weight, bias}, [plan, activation, y](const Tensor& g, const std::vector<Tensor>& in) {
+  const internal::FusedActivation fused = internal::fused_activation("conv2d", options.activation, out);
+  return record(fused.name, out, {x, weight, bias},
+                [plan, activation, y = fused.y](const Tensor& g, const std::vector<Tensor>& in) {
     const bool need_x = in[0].requires_grad(), need_w = in[1].requires_grad();
     const bool need_b = in[2].defined() && in[2].requires_grad();
     Tensor gx = need_x ? empty(in[0].shape(), g.dtype()) : Tensor();

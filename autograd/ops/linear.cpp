@@ -33,8 +33,9 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activat
   std::vector<Tensor> inputs{x, weight};
   if (bias.defined()) inputs.push_back(bias);
   // With a fused activation f, y = f(z): the rules below take dL/dz = dL/dy f'(z), computed from y first.
-  auto [name, y] = internal::fused_activation("linear", activation, out);
-  return record(name, out, std::move(inputs), [activation, y](const Tensor& gy, const std::vector<Tensor>& in) {
+  const internal::FusedActivation fused = internal::fused_activation("linear", activation, out);
+  return record(fused.name, out, std::move(inputs),
+                [activation, y = fused.y](const Tensor& gy, const std::vector<Tensor>& in) {
     const Tensor g = internal::activation_input_gradient("linear backward", activation, gy, y);
     std::vector<Tensor> grads(in.size());
     const std::int64_t n = g.size(0), out_features = g.size(1), features = in[0].size(1);

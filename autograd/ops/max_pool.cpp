@@ -47,8 +47,9 @@ Tensor max_pool2d(const Tensor& x, std::int64_t kernel, std::int64_t stride, Act
   });
   // With an activation f, y = f(z) for the pooled z, and first G = dL/dz = dL/dy f'(z), from y. Then
   // dL/dx [N,C,H,W] = G [N,C,OH,OW] routed to each window's first maximal element (summed where windows overlap)
-  auto [name, y] = internal::fused_activation("max_pool2d", activation, out);
-  return record(name, out, {x}, [geo, index, offsets, activation, y](const Tensor& gy, const std::vector<Tensor>& in) {
+  const internal::FusedActivation fused = internal::fused_activation("max_pool2d", activation, out);
+  return record(fused.name, out, {x},
+                [geo, index, offsets, activation, y = fused.y](const Tensor& gy, const std::vector<Tensor>& in) {
     const Tensor g = internal::activation_input_gradient("max_pool2d backward", activation, gy, y);
     Tensor gx = empty(in[0].shape(), g.dtype());
     // A node exists only when x required a gradient at the forward, so `index` was filled then.

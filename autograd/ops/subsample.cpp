@@ -52,8 +52,9 @@ Tensor subsample(const Tensor& x, const Tensor& coeff, const Tensor& bias, std::
   });
   // With a fused activation f, y = f(z) and first G = dL/dz = dL/dy f'(z), from y. Then, with G = dL/dz:
   // dL/dx [N,C,H,W] = coeff[c] G spread over each window;  dL/dcoeff [C] = sum G s;  dL/dbias [C] = sum G
-  auto [name, y] = internal::fused_activation("subsample", activation, out);
-  return record(name, out, {x, coeff, bias}, [geo, pooled, activation, y](const Tensor& gy, const std::vector<Tensor>& in) {
+  const internal::FusedActivation fused = internal::fused_activation("subsample", activation, out);
+  return record(fused.name, out, {x, coeff, bias},
+                [geo, pooled, activation, y = fused.y](const Tensor& gy, const std::vector<Tensor>& in) {
     const Tensor g = internal::activation_input_gradient("subsample backward", activation, gy, y);
     const bool need_x = in[0].requires_grad(), need_c = in[1].requires_grad();
     const bool need_b = in[2].defined() && in[2].requires_grad();
