@@ -9,10 +9,10 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
-#include <optional>
 #include <string>
 
 #include "autograd/error.h"
+#include "nn/data/input_file.h"
 
 namespace ag::data {
 namespace {
@@ -31,8 +31,10 @@ class Source {
   virtual ~Source() = default;
   // Reads up to n bytes into dst; returns fewer only at the end of the data. Throws on read errors.
   virtual std::size_t read(std::uint8_t* dst, std::size_t n) = 0;
-  // The number of bytes the source holds in all, when known before reading (raw files).
-  virtual std::optional<std::uint64_t> total_size() const = 0;
+  // The size of the file the data come from, in bytes.
+  virtual std::uint64_t file_size() const = 0;
+  // True when the data are decompressed from the file (their size is then known only by decompressing).
+  virtual bool compressed() const = 0;
   // How messages name the data: "the file" or "the decompressed data".
   virtual std::string_view noun() const = 0;
 };
@@ -45,7 +47,8 @@ class RawSource final : public Source {
     if (got < n && std::ferror(file_)) fail(kOp, "'{}': read error ({})", name_, std::strerror(errno));
     return got;
   }
-  std::optional<std::uint64_t> total_size() const override { return size_; }
+  std::uint64_t file_size() const override { return size_; }
+  bool compressed() const override { return false; }
   std::string_view noun() const override { return "the file"; }
 
  private:
@@ -59,7 +62,7 @@ class RawSource final : public Source {
 // zlib checks each member's CRC-32 and length when it reaches the member's end.
 class GzipSource final : public Source {
  public:
-  GzipSource(std::FILE* file, const std::string& name) : file_(file), name_(name) {
+  GzipSource(std::FILE* file, std::uint64_t size, const std::string& name) : file_(file), size_(size), name_(name) {
     // 15 + 16: the largest window, gzip wrapper only (the caller has seen the gzip magic bytes).
     if (inflateInit2(&stream_, 15 + 16) != Z_OK) fail(kOp, "'{}': cannot initialise zlib", name_);
   }
@@ -92,7 +95,8 @@ class GzipSource final : public Source {
     }
     return n - stream_.avail_out;
   }
-  std::optional<std::uint64_t> total_size() const override { return std::nullopt; }
+  std::uint64_t file_size() const override { return size_; }
+  bool compressed() const override { return true; }
   std::string_view noun() const override { return "the decompressed data"; }
 
  private:
@@ -104,6 +108,7 @@ class GzipSource final : public Source {
   }
 
   std::FILE* file_;
+  std::uint64_t size_;
   const std::string& name_;
   z_stream stream_{};
   bool member_ended_ = false;
@@ -137,7 +142,7 @@ std::unique_ptr<Source> open_source(std::FILE* file, std::uint64_t file_size, co
   std::array<std::uint8_t, 2> lead{};
   const std::size_t lead_got = std::fread(lead.data(), 1, lead.size(), file);
   std::rewind(file);
-  if (lead_got == 2 && lead[0] == 0x1f && lead[1] == 0x8b) return std::make_unique<GzipSource>(file, name);
+  if (lead_got == 2 && lead[0] == 0x1f && lead[1] == 0x8b) return std::make_unique<GzipSource>(file, file_size, name);
   return std::make_unique<RawSource>(file, file_size, name);
 }
 
@@ -188,21 +193,42 @@ std::uint64_t claimed_payload(const std::vector<std::int64_t>& dims, const std::
   return payload;
 }
 
-// Reads the `payload` bytes the header claims into result.data, then checks that nothing follows them. For a
-// raw file the claim is checked against the file size before allocating. For gzip, whose decompressed size is
-// not known ahead, the payload is decompressed chunk by chunk and the vector grows only with the bytes
-// actually produced: a false claim fails as truncated once the stream ends, having allocated in proportion to
-// the data really there (at most about twice it plus one chunk), never to the claim. Reading a gzip stream to
-// its end also makes zlib verify its CRC-32.
-void read_payload(Source& source, std::uint64_t payload, std::uint64_t header_bytes, const std::string& name,
-                  IdxArray& result) {
-  if (const auto total = source.total_size()) {
-    const std::uint64_t present = *total - header_bytes;
-    if (present < payload)
-      fail(kOp, "'{}': truncated: the header claims {} = {} payload bytes, the file holds {}", name,
-           dims_string(result.dims), payload, present);
-    result.data.reserve(payload);
+// Checks the header against what the caller expects, before anything else is read: the sizes of an item
+// (a header claiming 65535 x 65535 images is refused here, not after gigabytes of decompression).
+void check_items(const std::vector<std::int64_t>& dims, const IdxExpectation& expected, const std::string& name) {
+  if (expected.item_shape.empty()) return;
+  const std::vector<std::int64_t> items(dims.begin() + 1, dims.end());
+  if (items != expected.item_shape)
+    fail(kOp, "'{}': {} are {}, expected {}", name, expected.items, dims_string(items),
+         dims_string(expected.item_shape));
+}
+
+// Checks the claim against the file before any payload byte is read: a raw file must hold exactly the header and
+// the payload; a gzip file cannot decompress to more than kMaxDeflateRatio times its size.
+void check_claim(const Source& source, std::uint64_t payload, std::uint64_t header_bytes,
+                 const std::vector<std::int64_t>& dims, const std::string& name) {
+  const std::uint64_t file = source.file_size();
+  if (source.compressed()) {
+    if (payload + header_bytes > file * kMaxDeflateRatio)
+      fail(kOp, "'{}': the header claims {} = {} payload bytes, more than a gzip file of {} bytes can hold (deflate "
+           "compresses at most {}:1)", name, dims_string(dims), payload, file, kMaxDeflateRatio);
+    return;
   }
+  const std::uint64_t present = file - header_bytes;
+  if (present < payload)
+    fail(kOp, "'{}': truncated: the header claims {} = {} payload bytes, the file holds {}", name, dims_string(dims),
+         payload, present);
+  if (present > payload)
+    fail(kOp, "'{}': the file holds {} bytes after the {} payload bytes that the header claims", name,
+         present - payload, payload);
+}
+
+// Reads the `payload` bytes the header claims into result.data, then checks that nothing follows them. The
+// claim has been checked against the file (check_claim); for gzip, whose decompressed size is known only by
+// decompressing, the vector still grows only with the bytes actually produced, chunk by chunk: a false claim
+// fails as truncated once the stream ends. Reading a gzip stream to its end also makes zlib verify its CRC-32.
+void read_payload(Source& source, std::uint64_t payload, const std::string& name, IdxArray& result) {
+  if (!source.compressed()) result.data.reserve(payload);
   while (result.data.size() < payload) {
     const std::size_t old = result.data.size();
     const std::size_t want = std::min<std::uint64_t>(kChunk, payload - old);
@@ -220,35 +246,46 @@ void read_payload(Source& source, std::uint64_t payload, std::uint64_t header_by
          extra, payload);
 }
 
+// Fails unless `expected` can describe an IDX file of unsigned bytes.
+void check_expectation(const IdxExpectation& expected, const std::string& name) {
+  if (expected.dims < 1 || expected.dims > 255)
+    fail(kOp, "'{}': expected_dims must be in 1..255, got {}", name, expected.dims);
+  if (!expected.item_shape.empty() && expected.item_shape.size() + 1 != static_cast<std::size_t>(expected.dims))
+    fail(kOp, "'{}': an item shape of {} sizes for {}", name, expected.item_shape.size(), dimensions(expected.dims));
+}
+
 // Reads the IDX data of `file` (open for reading at its start, `file_size` bytes), named `name` in errors. A
-// header may claim anything; nothing is allocated from its claim until it has been checked.
-IdxArray read_idx_stream(std::FILE* file, std::uint64_t file_size, const std::string& name, int expected_dims) {
-  if (expected_dims < 1 || expected_dims > 255)
-    fail(kOp, "'{}': expected_dims must be in 1..255, got {}", name, expected_dims);
+// header may claim anything: it is checked in full as soon as it is read, and nothing is allocated from its
+// claim before that.
+IdxArray read_idx_stream(std::FILE* file, std::uint64_t file_size, const std::string& name,
+                         const IdxExpectation& expected) {
+  check_expectation(expected, name);
   const std::unique_ptr<Source> source = open_source(file, file_size, name);
   IdxArray result;
-  result.dims = read_header(*source, name, expected_dims);
+  result.dims = read_header(*source, name, expected.dims);
+  check_items(result.dims, expected, name);
   const std::uint64_t payload = claimed_payload(result.dims, name);
-  read_payload(*source, payload, 4 + 4 * static_cast<std::uint64_t>(expected_dims), name, result);
+  check_claim(*source, payload, 4 + 4 * static_cast<std::uint64_t>(expected.dims), result.dims, name);
+  read_payload(*source, payload, name, result);
   return result;
 }
 
 }  // namespace
 
-IdxArray read_idx(const std::filesystem::path& path, int expected_dims) {
+IdxArray read_idx(const std::filesystem::path& path, const IdxExpectation& expected) {
   const std::string name = path.string();
-  if (expected_dims < 1 || expected_dims > 255)
-    fail(kOp, "'{}': expected_dims must be in 1..255, got {}", name, expected_dims);
+  check_expectation(expected, name);
+  try {
+    InputFile file(path, "IDX file", static_cast<std::uint64_t>(kMaxIdxPayloadBytes) + 4 + 4 * 255,
+                   "an IDX file this reader accepts may hold");
+    return read_idx_stream(file.stream(), file.size(), name, expected);
+  } catch (const InputFileError& e) {
+    fail(kOp, "'{}': {}", name, e.what());
+  }
+}
 
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (!std::filesystem::exists(status)) fail(kOp, "'{}': no such file", name);
-  if (std::filesystem::is_directory(status)) fail(kOp, "'{}': is a directory, not an IDX file", name);
-  FilePtr file(std::fopen(name.c_str(), "rb"));
-  if (!file) fail(kOp, "'{}': cannot open the file for reading ({})", name, std::strerror(errno));
-  const std::uint64_t file_size = std::filesystem::file_size(path, ec);
-  if (ec) fail(kOp, "'{}': cannot read the file size ({})", name, ec.message());
-  return read_idx_stream(file.get(), file_size, name, expected_dims);
+IdxArray read_idx(const std::filesystem::path& path, int expected_dims) {
+  return read_idx(path, IdxExpectation{expected_dims, {}, "items"});
 }
 
 IdxArray read_idx_bytes(std::span<const std::uint8_t> bytes, const std::string& name, int expected_dims) {
@@ -257,7 +294,7 @@ IdxArray read_idx_bytes(std::span<const std::uint8_t> bytes, const std::string& 
   void* buffer = bytes.empty() ? &empty_buffer : const_cast<std::uint8_t*>(bytes.data());
   FilePtr file(fmemopen(buffer, bytes.size(), "rb"));
   if (!file) fail(kOp, "'{}': cannot open the bytes as a stream ({})", name, std::strerror(errno));
-  return read_idx_stream(file.get(), bytes.size(), name, expected_dims);
+  return read_idx_stream(file.get(), bytes.size(), name, IdxExpectation{expected_dims, {}, "items"});
 }
 
 }  // namespace ag::data

@@ -18,11 +18,27 @@ struct IdxArray {
 /// A header claiming more is rejected before anything is allocated.
 inline constexpr std::int64_t kMaxIdxPayloadBytes = std::int64_t{1} << 32;
 
-/// Reads an IDX file of unsigned bytes (element type 0x08) that has exactly `expected_dims` dimensions
-/// (3 for images [N,rows,cols], 1 for labels [N]); the file may be raw or gzip-compressed (told apart by
-/// the gzip magic bytes 1f 8b, not by the name). Throws ag::Error naming the file and the fault: missing
-/// or unreadable file, wrong magic number, unsupported element type, wrong dimension count, truncated or
-/// over-long file, corrupt gzip stream, or a header claiming more than kMaxIdxPayloadBytes.
+/// deflate's largest compression factor (zlib's FAQ): a gzip file of n bytes never decompresses to more than
+/// 1032 n, so a header claiming more is false and is refused before anything is decompressed.
+inline constexpr std::uint64_t kMaxDeflateRatio = 1032;
+
+/// What a caller expects of an IDX file; read_idx checks it on the header, before any payload byte is read.
+struct IdxExpectation {
+  int dims = 1;                          ///< the number of dimensions: 3 for images [N,rows,cols], 1 for labels [N]
+  std::vector<std::int64_t> item_shape;  ///< the sizes of dimensions 2.. (e.g. {28, 28}); empty: any sizes
+  std::string items = "items";           ///< what an item is called in messages ("images")
+};
+
+/// Reads an IDX file of unsigned bytes (element type 0x08) as `expected` describes it; the file may be raw or
+/// gzip-compressed (told apart by the gzip magic bytes 1f 8b, not by the name). The file must be a regular
+/// one (after following links; a FIFO or a device is refused before a byte is read), and its header is
+/// checked as soon as it is read: dimensions, item shape, a claim of at most kMaxIdxPayloadBytes, exactly
+/// the file's size for a raw file and at most kMaxDeflateRatio times it for gzip. Throws ag::Error naming the
+/// file and the fault: missing, unreadable or special file, wrong magic number, unsupported element type,
+/// wrong dimensions, truncated or over-long file, corrupt gzip stream, or a false claim.
+IdxArray read_idx(const std::filesystem::path& path, const IdxExpectation& expected);
+
+/// Reads an IDX file with `expected_dims` dimensions of any sizes, as read_idx(path, {expected_dims}).
 IdxArray read_idx(const std::filesystem::path& path, int expected_dims);
 
 /// Reads IDX data held in memory, as read_idx reads a file (raw or gzip-compressed, the same checks and

@@ -2,15 +2,20 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 #include <string>
 #include <type_traits>
 #include <utility>
 
+#include <sys/stat.h>
+
 #include "autograd/bytes.h"
 #include "autograd/error.h"
 #include "nn/data/idx.h"
+#include "nn/data/input_file.h"
 
 namespace ag::data {
 namespace {
@@ -18,14 +23,42 @@ namespace {
 constexpr std::int64_t kSide = 28;  // MNIST and Fashion-MNIST images are 28x28
 constexpr std::uint8_t kClasses = 10;
 
+constexpr std::string_view kOp = "load_mnist_split";
+
+// True when `path` names something (a file, a folder, a link to one); false when nothing is there. Any other
+// answer of the system (a loop of symbolic links, a link to nothing, no permission) is an error naming it: such
+// a path is not missing, and saying so would hide the cause.
+bool present(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) return true;
+  const int error = errno;
+  if (error == ENOENT && ::lstat(path.c_str(), &st) == 0) {
+    std::error_code ec;
+    fail(kOp, "'{}': a symbolic link to {}, which does not exist", path.string(),
+         std::filesystem::read_symlink(path, ec).string());
+  }
+  if (error != ENOENT) fail(kOp, "'{}': {}", path.string(), std::strerror(error));
+  return false;
+}
+
+// Fails unless `dir` is a folder (after following links), naming what it is otherwise.
+void require_folder(const std::filesystem::path& dir) {
+  if (!present(dir)) fail(kOp, "'{}': no such directory", dir.string());
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
+    const std::string special = describe_special_file(dir);
+    fail(kOp, "'{}': is {}, not a directory (data.dir names the folder that holds the IDX files)", dir.string(),
+         special.empty() ? "a regular file" : special);
+  }
+}
+
 // Returns dir/base, or dir/base.gz when only that exists; throws when neither does.
 std::filesystem::path find_idx(const std::filesystem::path& dir, const std::string& base) {
-  std::error_code ec;
   const std::filesystem::path raw = dir / base;
-  if (std::filesystem::exists(raw, ec)) return raw;
+  if (present(raw)) return raw;
   std::filesystem::path gz = dir / (base + ".gz");
-  if (std::filesystem::exists(gz, ec)) return gz;
-  fail("load_mnist_split", "'{}' holds neither {} nor {}.gz", dir.string(), base, base);
+  if (present(gz)) return gz;
+  fail(kOp, "'{}' holds neither {} nor {}.gz", dir.string(), base, base);
 }
 
 template <class T>
@@ -88,21 +121,18 @@ Normalisation Normalisation::modern(PixelStats stats, std::int64_t size) {
 }
 
 Dataset load_mnist_split(const std::filesystem::path& dir, std::string_view split, std::optional<std::int64_t> limit) {
-  constexpr std::string_view op = "load_mnist_split";
+  constexpr std::string_view op = kOp;
   if (split != "train" && split != "test") fail(op, "split must be \"train\" or \"test\", got \"{}\"", split);
   if (limit && *limit < 0) fail(op, "limit must be >= 0, got {}", *limit);
-  std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec)) fail(op, "'{}': no such directory", dir.string());
+  require_folder(dir);
 
   const std::string prefix = split == "train" ? "train" : "t10k";
   const std::filesystem::path image_path = find_idx(dir, prefix + "-images-idx3-ubyte");
   const std::filesystem::path label_path = find_idx(dir, prefix + "-labels-idx1-ubyte");
-  IdxArray images = read_idx(image_path, 3);
-  IdxArray labels = read_idx(label_path, 1);
+  // The image size is checked on the header, before the payload is read or decompressed.
+  IdxArray images = read_idx(image_path, IdxExpectation{3, {kSide, kSide}, "images"});
+  IdxArray labels = read_idx(label_path, IdxExpectation{1, {}, "labels"});
 
-  if (images.dims[1] != kSide || images.dims[2] != kSide)
-    fail(op, "'{}': images are {} x {}, expected {} x {}", image_path.string(), images.dims[1], images.dims[2], kSide,
-         kSide);
   if (images.dims[0] != labels.dims[0])
     fail(op, "'{}' holds {} images but '{}' holds {} labels", image_path.string(), images.dims[0],
          label_path.string(), labels.dims[0]);

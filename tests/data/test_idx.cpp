@@ -5,6 +5,7 @@
 #include <nn/data/idx.h>
 
 #include <string>
+#include <sys/stat.h>
 
 #include "support/idx_writer.h"
 #include "support/temp_dir.h"
@@ -74,9 +75,43 @@ TEST_CASE("read_idx reads an empty payload") {
 
 TEST_CASE("read_idx: a missing or unreadable file") {
   TempDir dir;
-  CHECK_THROWS_WITH_AS(read_idx(dir / "absent", 3), msg(dir / "absent", "no such file").c_str(), ag::Error);
-  CHECK_THROWS_WITH_AS(read_idx(dir.path(), 3), msg(dir.path(), "is a directory, not an IDX file").c_str(),
+  CHECK_THROWS_WITH_AS(read_idx(dir / "absent", 3),
+                       msg(dir / "absent", "cannot open the IDX file: No such file or directory").c_str(), ag::Error);
+  CHECK_THROWS_WITH_AS(read_idx(dir.path(), 3),
+                       msg(dir.path(), "cannot read the IDX file: it is a directory, not a regular file").c_str(),
                        ag::Error);
+}
+
+TEST_CASE("read_idx: only a regular file is read, refused before a byte is read otherwise") {
+  TempDir dir;
+  // A FIFO would block the open until a writer came; /dev/zero would be read without end.
+  REQUIRE(::mkfifo((dir / "fifo").c_str(), 0644) == 0);
+  CHECK_THROWS_WITH_AS(
+      read_idx(dir / "fifo", 3),
+      msg(dir / "fifo", "cannot read the IDX file: it is a FIFO (named pipe), not a regular file").c_str(), ag::Error);
+  std::filesystem::create_symlink("/dev/zero", dir / "zeros");
+  CHECK_THROWS_WITH_AS(read_idx(dir / "zeros", 3),
+                       msg(dir / "zeros", "cannot read the IDX file: it is a character device (/dev/zero, through a "
+                                          "symbolic link), not a regular file")
+                           .c_str(),
+                       ag::Error);
+  // A link to a good file is read through.
+  write_file(dir / "labels", idx_bytes({3}, {1, 2, 3}));
+  std::filesystem::create_symlink(dir / "labels", dir / "link");
+  CHECK(read_idx(dir / "link", 1).data == Bytes{1, 2, 3});
+}
+
+TEST_CASE("read_idx: the header is checked against what the caller expects before the payload is read") {
+  TempDir dir;
+  const ag::data::IdxExpectation images{3, {28, 28}, "images"};
+  // One image of 65535 x 65535 in a gzip file that holds only 1 MB of it: refused on the header alone.
+  write_file(dir / "giant.gz", gzip(idx_bytes({1, 65535, 65535}, Bytes(1 << 20))));
+  CHECK_THROWS_WITH_AS(read_idx(dir / "giant.gz", images),
+                       msg(dir / "giant.gz", "images are 65535 x 65535, expected 28 x 28").c_str(), ag::Error);
+  write_file(dir / "good", idx_bytes({2, 28, 28}, Bytes(2 * 28 * 28, 7)));
+  CHECK(read_idx(dir / "good", images).dims == std::vector<std::int64_t>{2, 28, 28});
+  CHECK_THROWS_WITH_AS(read_idx(dir / "good", ag::data::IdxExpectation{3, {28}, "images"}),
+                       msg(dir / "good", "an item shape of 1 sizes for 3 dimensions").c_str(), ag::Error);
 }
 
 TEST_CASE("read_idx: a wrong magic number names the bytes found and expected") {
@@ -222,10 +257,21 @@ TEST_CASE("read_idx: a header claiming more items than the file holds fails befo
       msg(dir / "liar", "truncated: the header claims 4000000000 x 1 x 1 = 4000000000 payload bytes, the file holds 3")
           .c_str(),
       ag::Error);
+  // A gzip file cannot hold more than 1032 times its size (deflate's largest factor): refused on the header.
+  const Bytes liar_gz = gzip(liar);
   CHECK_THROWS_WITH_AS(read_idx(dir / "liar.gz", 3),
-                       msg(dir / "liar.gz",
-                           "truncated: the header claims 4000000000 x 1 x 1 = 4000000000 payload bytes, the "
-                           "decompressed data holds 3")
+                       msg(dir / "liar.gz", "the header claims 4000000000 x 1 x 1 = 4000000000 payload bytes, more "
+                                            "than a gzip file of " +
+                                                std::to_string(liar_gz.size()) +
+                                                " bytes can hold (deflate compresses at most 1032:1)")
+                           .c_str(),
+                       ag::Error);
+  // A claim within that factor but beyond the data fails as truncated once the stream ends.
+  write_file(dir / "short.gz", gzip(idx_bytes({20000, 1, 1}, {1, 2, 3})));
+  CHECK_THROWS_WITH_AS(read_idx(dir / "short.gz", 3),
+                       msg(dir / "short.gz",
+                           "truncated: the header claims 20000 x 1 x 1 = 20000 payload bytes, the decompressed data "
+                           "holds 3")
                            .c_str(),
                        ag::Error);
   // Beyond the cap, the claim is rejected outright (and the product of the dims cannot overflow).

@@ -88,6 +88,25 @@ TEST_CASE("load_mnist_split errors name the file and the fault") {
       ag::Error);
   CHECK_THROWS_WITH_AS(data::load_mnist_split(dir.path(), "train", -1), "load_mnist_split: limit must be >= 0, got -1",
                        ag::Error);
+  // A path that is not a folder, or a loop of links, is said to be so, not missing.
+  write_file(dir / "file", {1});
+  CHECK_THROWS_WITH_AS(data::load_mnist_split(dir / "file", "train"),
+                       ("load_mnist_split: '" + (dir / "file").string() +
+                        "': is a regular file, not a directory (data.dir names the folder that holds the IDX files)")
+                           .c_str(),
+                       ag::Error);
+  std::filesystem::create_symlink(dir / "loop", dir / "loop");
+  CHECK_THROWS_WITH_AS(data::load_mnist_split(dir / "loop", "train"),
+                       ("load_mnist_split: '" + (dir / "loop").string() + "': Too many levels of symbolic links")
+                           .c_str(),
+                       ag::Error);
+  std::filesystem::create_symlink(dir / "nowhere", dir / "train-images-idx3-ubyte");
+  CHECK_THROWS_WITH_AS(data::load_mnist_split(dir.path(), "train"),
+                       ("load_mnist_split: '" + (dir / "train-images-idx3-ubyte").string() + "': a symbolic link to " +
+                        (dir / "nowhere").string() + ", which does not exist")
+                           .c_str(),
+                       ag::Error);
+  std::filesystem::remove(dir / "train-images-idx3-ubyte");
 
   // Image and label counts disagree.
   write_split(dir, "train", 6, false);
@@ -107,7 +126,7 @@ TEST_CASE("load_mnist_split errors name the file and the fault") {
   // Images that are not 28x28.
   write_file(dir / "train-images-idx3-ubyte", idx_bytes({6, 27, 28}, Bytes(6 * 27 * 28)));
   CHECK_THROWS_WITH_AS(data::load_mnist_split(dir.path(), "train"),
-                       ("load_mnist_split: '" + (dir / "train-images-idx3-ubyte").string() +
+                       ("read_idx: '" + (dir / "train-images-idx3-ubyte").string() +
                         "': images are 27 x 28, expected 28 x 28")
                            .c_str(),
                        ag::Error);
