@@ -1,13 +1,18 @@
 // evaluate_lenet: loads a training run's checkpoint and prints its test error and confusion matrix.
 // Usage: evaluate_lenet --run DIR [--json FILE] [--set key.path=value ...]
+//
+// Exit status: 0 evaluated; 1 a runtime fault (data, checkpoint, output file); 2 a usage or config error.
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <fstream>
+#include <optional>
 
 #include "apps/train/checkpoint.h"
 #include "apps/train/config.h"
 #include "apps/train/evaluation.h"
+#include "apps/train/file_output.h"
+#include "apps/train/options.h"
+#include "apps/train/output_folder.h"
 #include "apps/train/run_setup.h"
 
 namespace {
@@ -19,38 +24,34 @@ constexpr const char* kUsage =
     "  --json FILE  also writes {samples, loss, error, confusion} as JSON to FILE\n"
     "  --set        overrides a config key (e.g. data.test_limit=1000)\n";
 
+// True when the file `json_path` is to be written inside `run_dir`: the run's folder is then locked meanwhile.
+bool writes_into(const std::filesystem::path& run_dir, const std::filesystem::path& json_path) {
+  std::error_code ec;
+  const std::filesystem::path parent = json_path.has_parent_path() ? json_path.parent_path() : ".";
+  return std::filesystem::equivalent(parent, run_dir, ec);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace ag::app;
-  std::string run_dir, json_path;
-  std::vector<std::string> overrides;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (arg == "--help" || arg == "-h") {
+  try {
+    const ParsedArguments args = parse_arguments(
+        argc, argv,
+        {{"--run", "the run folder"}, {"--json", "the file name"}, {"--set", "key.path=value", true}, {"--help", ""}});
+    if (args.has("--help")) {
       fmt::print("{}", kUsage);
       return 0;
-    } else if (arg == "--run" && has_value) {
-      run_dir = argv[++i];
-    } else if (arg == "--json" && has_value) {
-      json_path = argv[++i];
-    } else if (arg == "--set" && has_value) {
-      overrides.emplace_back(argv[++i]);
-    } else {
-      fmt::print(stderr, "evaluate_lenet: unexpected argument '{}'\n{}", arg, kUsage);
-      return 2;
     }
-  }
-  if (run_dir.empty()) {
-    fmt::print(stderr, "evaluate_lenet: --run DIR is required\n{}", kUsage);
-    return 2;
-  }
-  try {
-    const std::filesystem::path dir = run_dir;
-    const TrainConfig config = to_train_config(load_config((dir / "config.json").string(), overrides));
+    if (args.value("--run").empty()) throw ConfigError(std::string("--run DIR is required\n") + kUsage);
+    const std::filesystem::path dir = args.value("--run"), json_path = args.value("--json");
+    std::optional<OutputFolder> lock;  // held while this evaluation writes into the run's folder
+    if (args.has("--json") && writes_into(dir, json_path)) lock.emplace(dir, "evaluate_lenet");
+    const TrainConfig config = to_train_config(load_config((dir / "config.json").string(), args.all("--set")));
     const ModelSetup setup = make_model_setup(config);
-    CheckpointContents contents = checkpoint_contents(config, setup);  // the parameters; no optimizer state
+    // Every tensor of the run, optimizer state too: together they bound the checkpoint file's size.
+    const auto optimizer = make_optimizer(config, setup.model->parameters());
+    CheckpointContents contents = checkpoint_contents(config, setup, optimizer.get());
     load_checkpoint(dir / "checkpoint.bin", contents);
     const ag::data::Dataset test = load_split(config, "test");
     const Evaluation result = evaluate(*setup.model, setup.loss, setup.map_j, test, setup.norm);
@@ -58,11 +59,7 @@ int main(int argc, char** argv) {
                (dir / "checkpoint.bin").string(), contents.epoch, result.samples, result.loss, 100 * result.error,
                static_cast<std::int64_t>(result.error * static_cast<double>(result.samples) + 0.5), result.samples,
                confusion_table(result));
-    if (!json_path.empty()) {
-      std::ofstream out(json_path);
-      out << to_json(result).dump(2) << "\n";
-      if (!out) throw std::runtime_error("cannot write " + json_path);
-    }
+    if (args.has("--json")) write_output_file(json_path, to_json(result).dump(2) + "\n");
     return 0;
   } catch (const ConfigError& e) {
     fmt::print(stderr, "evaluate_lenet: {}\n", e.what());

@@ -1,14 +1,17 @@
 // model_summary: prints a LeNet-5 variant's layers, output shapes, parameter and connection counts, and
 // optionally writes the autograd graph of one forward pass and its loss as Graphviz DOT.
 // Usage: model_summary [lecun1998|modern] [--dot FILE]
+//
+// Exit status: 0 done; 1 a runtime fault (the DOT file cannot be written); 2 a usage error.
 #include <fmt/format.h>
 
-#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "apps/train/file_output.h"
+#include "apps/train/options.h"
 #include "autograd/autograd.h"
 #include "models/lenet5.h"
 #include "nn/loss.h"
@@ -33,41 +36,44 @@ void write_graph(ag::nn::Sequential& model, ag::models::Variant variant, const s
       ag::nn::compute_loss(paper ? ag::nn::LossKind::map : ag::nn::LossKind::cross_entropy, model(x), target, 1.0);
   std::vector<std::pair<std::string, ag::Tensor>> names;
   for (const auto& p : model.parameters()) names.emplace_back(p.name, p.value);
-  std::ofstream out(path);
-  out << ag::to_dot(loss, names);
-  if (!out) throw std::runtime_error("cannot write " + path);
+  ag::app::write_output_file(path, ag::to_dot(loss, names));
+}
+
+// The variant named on the command line; an unknown one is a usage error.
+ag::models::Variant variant_argument(const ag::app::ParsedArguments& args) {
+  if (args.positional.empty()) return ag::models::Variant::lecun1998;
+  try {
+    return ag::models::parse_variant(args.positional.front());
+  } catch (const ag::Error&) {
+    throw ag::app::ConfigError(
+        fmt::format("unknown variant \"{}\"; expected lecun1998 or modern\n{}", args.positional.front(), kUsage));
+  }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string variant_text = "lecun1998", dot_path;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
+  try {
+    const ag::app::ParsedArguments args =
+        ag::app::parse_arguments(argc, argv, {{"--dot", "the file name"}, {"--help", ""}}, {1, "see --help"});
+    if (args.has("--help")) {
       fmt::print("{}", kUsage);
       return 0;
-    } else if (arg == "--dot" && i + 1 < argc) {
-      dot_path = argv[++i];
-    } else if (!arg.starts_with("-")) {
-      variant_text = arg;
-    } else {
-      fmt::print(stderr, "model_summary: unexpected argument '{}'\n{}", arg, kUsage);
-      return 2;
     }
-  }
-  try {
-    const ag::models::Variant variant = ag::models::parse_variant(variant_text);
+    const ag::models::Variant variant = variant_argument(args);
     ag::Generator gen(0);
     auto model = ag::models::make_model(variant, gen);
     const std::int64_t side = ag::models::input_side(variant);
     fmt::print("LeNet-5 ({}), input [1,{},{}]\n\n{}", ag::models::variant_name(variant), side, side,
                ag::nn::summary_table(*model, {1, 1, side, side}));
-    if (!dot_path.empty()) {
-      write_graph(*model, variant, dot_path);
-      fmt::print("\nwrote the graph of one forward pass and its loss to {}\n", dot_path);
+    if (args.has("--dot")) {
+      write_graph(*model, variant, args.value("--dot"));
+      fmt::print("\nwrote the graph of one forward pass and its loss to {}\n", args.value("--dot"));
     }
     return 0;
+  } catch (const ag::app::ConfigError& e) {
+    fmt::print(stderr, "model_summary: {}\n", e.what());
+    return 2;
   } catch (const std::exception& e) {
     fmt::print(stderr, "model_summary: {}\n", e.what());
     return 1;

@@ -21,11 +21,18 @@ struct CheckpointContents {
   std::int64_t epoch_errors = 0;                        ///< ... and misclassified training samples
   std::int64_t optimizer_steps = 0;                     ///< the optimizer's step count (Adam's bias correction)
   std::string rng_state;                                ///< the shuffling generator's state at the start of epoch+1
+  // What places the run in its sample order (version 2; 0 when a version 1 file is loaded): the order of an
+  // epoch is drawn from rng_state over train_samples, and batches_done batches of batch_size were taken of it.
+  std::int64_t batch_size = 0;     ///< train.batch_size of the epoch being trained
+  std::int64_t train_limit = 0;    ///< data.train_limit
+  std::int64_t train_samples = 0;  ///< the training samples an epoch holds (data.train_limit applied)
+  std::uint32_t version = 0;       ///< the format version of the file loaded (filled by load_checkpoint)
   std::vector<std::pair<std::string, Tensor>> tensors;  ///< parameters then optimizer state, by name
 };
 
-/// The current format version; a file of another version is refused with a clear error.
-inline constexpr std::uint32_t kCheckpointVersion = 1;
+/// The format version written; load_checkpoint reads it and version 1 (which lacks batch_size, train_limit and
+/// train_samples), and refuses any other with a clear error.
+inline constexpr std::uint32_t kCheckpointVersion = 2;
 
 /// Writes `contents` to `path` atomically: a temporary file beside it, flushed to disk, then renamed over
 /// `path`, so a crash at any moment leaves either the old checkpoint or the new one, never a torn file.
@@ -33,8 +40,12 @@ void save_checkpoint(const std::filesystem::path& path, const CheckpointContents
 
 /// Reads the checkpoint at `path` into `contents`: its variant and optimizer must equal contents' and
 /// every tensor named in `contents` must be present with the same shape and dtype; values are copied
-/// into those tensors, and epoch, steps and rng_state are filled. Throws ag::Error naming the file and
-/// the fault (missing, not a checkpoint, wrong version, truncated, checksum mismatch, other model).
+/// into those tensors, and the counters, rng_state and version are filled. `contents` should name every tensor
+/// of the run (parameters and optimizer state): their size bounds the file's. The file must be a regular one
+/// of at most that size (a FIFO or a device is refused before a byte is read); its checksum is verified before
+/// any other field is interpreted, then every header field is bounded by what a real run can write and every
+/// value must be finite. Throws ag::Error naming the file and the fault (missing, special or oversized file,
+/// not a checkpoint, checksum mismatch, wrong version, a field out of bounds, NaN or Inf, other model).
 void load_checkpoint(const std::filesystem::path& path, CheckpointContents& contents);
 
 }  // namespace ag::app

@@ -13,13 +13,14 @@ struct CommandLine {
   std::string config_path;             ///< --config FILE (may be empty with --resume)
   std::vector<std::string> overrides;  ///< each --set key.path=value, in order
   std::string resume_dir;              ///< --resume DIR: continue the run in DIR (empty when not resuming)
+  bool overwrite = false;              ///< --overwrite: start over in an output.dir that holds another run
   bool print_config = false;           ///< --print-config: print the resolved config and exit
   bool help = false;                   ///< --help / -h
 };
 
-/// Parses `train_lenet (--config FILE | --resume DIR) [--set key.path=value ...] [--print-config] [--help]`;
-/// throws ConfigError for an unknown option (naming the closest one), a missing value, a repeated --config or
-/// --resume, a stray argument, or neither --config nor --resume.
+/// Parses `train_lenet (--config FILE | --resume DIR) [--set key.path=value ...] [--overwrite] [--print-config]
+/// [--help]`; throws ConfigError for an unknown option (naming the closest one), a missing value, a repeated
+/// option other than --set, a stray argument, neither --config nor --resume, or --overwrite with --resume.
 CommandLine parse_command_line(int argc, const char* const argv[]);
 
 /// Returns the usage text of train_lenet, naming `program` as the executable.

@@ -5,14 +5,12 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <filesystem>
+#include <cstdint>
 #include <set>
 #include <vector>
 
 #include "apps/train/suggest.h"
+#include "nn/data/input_file.h"
 
 namespace ag::app {
 namespace {
@@ -22,6 +20,9 @@ using nlohmann::json;
 // Deeper nesting than any config needs would only exhaust the stack of the code that walks it.
 constexpr int kMaxDepth = 64;
 
+// A config file is a few hundred bytes; a larger one than this is not a config (a data file given by mistake).
+constexpr std::uint64_t kMaxConfigBytes = std::uint64_t{4} << 20;
+
 // "<where><path>: unknown key; did you mean <closest>?" (no suggestion when nothing is close).
 [[noreturn]] void unknown_key(std::string_view where, std::string_view path, bool with_sections) {
   const std::string suggestion = closest_name(path, config_paths(with_sections));
@@ -29,24 +30,26 @@ constexpr int kMaxDepth = 64;
   config_fail(fmt::format("{}{}: unknown key; did you mean {}?", where, path, suggestion));
 }
 
-// Reads a whole file; throws naming the path when it cannot.
+// Reads a whole config file; throws naming the path when it is not a regular file of a plausible size or cannot
+// be read.
 std::string read_text(const std::string& path) {
-  std::error_code error;
-  if (std::filesystem::is_directory(path, error)) {
-    config_fail(fmt::format("{}: cannot read the config file: it is a directory", path));
+  try {
+    data::InputFile file(path, "config file", kMaxConfigBytes, "a config file may hold");
+    return file.read_all();
+  } catch (const data::InputFileError& e) {
+    config_fail(fmt::format("{}: {}", path, e.what()));
   }
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) {
-    config_fail(fmt::format("{}: cannot open the config file: {}", path, std::strerror(errno)));
-  }
-  std::string text;
-  char buffer[4096];
-  std::size_t count = 0;
-  while ((count = std::fread(buffer, 1, sizeof buffer, file)) > 0) text.append(buffer, count);
-  const bool failed = std::ferror(file) != 0;
-  std::fclose(file);
-  if (failed) config_fail(fmt::format("{}: cannot read the config file", path));
-  return text;
+}
+
+// True when a dotted key has an empty part: "", ".epochs", "train.", "train..epochs".
+bool has_empty_part(std::string_view path) {
+  return path.empty() || path.front() == '.' || path.back() == '.' || path.find("..") != std::string_view::npos;
+}
+
+// "<where>"train.": a key with an empty name ...": said as such, not as an unknown key with nothing shown.
+[[noreturn]] void empty_key(std::string_view where, std::string_view path) {
+  config_fail(fmt::format("{}{}: a key with an empty name; keys are dotted names such as train.epochs", where,
+                          json(std::string(path)).dump()));
 }
 
 // "<line>:<column>" (both 1-based) of the byte at `index` in `text`.
@@ -130,6 +133,7 @@ class DocumentWalk {
   void walk(const json& object, const std::string& prefix) {
     for (const auto& [name, value] : object.items()) {
       const std::string path = prefix.empty() ? name : prefix + "." + name;
+      if (has_empty_part(name)) empty_key(where_, path);
       if (const ConfigKey* key = find_config_key(path)) {
         if (!seen_.insert(path).second) config_fail(fmt::format("{}{}: set twice", where_, path));
         take_(*key, value);
@@ -203,6 +207,7 @@ Override parse_override(const std::string& argument) {
   const std::string path = trimmed(argument.substr(0, equals));
   const std::string text = argument.substr(equals + 1);
   if (path.empty()) config_fail(fmt::format("--set {}: expected key.path=value, found no key before '='", argument));
+  if (has_empty_part(path)) empty_key(where, path);
   const ConfigKey* key = find_config_key(path);
   if (key == nullptr) {
     if (is_config_section(path)) {
@@ -223,9 +228,18 @@ Override parse_override(const std::string& argument) {
   }
   // The value is JSON when it parses as JSON, otherwise the text itself; string keys always take the text
   // unless it is a JSON string, so --set output.dir=2024 names the folder "2024".
-  json value = json::parse(text, nullptr, false);
   const bool textual = key->type == KeyType::string || key->type == KeyType::choice;
-  if (value.is_discarded() || (textual && !value.is_string())) value = text;
+  json value;
+  try {
+    value = json::parse(text);
+  } catch (const json::out_of_range&) {
+    // A number beyond a double (1e400) is JSON, just too large: said so, not taken for text.
+    if (!textual) config_fail(fmt::format("--set {}: the number {} is too large to represent", path, text));
+    value = text;
+  } catch (const json::parse_error&) {
+    value = text;
+  }
+  if (textual && !value.is_string()) value = text;
   return {key, std::move(value)};
 }
 

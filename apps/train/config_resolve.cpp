@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 
 #include "apps/train/config_parse.h"
@@ -53,6 +54,18 @@ json normalised_integer(const ConfigKey& key, const json& value, const std::func
   return normalised;
 }
 
+// Calls `reject` when a number that is in range as a double leaves it in float32, the precision training computes
+// in: an eps of 1e-50 is 0 there (a division by zero), a momentum of 0.999999999 is 1. Subnormal results count as
+// 0, since the kernels flush them.
+void check_in_float32(const ConfigKey& key, double number, const std::function<void(std::string)>& reject) {
+  if (std::fabs(number) > static_cast<double>(std::numeric_limits<float>::max()))
+    reject("beyond the float32 range that training computes in");
+  float narrow = static_cast<float>(number);
+  if (std::fpclassify(narrow) == FP_SUBNORMAL) narrow = 0.0f;
+  if (!in_range(key, static_cast<double>(narrow)))
+    reject(fmt::format("{} in float32, the precision training computes in", narrow));
+}
+
 // Returns the value normalised for `key` (integers as integers, numbers as floats), or throws naming the key,
 // what was expected and what was given.
 json validated(const ConfigKey& key, const json& value, std::string_view where) {
@@ -66,6 +79,9 @@ json validated(const ConfigKey& key, const json& value, std::string_view where) 
     case KeyType::string:
       if (!value.is_string()) reject(shown_value_with_type(value));
       if (key.non_empty && value.get_ref<const std::string&>().empty()) reject(shown_value(value));
+      // The system would end a path at a NUL: another file than the one named would be used.
+      if (value.get_ref<const std::string&>().find('\0') != std::string::npos)
+        reject(shown_value(value) + " (it holds a NUL character)");
       return value;
     case KeyType::choice: {
       if (!value.is_string()) reject(shown_value_with_type(value));
@@ -78,6 +94,7 @@ json validated(const ConfigKey& key, const json& value, std::string_view where) 
       const double number = value.get<double>();
       if (!std::isfinite(number)) reject("a number too large to represent");
       if (!in_range(key, number)) reject(shown_value(value));
+      check_in_float32(key, number, [&](const std::string& why) { reject(shown_value(value) + " (" + why + ")"); });
       return json(number);
     }
     case KeyType::integer: return normalised_integer(key, value, reject);

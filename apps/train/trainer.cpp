@@ -3,12 +3,11 @@
 #include "apps/train/trainer.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
-#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <span>
 #include <string>
@@ -16,8 +15,13 @@
 #include <vector>
 
 #include "apps/train/checkpoint.h"
+#include "apps/train/config_error.h"
 #include "apps/train/evaluation.h"
+#include "apps/train/file_output.h"
+#include "apps/train/output_folder.h"
 #include "apps/train/progress.h"
+#include "apps/train/resume.h"
+#include "apps/train/stop_request.h"
 #include "autograd/anomaly.h"
 #include "autograd/backward.h"
 #include "autograd/parallel.h"
@@ -27,45 +31,15 @@ namespace {
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
-std::atomic<bool> stop_requested{false};
+/// Thrown by a set-up step that finds a stop requested: nothing has been trained, and nothing written but the
+/// output folder and its lock file.
+struct StopBeforeTraining {
+  std::string step;  // what the run was doing: "loading the training data"
+};
 
 /// The generator that shuffles the training set: a stream of its own, so that the model's
 /// initialisation and the order of samples do not depend on each other.
 constexpr std::uint64_t kShuffleStream = 0x9e3779b97f4a7c15ull;
-
-/// Writes `text` to `path` through a temporary file and a rename, so readers never see half of it.
-void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
-  const std::filesystem::path temporary = path.string() + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) throw Error(fmt::format("cannot write {}", temporary.string()));
-  }
-  std::filesystem::rename(temporary, path);
-}
-
-/// Keeps the metrics lines of epochs <= `epoch` (those a resumed run continues from).
-std::string metrics_up_to(const std::filesystem::path& path, std::int64_t epoch) {
-  std::ifstream in(path);
-  std::string kept, line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    const auto record = nlohmann::json::parse(line, nullptr, false);
-    if (!record.is_discarded() && record.value("epoch", std::int64_t{0}) <= epoch) kept += line + "\n";
-  }
-  return kept;
-}
-
-/// Clears a stop request when the trainer that honours it is destroyed, however its run ends: a request that
-/// arrives before the run starts (a signal during start-up) is honoured, and one honoured is not carried into
-/// the next run.
-struct StopRequestReset {
-  StopRequestReset() = default;
-  StopRequestReset(const StopRequestReset&) = delete;
-  StopRequestReset& operator=(const StopRequestReset&) = delete;
-  ~StopRequestReset() { stop_requested.store(false); }
-};
 
 /// Throws when a parameter or optimizer state tensor holds NaN or Inf, naming it and, from `context()`, when
 /// it was found and what is kept: a broken model is never written over the last good checkpoint.
@@ -93,12 +67,16 @@ bool use_bar(ProgressMode mode) {
 /// One run of train(): the constructor sets it up, run() trains it to the end or to a requested stop.
 class Trainer {
  public:
-  /// Sets a run up from `resolved`: kernel threads, output folder, data, model, optimizer, schedule, generator.
-  Trainer(const nlohmann::json& resolved, const TrainHooks& hooks);
-  /// Trains (after restoring the checkpoint in output.dir when `resume`) and returns what the run reports.
-  TrainResult run(bool resume);
+  /// Sets a run up from `resolved`: kernel threads, output folder (locked, and checked for another run unless
+  /// `mode` overwrites or resumes it), data, model, optimizer, schedule, generator.
+  Trainer(const nlohmann::json& resolved, StartMode mode, const TrainHooks& hooks);
+  /// Trains (after restoring the checkpoint in output.dir when resuming) and returns what the run reports.
+  TrainResult run();
 
  private:
+  void step_done(const std::string& step) const;
+  void refuse_other_run() const;
+  void remove_previous_run() const;
   void resume_from_checkpoint();
   bool run_epoch(int epoch);
   void train_batch(int epoch, std::int64_t batch, std::span<const std::int64_t> order, EpochProgress& progress);
@@ -109,8 +87,9 @@ class Trainer {
 
   const nlohmann::json& resolved_;
   const TrainHooks& hooks_;
+  const StartMode mode_;
   const TrainConfig config_;
-  const StopRequestReset stop_reset_;
+  std::optional<OutputFolder> folder_;  // locked for the run's life
   std::filesystem::path out_dir_, checkpoint_path_, metrics_path_;
   data::Dataset train_set_, test_set_;
   ModelSetup setup_;
@@ -129,17 +108,20 @@ class Trainer {
   TrainResult result_;
 };
 
-Trainer::Trainer(const nlohmann::json& resolved, const TrainHooks& hooks)
-    : resolved_(resolved), hooks_(hooks), config_(to_train_config(resolved)) {
+Trainer::Trainer(const nlohmann::json& resolved, StartMode mode, const TrainHooks& hooks)
+    : resolved_(resolved), hooks_(hooks), mode_(mode), config_(to_train_config(resolved)) {
+  step_done("reading the config");
   ag::set_num_threads(config_.train.threads);  // results are bitwise the same for any count (autograd/parallel.h)
-  out_dir_ = config_.output.dir;
-  if (std::error_code ec; !std::filesystem::create_directories(out_dir_, ec) && ec) {
-    throw Error(fmt::format("output.dir '{}': cannot create the folder: {}", out_dir_.string(), ec.message()));
-  }
+  folder_.emplace(config_.output.dir, "train_lenet");
+  out_dir_ = folder_->path();
   checkpoint_path_ = out_dir_ / "checkpoint.bin";
   metrics_path_ = out_dir_ / "metrics.jsonl";
+  if (mode_ == StartMode::fresh) refuse_other_run();
+  step_done("locking the output folder");
   train_set_ = load_split(config_, "train");
+  step_done("loading the training data");
   test_set_ = load_split(config_, "test");
+  step_done("loading the test data");
   setup_ = make_model_setup(config_);
   optimizer_ = make_optimizer(config_, setup_.model->parameters());
   // Weights whose gradient a backward rule computes in blocks (C5, the linear layers) are updated there, each
@@ -153,16 +135,22 @@ Trainer::Trainer(const nlohmann::json& resolved, const TrainHooks& hooks)
   parameters_.assign(contents_.tensors.begin(), contents_.tensors.begin() + parameter_count);
   batch_size_ = config_.train.batch_size;
   batches_ = (train_set_.count + batch_size_ - 1) / batch_size_;
+  step_done("building the model");
 }
 
-TrainResult Trainer::run(bool resume) {
-  if (resume) resume_from_checkpoint();
+TrainResult Trainer::run() {
+  if (mode_ == StartMode::resume) {
+    resume_from_checkpoint();
+    step_done("loading the checkpoint");
+  }
+  if (mode_ == StartMode::overwrite) remove_previous_run();
   write_file_atomically(out_dir_ / "config.json", resolved_.dump(2) + "\n");
   write_file_atomically(metrics_path_, metrics_text_);
   result_.epochs_completed = first_epoch_ - 1;
   for (int epoch = first_epoch_; epoch <= config_.train.epochs; ++epoch) {
     if (!run_epoch(epoch)) {
       result_.stopped_early = true;
+      result_.stop_signal = stop_signal();
       return result_;
     }
   }
@@ -170,23 +158,45 @@ TrainResult Trainer::run(bool resume) {
   return result_;
 }
 
+/// Ends a step of setting the run up: tells the hook, and honours a stop requested meanwhile at once (nothing is
+/// trained yet, so there is nothing to checkpoint).
+void Trainer::step_done(const std::string& step) const {
+  if (hooks_.after_setup_step) hooks_.after_setup_step(step);
+  if (stop_requested()) throw StopBeforeTraining{step};
+}
+
+/// Refuses to start a new run in a folder that holds another run's results: they would be overwritten at start.
+void Trainer::refuse_other_run() const {
+  const std::vector<std::string> files = run_files_in(out_dir_);
+  if (files.empty()) return;
+  throw ConfigError(fmt::format("output.dir '{}' already holds a run ({}); continue it with --resume {}, or start a "
+                                "new one there with --overwrite, which deletes them",
+                                out_dir_.string(), fmt::join(files, ", "), out_dir_.string()));
+}
+
+/// Deletes the results of the run that --overwrite replaces, so that none of them is mistaken for the new run's.
+void Trainer::remove_previous_run() const {
+  for (const std::string& name : run_files_in(out_dir_)) {
+    if (std::error_code ec; !std::filesystem::remove(out_dir_ / name, ec) && ec)
+      throw Error(fmt::format("output.dir '{}': cannot delete {} for --overwrite: {}", out_dir_.string(), name,
+                              ec.message()));
+  }
+}
+
 /// Restores the model, the optimizer, the shuffling generator and the metrics of the checkpoint in output.dir.
 void Trainer::resume_from_checkpoint() {
-  std::error_code ec;
-  if (!std::filesystem::exists(checkpoint_path_, ec)) {
+  if (std::error_code ec; !std::filesystem::exists(std::filesystem::symlink_status(checkpoint_path_, ec))) {
     throw Error(fmt::format("--resume {}: there is no checkpoint.bin to resume from (the run was stopped before "
                             "its first checkpoint); start it again with --config",
                             out_dir_.string()));
   }
   load_checkpoint(checkpoint_path_, contents_);
-  if (contents_.batches_done >= batches_) {
-    throw Error(fmt::format("checkpoint: {}: stopped after batch {} of epoch {}, but an epoch now has only {} "
-                            "batches; were train.batch_size or the data changed since?",
-                            checkpoint_path_.string(), contents_.batches_done, contents_.epoch + 1, batches_));
-  }
+  for (const std::string& note :
+       check_sample_order(contents_, config_, train_set_.count, batches_, checkpoint_path_.string()))
+    fmt::print(stderr, "train_lenet: note: {}\n", note);
   optimizer_->set_steps(contents_.optimizer_steps);
   shuffle_.set_state(contents_.rng_state);
-  first_epoch_ = static_cast<int>(contents_.epoch) + 1;
+  first_epoch_ = static_cast<int>(contents_.epoch) + 1;  // at most train.epochs' bound: load_checkpoint checks
   resume_batches_ = contents_.batches_done;
   metrics_text_ = metrics_up_to(metrics_path_, contents_.epoch);
   have_checkpoint_ = true;
@@ -211,7 +221,7 @@ bool Trainer::run_epoch(int epoch) {
   for (std::int64_t b = first_batch; b < batches_; ++b) {
     train_batch(epoch, b, order, progress);
     if (hooks_.after_batch) hooks_.after_batch(epoch, b);
-    if (stop_requested.load() && b + 1 < batches_) {
+    if (stop_requested() && b + 1 < batches_) {
       progress.finish();
       save(epoch - 1, b + 1, &progress);
       fmt::print("stopped after batch {} of epoch {}; {} holds the state, --resume continues\n", b + 1, epoch,
@@ -225,7 +235,7 @@ bool Trainer::run_epoch(int epoch) {
   progress.finish();
   end_epoch(epoch, lr, progress);
   const bool last = epoch == config_.train.epochs;
-  const bool stop = stop_requested.load();  // read once: a stop is either checkpointed here or honoured later
+  const bool stop = stop_requested();  // read once: a stop is either checkpointed here or honoured later
   const int every = config_.output.checkpoint_every;
   if (last || stop || (every > 0 && epoch % every == 0)) save(epoch, 0, nullptr);
   if (stop && !last) {
@@ -318,6 +328,9 @@ void Trainer::save(int epochs_done, std::int64_t batches_done, const EpochProgre
   contents_.optimizer_steps = optimizer_->steps();
   // Within an epoch, the order of its batches is drawn again from its start; at its end, the next is drawn.
   contents_.rng_state = partial ? epoch_start_rng_ : shuffle_.state();
+  contents_.batch_size = batch_size_;
+  contents_.train_limit = config_.data.train_limit;
+  contents_.train_samples = train_set_.count;
   save_checkpoint(checkpoint_path_, contents_);
   have_checkpoint_ = true;
 }
@@ -348,11 +361,23 @@ void Trainer::finish() {
 
 }  // namespace
 
-void request_stop() { stop_requested.store(true); }
+TrainResult train(const nlohmann::json& resolved, StartMode mode, const TrainHooks& hooks) {
+  const StopRequestScope scope;
+  try {
+    Trainer trainer(resolved, mode, hooks);
+    return trainer.run();
+  } catch (const StopBeforeTraining& stop) {
+    TrainResult result;
+    result.stopped_early = true;
+    result.trained_nothing = true;
+    result.stopped_while = stop.step;
+    result.stop_signal = stop_signal();
+    return result;
+  }
+}
 
 TrainResult train(const nlohmann::json& resolved, bool resume, const TrainHooks& hooks) {
-  Trainer trainer(resolved, hooks);
-  return trainer.run(resume);
+  return train(resolved, resume ? StartMode::resume : StartMode::fresh, hooks);
 }
 
 }  // namespace ag::app

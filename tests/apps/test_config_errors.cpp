@@ -2,6 +2,7 @@
 // was found.
 #include <cstdlib>
 #include <set>
+#include <sys/stat.h>
 
 #include "apps/config_test_support.h"
 
@@ -127,7 +128,56 @@ TEST_CASE("a missing or unreadable config file is named") {
   CHECK(error_of([] { load_config("configs/does_not_exist.json"); }) ==
         "configs/does_not_exist.json: cannot open the config file: No such file or directory");
   const std::string folder = std::filesystem::temp_directory_path().string();
-  CHECK(error_of([&] { load_config(folder); }) == folder + ": cannot read the config file: it is a directory");
+  CHECK(error_of([&] { load_config(folder); }) ==
+        folder + ": cannot read the config file: it is a directory, not a regular file");
   CHECK(error_of([] { load_config(""); }) == "load_config: the config file path is empty");
 }
 
+
+TEST_CASE("a config path that is not a regular file is refused before it is read") {
+  // A FIFO would block the open for ever, /dev/zero would be read until memory ran out.
+  CHECK(error_of([] { load_config("/dev/zero"); }) ==
+        "/dev/zero: cannot read the config file: it is a character device, not a regular file");
+  const std::string fifo = (std::filesystem::temp_directory_path() /
+                            ("lenetgrad_test_config_fifo_" + std::to_string(::getpid()))).string();
+  REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+  CHECK(error_of([&] { load_config(fifo); }) ==
+        fifo + ": cannot read the config file: it is a FIFO (named pipe), not a regular file");
+  std::filesystem::remove(fifo);
+  TempFile big(std::string(5 << 20, ' ') + "{}");
+  CHECK(error_of([&] { load_config(big.path()); }) ==
+        big.path() + ": cannot read the config file: it holds 5242882 bytes, more than the 4194304 that a config file "
+                     "may hold");
+}
+
+TEST_CASE("an empty key, a NUL in a path, a number too large, a value that float32 cannot keep") {
+  CHECK(load_error(R"({"": 3})") == "FILE: \"\": a key with an empty name; keys are dotted names such as train.epochs");
+  CHECK(load_error(R"({"train": {"": 3}})") ==
+        "FILE: \"train.\": a key with an empty name; keys are dotted names such as train.epochs");
+  CHECK(load_error(R"({"train.": 3})") ==
+        "FILE: \"train.\": a key with an empty name; keys are dotted names such as train.epochs");
+  CHECK(set_error({".epochs=3"}) ==
+        "--set \".epochs\": a key with an empty name; keys are dotted names such as train.epochs");
+  // The system would cut the path at the NUL, and the message with it.
+  CHECK(load_error(R"({"output": {"dir": "runs/a\u0000b"}})") ==
+        "FILE: output.dir: expected a non-empty string, got \"runs/a\\u0000b\" (it holds a NUL character)");
+  CHECK(set_error({"train.optimizer.lr=1e400"}) ==
+        "--set train.optimizer.lr: the number 1e400 is too large to represent");
+  CHECK(set_error({"train.seed=1e400"}) == "--set train.seed: the number 1e400 is too large to represent");
+  // A text key takes the text as it is: a folder may be called 1e400.
+  CHECK(set_error({"output.dir=1e400"}) == "<no error>");
+  // Training computes in float32, where these values are not what they are in the config.
+  CHECK(set_error({"train.optimizer.eps=1e-50"}) ==
+        "--set train.optimizer.eps: expected a number > 0, got 1e-50 (0 in float32, the precision training computes "
+        "in)");
+  CHECK(set_error({"train.optimizer.lr=1e-40"}) ==
+        "--set train.optimizer.lr: expected a number > 0, got 1e-40 (0 in float32, the precision training computes "
+        "in)");
+  CHECK(set_error({"train.optimizer.beta2=0.99999999999"}) ==
+        "--set train.optimizer.beta2: expected a number in [0, 1), got 0.99999999999 (1 in float32, the precision "
+        "training computes in)");
+  CHECK(set_error({"train.optimizer.lr=1e39"}) ==
+        "--set train.optimizer.lr: expected a number > 0, got 1e+39 (beyond the float32 range that training computes "
+        "in)");
+  CHECK(set_error({"train.optimizer.eps=1e-30"}) == "<no error>");
+}

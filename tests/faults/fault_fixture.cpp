@@ -7,26 +7,28 @@
 //   fault_fixture bad-configs ROOT            ROOT/<case>.json: config files no text editor writes
 //   fault_fixture same-weights A B            exit 0 when the checkpoints A and B hold bitwise equal tensors
 //
-// Exit status 0 on success, 1 with a message on stderr otherwise.
+// Exit status 0 on success, 1 with a message on stderr otherwise. The checkpoints are written by
+// fixture_checkpoints.cpp.
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <sys/stat.h>
+#include <tuple>
+#include <unistd.h>
 #include <vector>
 
 #include "autograd/random.h"
+#include "fixture_support.h"
 #include "support/idx_writer.h"
 
-namespace {
-
-namespace fs = std::filesystem;
-using Bytes = std::string;  // raw bytes
+namespace fixture {
 
 Bytes read_all(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -36,10 +38,33 @@ Bytes read_all(const fs::path& path) {
 
 void write_all(const fs::path& path, const Bytes& bytes) {
   fs::create_directories(path.parent_path());
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (!out) throw std::runtime_error("cannot write " + path.string());
+  fs::remove(path);
+  if (bytes == "<dir>") {
+    fs::create_directories(path);
+  } else if (bytes == "<fifo>") {
+    if (::mkfifo(path.c_str(), 0644) != 0) throw std::runtime_error("cannot make the FIFO " + path.string());
+  } else if (bytes.starts_with("<link:")) {
+    fs::create_symlink(bytes.substr(6, bytes.size() - 7), path);
+  } else if (bytes.starts_with("<sparse:")) {
+    std::ofstream(path).close();
+    fs::resize_file(path, std::stoull(bytes.substr(8, bytes.size() - 9)));
+  } else {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out) throw std::runtime_error("cannot write " + path.string());
+  }
 }
+
+std::uint64_t fnv1a(const Bytes& data) {
+  std::uint64_t hash = 0xcbf29ce484222325ull;
+  for (const char c : data) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 0x100000001b3ull;
+  }
+  return hash;
+}
+
+namespace {
 
 // ----- IDX ---------------------------------------------------------------------------------------------------
 // The IDX and gzip writers and the dataset are tests/support/idx_writer.h's, shared with the data and training
@@ -56,6 +81,49 @@ Bytes idx(const std::vector<std::uint32_t>& dims, const Bytes& payload, std::uin
 Bytes gzip(const Bytes& data) { return as_string(test::gzip(as_bytes(data))); }
 
 constexpr const auto& kFiles = test::kMnistFiles;
+
+/// Writes config files that cannot be written as text: bytes that are not UTF-8, a NUL byte, UTF-16, binary;
+/// and config paths that are not regular files: a FIFO, a link to /dev/zero, a loop of links, 8 MB of zeros.
+void make_bad_configs(const fs::path& root) {
+  fs::create_directories(root);
+  write_all(root / "not_utf8.json", "{\"output\": {\"dir\": \"\xff\xfe\"}}");
+  write_all(root / "nul_byte.json", Bytes("{\"train\": {\"epochs\": 3}}\0{\"train\": {\"epochs\": 4}}", 49));
+  Bytes utf16;
+  for (const char c : std::string("{\"train\": {\"epochs\": 3}}")) utf16 += Bytes{c, '\0'};
+  write_all(root / "utf16.json", utf16);
+  Bytes binary;
+  ag::Generator gen(99);
+  while (binary.size() < 256) binary.push_back(static_cast<char>(gen.next() % 256 | 0x80));
+  write_all(root / "binary.json", binary);
+  write_all(root / "fifo.json", "<fifo>");
+  write_all(root / "dev_zero.json", "<link:/dev/zero>");
+  write_all(root / "loop.json", "<link:loop.json>");
+  write_all(root / "huge.json", "<sparse:8388608>");
+}
+
+/// Writes ROOT/<case>/ for paths that are not regular files (each would block the open or be read without end): the
+/// good dataset of ROOT/good with one file replaced by a special one; and ROOT/loop, a data.dir that is a loop of
+/// symbolic links. Each marker is one of write_all's.
+void make_special_data(const fs::path& root) {
+  const std::vector<std::tuple<std::string, std::size_t, Bytes>> cases = {
+      {"images_is_directory", 0, "<dir>"},
+      {"images_fifo", 0, "<fifo>"},
+      {"labels_dev_zero", 1, "<link:/dev/zero>"},
+      {"images_dev_urandom", 0, "<link:/dev/urandom>"},
+      {"images_loop", 0, std::string("<link:") + kFiles[0] + ">"},
+      {"images_dangling", 0, "<link:/nonexistent/images>"},
+      {"images_sparse_5g", 0, "<sparse:5368709120>"},
+  };
+  for (const auto& [name, replaced, marker] : cases) {
+    const fs::path dir = root / name;
+    fs::remove_all(dir);
+    for (std::size_t i = 0; i < kFiles.size(); ++i)
+      write_all(dir / kFiles[i], i == replaced ? marker : read_all(root / "good" / kFiles[i]));
+  }
+  write_all(root / "loop", "<link:loop>");
+}
+
+}  // namespace
 
 /// Writes ROOT/<case>/: a good 40-sample dataset with one file replaced (or removed) as the case says.
 void make_bad_data(const fs::path& root) {
@@ -106,8 +174,15 @@ void make_bad_data(const fs::path& root) {
        }},
       // A header claiming all of MNIST (60000 images, 47 MB) in a file of 40 images.
       {"huge_claim", [&](Files& f) { replace(f, kFiles[0], idx({60000, 28, 28}, sample_images)); }},
-      // A header claiming 2^32-1 x 2^16 x 2^16 bytes: far over any limit, rejected before allocating.
-      {"absurd_claim", [&](Files& f) { replace(f, kFiles[0], idx({0xffffffffu, 65536, 65536}, sample_images)); }},
+      // A header claiming 2^32-1 images of 28 x 28: far over any limit, rejected before allocating.
+      {"absurd_claim", [&](Files& f) { replace(f, kFiles[0], idx({0xffffffffu, 28, 28}, sample_images)); }},
+      // A gzip file whose header claims one image of 65535 x 65535 and that holds 4 MB of zeros: refused on its
+      // header, before a byte of the payload is decompressed (a reader that trusted it would first inflate them all).
+      {"giant_images_gz",
+       [&](Files& f) {
+         remove(f, kFiles[0]);
+         f.emplace_back(std::string(kFiles[0]) + ".gz", gzip(idx({1, 65535, 65535}, Bytes(4 << 20, '\0'))));
+       }},
       // The same false claim inside a gzip stream, where the size is only known by decompressing.
       {"huge_claim_gz",
        [&](Files& f) {
@@ -134,7 +209,6 @@ void make_bad_data(const fs::path& root) {
          remove(f, kFiles[1]);
          f.emplace_back(std::string(kFiles[1]) + ".gz", z);
        }},
-      {"images_is_directory", [&](Files& f) { replace(f, kFiles[0], "<dir>"); }},
   };
   for (const auto& [name, change] : cases) {
     Files files = {{kFiles[0], images}, {kFiles[1], labels}, {kFiles[2], images}, {kFiles[3], labels}};
@@ -142,175 +216,15 @@ void make_bad_data(const fs::path& root) {
     const fs::path dir = root / name;
     fs::remove_all(dir);
     fs::create_directories(dir);
-    for (const auto& [file, data] : files) {
-      if (data == "<dir>") fs::create_directories(dir / file);
-      else write_all(dir / file, data);
-    }
+    for (const auto& [file, data] : files) write_all(dir / file, data);
   }
+  make_special_data(root);
 }
 
-// ----- checkpoints -------------------------------------------------------------------------------------------
-// The layout of docs/checkpoint.md: magic (8) | version u32 | header length u64 | header | tensors | FNV-1a u64.
-
-std::uint64_t fnv1a(const Bytes& data) {
-  std::uint64_t hash = 0xcbf29ce484222325ull;
-  for (const char c : data) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 0x100000001b3ull;
-  }
-  return hash;
-}
-
-template <class T>
-T read_le(const Bytes& data, std::size_t offset) {
-  T value;
-  std::memcpy(&value, data.data() + offset, sizeof(T));
-  return value;
-}
-
-template <class T>
-Bytes le(T value) {
-  return Bytes(reinterpret_cast<const char*>(&value), sizeof(T));
-}
-
-struct Checkpoint {
-  std::uint32_t version;
-  std::string header;
-  Bytes tensors;
-};
-
-Checkpoint split(const Bytes& file) {
-  const auto header_size = read_le<std::uint64_t>(file, 12);
-  return {read_le<std::uint32_t>(file, 8), file.substr(20, header_size),
-          file.substr(20 + header_size, file.size() - 8 - 20 - header_size)};
-}
-
-/// The file for `c`, with a correct checksum: a checkpoint that only its content can give away.
-Bytes join(const Checkpoint& c) {
-  Bytes out = "LENETCKP" + le<std::uint32_t>(c.version) + le<std::uint64_t>(c.header.size()) + c.header + c.tensors;
-  return out + le<std::uint64_t>(fnv1a(out));
-}
-
-void make_bad_checkpoints(const fs::path& run, const fs::path& root) {
-  const Bytes good = read_all(run / "checkpoint.bin");
-  const Bytes config = read_all(run / "config.json");
-  const Checkpoint parts = split(good);
-  const nlohmann::json header = nlohmann::json::parse(parts.header);
-  const auto with_header = [&](const std::function<void(nlohmann::json&)>& change) {
-    nlohmann::json h = header;
-    change(h);
-    Checkpoint c = parts;
-    c.header = h.dump();
-    return join(c);
-  };
-  const std::vector<std::pair<std::string, Bytes>> cases = {
-      {"good", good},
-      {"empty", ""},
-      {"ten_bytes", good.substr(0, 10)},
-      {"truncated", good.substr(0, good.size() - 100)},
-      {"half", good.substr(0, good.size() / 2)},
-      {"bit_flip",
-       [&] {
-         Bytes b = good;
-         b[b.size() / 2] = static_cast<char>(b[b.size() / 2] ^ 0x10);
-         return b;
-       }()},
-      {"bad_magic", "PK\x03\x04" + good.substr(4)},
-      {"version_2",
-       [&] {
-         Checkpoint c = parts;
-         c.version = 2;
-         return join(c);
-       }()},
-      {"header_not_json",
-       [&] {
-         Checkpoint c = parts;
-         c.header = "{\"variant\": \"lecun1998\", ";
-         return join(c);
-       }()},
-      {"header_length_past_end",
-       [&] {
-         Bytes b = good;
-         const Bytes huge = le<std::uint64_t>(~std::uint64_t{0} - 5);
-         b.replace(12, 8, huge);
-         return b;
-       }()},
-      {"header_missing_tensors", with_header([](nlohmann::json& h) { h.erase("tensors"); })},
-      {"header_epoch_is_text", with_header([](nlohmann::json& h) { h["epoch"] = "one"; })},
-      {"header_negative_epoch", with_header([](nlohmann::json& h) { h["epoch"] = -3; })},
-      {"header_bad_rng_state", with_header([](nlohmann::json& h) { h["rng_state"] = "not a state"; })},
-      {"header_other_shape", with_header([](nlohmann::json& h) { h["tensors"][0]["shape"] = {3, 1, 5, 5}; })},
-      {"header_negative_shape", with_header([](nlohmann::json& h) { h["tensors"][0]["shape"] = {-1}; })},
-      {"header_huge_shape",
-       with_header([](nlohmann::json& h) { h["tensors"][0]["shape"] = {4611686018427387904LL, 4}; })},
-      {"header_unknown_dtype", with_header([](nlohmann::json& h) { h["tensors"][0]["dtype"] = "bfloat16"; })},
-      {"header_missing_tensor", with_header([](nlohmann::json& h) { h["tensors"].erase(0); })},
-      {"header_other_variant", with_header([](nlohmann::json& h) { h["variant"] = "modern"; })},
-      {"header_batches_done_too_many", with_header([](nlohmann::json& h) { h["batches_done"] = 1000; })},
-      {"header_tensor_twice",
-       [&] {
-         nlohmann::json h = header;
-         h["tensors"].push_back(h["tensors"][0]);
-         Checkpoint c = parts;
-         c.header = h.dump();
-         c.tensors += c.tensors.substr(0, 6 * 25 * 4);  // c1.weight [6,1,5,5] float32 again
-         return join(c);
-       }()},
-      {"trailing_bytes",
-       [&] {
-         Checkpoint c = parts;
-         c.tensors += "extra";
-         return join(c);
-       }()},
-  };
-  for (const auto& [name, bytes] : cases) {
-    const fs::path dir = root / name;
-    fs::remove_all(dir);
-    write_all(dir / "config.json", config);
-    write_all(dir / "checkpoint.bin", bytes);
-  }
-  // A run folder whose checkpoint is missing, and one whose checkpoint is a directory.
-  write_all(root / "missing" / "config.json", config);
-  fs::remove_all(root / "is_directory");
-  write_all(root / "is_directory" / "config.json", config);
-  fs::create_directories(root / "is_directory" / "checkpoint.bin");
-}
-
-/// Writes config files that cannot be written as text: bytes that are not UTF-8, a NUL byte, UTF-16, binary.
-void make_bad_configs(const fs::path& root) {
-  fs::create_directories(root);
-  write_all(root / "not_utf8.json", "{\"output\": {\"dir\": \"\xff\xfe\"}}");
-  write_all(root / "nul_byte.json", Bytes("{\"train\": {\"epochs\": 3}}\0{\"train\": {\"epochs\": 4}}", 49));
-  Bytes utf16;
-  for (const char c : std::string("{\"train\": {\"epochs\": 3}}")) utf16 += Bytes{c, '\0'};
-  write_all(root / "utf16.json", utf16);
-  Bytes binary;
-  ag::Generator gen(99);
-  while (binary.size() < 256) binary.push_back(static_cast<char>(gen.next() % 256 | 0x80));
-  write_all(root / "binary.json", binary);
-}
-
-/// True when the checkpoints at a and b hold the same tensor bytes under the same header.
-bool same_weights(const fs::path& a, const fs::path& b) {
-  const Checkpoint x = split(read_all(a)), y = split(read_all(b));
-  if (x.tensors != y.tensors) {
-    std::size_t i = 0;
-    while (i < x.tensors.size() && i < y.tensors.size() && x.tensors[i] == y.tensors[i]) ++i;
-    fmt::print(stderr, "fault_fixture: the tensors of {} and {} differ first at tensor byte {} (of {} and {})\n",
-               a.string(), b.string(), i, x.tensors.size(), y.tensors.size());
-    return false;
-  }
-  if (x.header != y.header) {
-    fmt::print(stderr, "fault_fixture: the headers of {} and {} differ:\n{}\n{}\n", a.string(), b.string(),
-               x.header, y.header);
-    return false;
-  }
-  return true;
-}
-
-}  // namespace
+}  // namespace fixture
 
 int main(int argc, char** argv) {
+  using namespace fixture;
   const std::vector<std::string> args(argv + 1, argv + argc);
   try {
     if (args.size() == 4 && args[0] == "dataset") {

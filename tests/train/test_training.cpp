@@ -122,18 +122,20 @@ TEST_CASE("a checkpoint from another variant, a truncated or corrupt one, or a m
   CHECK_THROWS_WITH_AS(ag::app::load_checkpoint(path, same),
                        (std::string("checkpoint: ") + path + ": checksum mismatch: the file is corrupt or truncated").c_str(),
                        ag::Error);
+  // The checksum is verified before any other field: a damaged version is damage, not another version.
   std::string version = bytes;
   version[8] = 9;
   rewrite(version);
   CHECK_THROWS_WITH_AS(ag::app::load_checkpoint(path, same),
-                       (std::string("checkpoint: ") + path + ": format version 9 is not supported (this build reads version 1)").c_str(),
+                       (std::string("checkpoint: ") + path + ": checksum mismatch: the file is corrupt or truncated").c_str(),
                        ag::Error);
   rewrite("PK\x03\x04 not a checkpoint");
   CHECK_THROWS_WITH_AS(ag::app::load_checkpoint(path, same),
                        (std::string("checkpoint: ") + path + ": not a lenetgrad checkpoint (bad magic bytes)").c_str(), ag::Error);
   std::filesystem::remove(path);
   CHECK_THROWS_WITH_AS(ag::app::load_checkpoint(path, same),
-                       (std::string("checkpoint: ") + path + ": cannot open the file").c_str(), ag::Error);
+                       (std::string("checkpoint: ") + path + ": cannot open the checkpoint: No such file or directory").c_str(),
+                       ag::Error);
   rewrite(bytes);
   CHECK_NOTHROW(ag::app::load_checkpoint(path, same));
 }

@@ -1,0 +1,164 @@
+// A checkpoint's header fields, bounded by what a real run writes, and its stored tensors, located and checked.
+#include "apps/train/checkpoint_fields.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "apps/train/config_schema.h"
+#include "autograd/error.h"
+#include "autograd/random.h"
+#include "nn/data/idx.h"
+
+namespace ag::app::checkpoint_detail {
+namespace {
+
+// The most training samples an epoch can hold: the 28 x 28 images of the largest IDX file the reader accepts.
+constexpr std::int64_t kMaxSamples = data::kMaxIdxPayloadBytes / (28 * 28);
+// Tensors a header may list (LeNet-5 with Adam has 30); a longer list is not a checkpoint of ours.
+constexpr std::size_t kMaxTensors = 1024;
+
+// The upper bound that the schema gives an integer key (train.epochs: 1000).
+std::int64_t schema_max(std::string_view key) { return static_cast<std::int64_t>(*find_config_key(key)->max); }
+
+// Reads the fields that version 2 adds: what places the run in its sample order.
+void read_sample_order(const Header& header, CheckpointContents& c) {
+  c.batch_size = header.count("batch_size", 1, schema_max("train.batch_size"));
+  c.train_limit = header.count("train_limit", 0, schema_max("data.train_limit"));
+  c.train_samples = header.count("train_samples", 1, c.train_limit > 0 ? c.train_limit : kMaxSamples);
+  const std::int64_t batches = (c.train_samples + c.batch_size - 1) / c.batch_size;
+  c.batches_done = header.count("batches_done", 0, batches - 1);
+  c.epoch_errors = header.count("epoch_errors", 0, std::min(c.batches_done * c.batch_size, c.train_samples));
+}
+
+}  // namespace
+
+Header::Header(const std::string& text, const std::string& where) : where_(where) {
+  try {
+    json_ = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    fail("checkpoint", "{}: unreadable header: {}", where, e.what());
+  }
+  if (!json_.is_object()) fail("checkpoint", "{}: unreadable header: not a JSON object", where);
+}
+
+const nlohmann::json& Header::field(const char* name) const {
+  const auto it = json_.find(name);
+  if (it == json_.end()) fail("checkpoint", "{}: the header has no field \"{}\"", where_, name);
+  return *it;
+}
+
+void Header::bad_field(const char* name, std::string_view expected) const {
+  std::string shown = field(name).dump();
+  if (shown.size() > 60) shown = shown.substr(0, 57) + "...";
+  fail("checkpoint", "{}: header field \"{}\": expected {}, got {}", where_, name, expected, shown);
+}
+
+std::int64_t Header::count(const char* name, std::int64_t min, std::int64_t max) const {
+  const nlohmann::json& value = field(name);
+  // Compared as read: an unsigned value above the int64 range must not wrap into it.
+  bool in_range = false;
+  if (value.is_number_unsigned()) {
+    const auto v = value.get<std::uint64_t>();
+    in_range = v <= static_cast<std::uint64_t>(max) && static_cast<std::int64_t>(v) >= min;
+  } else if (value.is_number_integer()) {
+    const auto v = value.get<std::int64_t>();
+    in_range = v >= min && v <= max;
+  }
+  if (!in_range) bad_field(name, fmt::format("an integer in [{}, {}]", min, max));
+  return value.get<std::int64_t>();
+}
+
+std::string Header::text(const char* name) const {
+  if (!field(name).is_string()) bad_field(name, "a string");
+  return field(name).get<std::string>();
+}
+
+CheckpointContents read_counters(const Header& header, std::uint32_t version) {
+  CheckpointContents c;
+  c.version = version;
+  c.epoch = header.count("epoch", 0, schema_max("train.epochs"));
+  if (version >= 2) {
+    read_sample_order(header, c);
+  } else {
+    c.batches_done = header.count("batches_done", 0, kMaxSamples - 1);
+    c.epoch_errors = header.count("epoch_errors", 0, kMaxSamples);
+  }
+  // At most one optimizer step per sample of every epoch done, and one per batch of the partial one.
+  c.optimizer_steps = header.count("optimizer_steps", 0, c.epoch * kMaxSamples + c.batches_done);
+  if (!header.field("epoch_loss_sum").is_number() || !std::isfinite(header.field("epoch_loss_sum").get<double>()))
+    header.bad_field("epoch_loss_sum", "a finite number");
+  c.epoch_loss_sum = header.field("epoch_loss_sum").get<double>();
+  c.rng_state = header.text("rng_state");
+  try {
+    Generator probe;
+    probe.set_state(c.rng_state);
+  } catch (const Error&) {
+    header.bad_field("rng_state", "a generator state");
+  }
+  return c;
+}
+
+std::map<std::string, Stored> locate_tensors(const nlohmann::json& tensors, const std::string& where,
+                                             std::size_t& offset, std::size_t body) {
+  if (tensors.size() > kMaxTensors)
+    fail("checkpoint", "{}: header field \"tensors\": lists {} tensors, more than the {} a checkpoint may hold", where,
+         tensors.size(), kMaxTensors);
+  std::map<std::string, Stored> stored;
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    const nlohmann::json& entry = tensors[i];
+    const bool well_formed = entry.is_object() && entry.contains("name") && entry["name"].is_string() &&
+                             entry.contains("shape") && entry["shape"].is_array() && entry.contains("dtype") &&
+                             entry["dtype"].is_string();
+    if (!well_formed)
+      fail("checkpoint", "{}: header field \"tensors\": entry {} is not {{name, shape, dtype}}", where, i);
+    const std::string name = entry["name"].get<std::string>();
+    Stored s{{}, entry["dtype"].get<std::string>(), offset};
+    if (s.dtype != "float32" && s.dtype != "float64")
+      fail("checkpoint", "{}: tensor {} has dtype \"{}\"; expected float32 or float64", where, name, s.dtype);
+    // The tensor's byte size, computed so that no claim can overflow: it must fit in what the file holds.
+    std::size_t size = s.dtype == "float32" ? 4 : 8;
+    for (const nlohmann::json& dim : entry["shape"]) {
+      if (!dim.is_number_integer() || dim.get<std::int64_t>() < 0)
+        fail("checkpoint", "{}: tensor {} has a bad shape {}", where, name, entry["shape"].dump());
+      const auto d = static_cast<std::size_t>(dim.get<std::int64_t>());
+      if (d != 0 && size > (body - offset) / d)
+        size = body - offset + 1;  // too large: caught just below
+      else
+        size *= d;
+      s.shape.push_back(dim.get<std::int64_t>());
+    }
+    if (size > body - offset)
+      fail("checkpoint", "{}: truncated: tensor {} {} runs past the end", where, name, entry["shape"].dump());
+    offset += size;
+    if (!stored.emplace(name, std::move(s)).second) fail("checkpoint", "{}: tensor {} is stored twice", where, name);
+  }
+  return stored;
+}
+
+void require_finite_values(const std::map<std::string, Stored>& stored, const std::string& data,
+                           const std::string& where) {
+  for (const auto& [name, s] : stored) {
+    const bool single = s.dtype == "float32";
+    const std::size_t count = static_cast<std::size_t>(numel_of(s.shape));
+    for (std::size_t i = 0; i < count; ++i) {
+      double value = 0;
+      if (single) {
+        float f;
+        std::memcpy(&f, data.data() + s.offset + 4 * i, 4);
+        value = f;
+      } else {
+        std::memcpy(&value, data.data() + s.offset + 8 * i, 8);
+      }
+      if (!std::isfinite(value))
+        fail("checkpoint",
+             "{}: tensor {} holds {} at element {}; training never checkpoints a value that is not "
+             "finite, so the file is not a good run's",
+             where, name, std::isnan(value) ? "NaN" : "Inf", i);
+    }
+  }
+}
+
+}  // namespace ag::app::checkpoint_detail
