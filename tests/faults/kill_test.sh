@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The fault test of train_lenet: a run killed with SIGKILL at random moments and resumed each time, and runs
 # stopped by SIGTERM and by SIGINT and resumed, must all end with bitwise the weights, optimizer state,
-# metrics and summary of an uninterrupted run.
+# metrics and summary of an uninterrupted run. Also: two runs racing for one output folder (one is refused, the
+# other's run is bitwise the uninterrupted one), a stopped run resumed with another train.batch_size (refused
+# within an epoch, the next epoch started with it at an epoch's end), and SIGTERM in the first moments of a run
+# (honoured at once: nothing trained, or a checkpoint written).
 #
 # usage: kill_test.sh TRAIN_LENET EVALUATE_LENET FAULT_FIXTURE WORK_DIR [SEED] [KILLS] [SAMPLES] [EPOCHS]
 #
@@ -83,6 +86,28 @@ checkpoint_loads() {
   sed -n 's/^checkpoint: .*(epoch \([0-9]*\))$/\1/p' "$dir.eval.log"
 }
 
+# Resumes a copy of the stopped run DIR with another train.batch_size: within an epoch it must be refused
+# (status 2, naming the key, the checkpoint untouched); at an epoch's end it must start the next epoch with it and
+# say so. DIR itself is left to be resumed as it was.
+other_batch_size() {
+  local dir=$1 copy=$1_batch_size status=0
+  rm -rf "$copy"
+  cp -r "$dir" "$copy"
+  "$train" --resume "$copy" --set train.batch_size=32 >"$copy.log" 2>&1 || status=$?
+  if grep -q "^stopped after batch" "$dir.log"; then
+    [ "$status" -eq 2 ] || fail "a mid-epoch resume with another batch size exited with $status, not 2"
+    grep -q "train_lenet: train.batch_size: .* was written in the middle of epoch" "$copy.log" ||
+      fail "a mid-epoch resume with another batch size gave no message: $(cat "$copy.log")"
+    cmp -s "$dir/checkpoint.bin" "$copy/checkpoint.bin" || fail "the refused resume changed the checkpoint"
+    echo "kill_test: resumed with another batch size in the middle of an epoch: refused, checkpoint intact"
+  else
+    [ "$status" -eq 0 ] || fail "an epoch-end resume with another batch size exited with $status"
+    grep -q "note: train.batch_size was 16 when .* is 32 now: epoch [0-9]* starts with 32" "$copy.log" ||
+      fail "an epoch-end resume with another batch size did not say so: $(cat "$copy.log")"
+    echo "kill_test: resumed with another batch size at an epoch's end: the next epoch started with it"
+  fi
+}
+
 passed=0
 RANDOM=$seed
 
@@ -143,11 +168,57 @@ for signal in TERM INT; do
   grep -q -- "--resume continues" "$run.log" || grep -q "^epoch" "$run.log" || fail "no stop message in $run.log"
   [ -e "$run/checkpoint.bin" ] || fail "SIG$signal left no checkpoint in $run"
   epoch=$(checkpoint_loads "$run")
+  other_batch_size "$run"
   "$train" --resume "$run" >>"$run.log" 2>&1 || fail "resuming after SIG$signal failed"
   same_as_reference "$work/reference_sgd" "$run"
   echo "kill_test: SIG$signal after ${delay} ms: status 3, a checkpoint after epoch $epoch loads, resumed: final weights bitwise equal"
   passed=$((passed + 1))
 done
+
+# ----- two writers racing for one output folder ------------------------------------------------------------
+# Both start at once; the lock admits one, the other is refused with a message (or, when it starts after the
+# first has finished, told that the folder holds a run). The winner's run must be bitwise the reference.
+for round in 1 2; do
+  run=$work/raced_$round
+  "$train" --config "$work/adam.json" --set output.dir="$run" >"$run.a.log" 2>&1 & pid_a=$!
+  "$train" --config "$work/adam.json" --set output.dir="$run" >"$run.b.log" 2>&1 & pid_b=$!
+  status_a=0 status_b=0
+  wait "$pid_a" || status_a=$?
+  wait "$pid_b" || status_b=$?
+  if [ "$status_a" -eq 0 ]; then loser=$run.b.log status=$status_b; else loser=$run.a.log status=$status_a; fi
+  [ "$status_a" -eq 0 ] || [ "$status_b" -eq 0 ] || fail "neither of two racing runs finished ($status_a, $status_b)"
+  if [ "$status" -eq 1 ]; then
+    grep -q "is in use by another process" "$loser" || fail "the refused writer gave no lock message: $(cat "$loser")"
+  elif [ "$status" -eq 2 ]; then
+    grep -q "already holds a run" "$loser" || fail "the late writer gave no message: $(cat "$loser")"
+  else
+    fail "two runs were both accepted for one output folder (statuses $status_a and $status_b)"
+  fi
+  ls "$run" | grep -q '\.tmp$' && fail "temporary files left in $run: $(ls "$run")"
+  same_as_reference "$work/reference_adam" "$run"
+  echo "kill_test: two writers, round $round: one refused (status $status), the other's run bitwise equal"
+  passed=$((passed + 1))
+done
+
+# ----- SIGTERM in the first moments: honoured at once -------------------------------------------------------
+for attempt in 1 2 3; do
+  run=$work/early_$attempt
+  delay=$((RANDOM % 40))
+  "$train" --config "$work/sgd.json" --set output.dir="$run" >"$run.log" 2>&1 & pid=$!
+  sleep "$(printf '0.%03d' "$delay")"
+  kill -TERM "$pid" 2>/dev/null || true
+  status=0
+  wait "$pid" || status=$?
+  case $status in
+    143) grep -q "nothing was trained and no checkpoint was written" "$run.log" || [ ! -s "$run.log" ] ||
+           fail "SIGTERM after $delay ms: status 143 without its message: $(cat "$run.log")"
+         [ ! -e "$run/checkpoint.bin" ] || fail "SIGTERM after $delay ms: status 143, yet a checkpoint" ;;
+    3) checkpoint_loads "$run" >/dev/null ;;
+    *) fail "SIGTERM after $delay ms: status $status, not 143 (nothing trained) or 3 (checkpointed)" ;;
+  esac
+  echo "kill_test: SIGTERM after $delay ms: status $status"
+done
+passed=$((passed + 1))
 
 # A sanitizer report in any run (the sanitizer build) fails the test, even when the run's status looked right.
 if grep -l -E "AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:" "$work"/*.log; then
