@@ -40,7 +40,7 @@ void accumulate_leaf(Tensor& slot, Tensor g) {
   }
   dispatch_floating(slot.dtype(), "backward", [&](auto type) {
     using T = decltype(type);
-    T* dst = slot.template data<T>();
+    T* dst = slot.template mutable_data<T>();
     const T* src = g.template data<T>();
     const std::int64_t n = g.numel();
     for (std::int64_t i = 0; i < n; ++i) dst[i] += src[i];
@@ -123,7 +123,10 @@ void serve_leaf(const Tensor& leaf) {
   if (hooks.consumer && !hooks.sent_in_blocks) {
     TensorImpl& impl = *leaf.impl();
     Tensor gradient = impl.grad.defined() ? std::exchange(impl.grad, Tensor()) : std::exchange(hooks.pending, Tensor());
-    if (gradient.defined()) hooks.consumer->consume(leaf, 0, gradient.numel(), gradient.impl()->storage.get());
+    if (gradient.defined()) {
+      hooks.consumer->begin(leaf);
+      hooks.consumer->consume(leaf, 0, gradient.numel(), gradient.impl()->storage.get());
+    }
   }
   if (!leaf.grad().defined()) return;
   Tensor handle = leaf;
@@ -175,6 +178,7 @@ void execute(const Tensor& root, const Tensor& seed, bool retain_graph, Gradient
     else if (auto it = sink.capture.find(leaf.impl().get()); it != sink.capture.end()) accumulate(it->second, g);
   };
   if (!root.grad_fn()) {
+    const NoGradGuard no_grad;  // as for the leaves of a graph
     leaf_receives(root, seed);
     if (!sink.capturing && has_hooks(root)) serve_leaf(root);
     return;
@@ -247,6 +251,7 @@ GradientBlocks gradient_blocks(const Tensor& input) {
   if (!hooks || !hooks->consumer || hooks->backward_pass == 0 || hooks->uses != 1 || input.grad().defined() ||
       anomaly_mode_enabled())
     return {};
+  hooks->consumer->begin(input);
   hooks->sent_in_blocks = true;
   return {hooks->consumer.get(), input};
 }

@@ -70,7 +70,10 @@ struct Checker {
   /// Central difference of the output when input `i` moves by eps along `direction` (values of its shape).
   std::vector<double> directional(std::size_t i, const std::vector<double>& direction) const {
     Tensor x = inputs[i];
-    double* p = x.data<double>();
+    double* p = [&] {
+      const NoGradGuard no_grad;  // perturbing a leaf that requires a gradient, on purpose
+      return x.mutable_data<double>();
+    }();
     const auto n = static_cast<std::size_t>(x.numel());
     const std::vector<double> saved(p, p + n);
     for (std::size_t e = 0; e < n; ++e) p[e] = saved[e] + options.eps * direction[e];
@@ -90,7 +93,7 @@ struct Checker {
     for (int pass = 0; pass < 2; ++pass)
       for (std::int64_t o = 0; o < n_out; ++o) {
         Tensor onehot = zeros(output.shape(), DType::f64);
-        onehot.data<double>()[o] = 1.0;
+        onehot.mutable_data<double>()[o] = 1.0;
         rows[pass].push_back(vjp(onehot));
       }
     for (std::size_t k = 0; k < differentiable.size(); ++k) {

@@ -22,7 +22,7 @@ Tensor expand(const Tensor& x, const Shape& shape) {
   dispatch_floating(x.dtype(), "expand", [&](auto type) {
     using T = decltype(type);
     const T* in = x.data<T>();
-    T* o = out.data<T>();
+    T* o = out.mutable_data<T>();
     const auto sx = broadcast_strides(x.shape(), shape);
     const std::int64_t inner = shape.empty() ? 1 : shape.back();
     const std::int64_t step = shape.empty() ? 0 : sx.back();
@@ -43,7 +43,7 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
   dispatch_floating(x.dtype(), "sum_to", [&](auto type) {
     using T = decltype(type);
     const T* in = x.data<T>();
-    T* o = out.data<T>();
+    T* o = out.mutable_data<T>();
     const Shape& big = x.shape();
     const auto so = broadcast_strides(shape, big);
     const std::int64_t inner = big.empty() ? 1 : big.back();

@@ -55,7 +55,7 @@ Tensor transpose(const Tensor& x, std::int64_t d0, std::int64_t d1) {
   dispatch_floating(x.dtype(), "transpose", [&](auto type) {
     using T = decltype(type);
     const T* in = x.data<T>();
-    T* o = out.data<T>();
+    T* o = out.mutable_data<T>();
     const std::int64_t inner = shape.empty() ? 1 : shape.back();
     const std::int64_t step = shape.empty() ? 0 : read_strides.back();
     internal::for_each_row<2>(shape, {contiguous_strides(shape), read_strides}, [&](const std::array<std::int64_t, 2>& off) {
@@ -75,7 +75,7 @@ Tensor to_dtype(const Tensor& x, DType dtype) {
     dispatch_floating(dtype, "to_dtype", [&](auto to) {
       using From = decltype(from);
       using To = decltype(to);
-      std::transform(x.data<From>(), x.data<From>() + x.numel(), out.data<To>(), [](From v) { return static_cast<To>(v); });
+      std::transform(x.data<From>(), x.data<From>() + x.numel(), out.mutable_data<To>(), [](From v) { return static_cast<To>(v); });
     });
   });
   return record("to_dtype", out, {x}, [](const Tensor& g, const std::vector<Tensor>& in) {

@@ -17,7 +17,7 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
     std::vector<T> lse(static_cast<std::size_t>(v.outer * v.inner));
     internal::logsumexp_kernel(x.data<T>(), lse.data(), v);
     const T* p = x.data<T>();
-    T* o = out.data<T>();
+    T* o = out.mutable_data<T>();
     for (std::int64_t a = 0; a < v.outer; ++a)
       for (std::int64_t k = 0; k < v.n; ++k)
         for (std::int64_t i = 0; i < v.inner; ++i) {
@@ -31,7 +31,7 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
       using T = decltype(type);
       const T* pg = g.data<T>();
       const T* py = y.data<T>();
-      T* o = gx.data<T>();
+      T* o = gx.mutable_data<T>();
       for (std::int64_t a = 0; a < v.outer; ++a)
         for (std::int64_t i = 0; i < v.inner; ++i) {
           const std::int64_t base = a * v.n * v.inner + i;
@@ -51,7 +51,7 @@ Tensor logsumexp(const Tensor& x, std::int64_t dim, bool keepdim) {
   Tensor out = empty(internal::reduced_shape(x.shape(), v.dim, keepdim), x.dtype());
   dispatch_floating(x.dtype(), "logsumexp", [&](auto type) {
     using T = decltype(type);
-    internal::logsumexp_kernel(x.data<T>(), out.data<T>(), v);
+    internal::logsumexp_kernel(x.data<T>(), out.mutable_data<T>(), v);
   });
   return record("logsumexp", out, {x}, [v, y = out.detach()](const Tensor& g, const std::vector<Tensor>& in) {
     Tensor gx = empty(in[0].shape(), g.dtype());
@@ -60,7 +60,7 @@ Tensor logsumexp(const Tensor& x, std::int64_t dim, bool keepdim) {
       const T* pg = g.data<T>();
       const T* py = y.data<T>();
       const T* px = in[0].data<T>();
-      T* o = gx.data<T>();
+      T* o = gx.mutable_data<T>();
       for (std::int64_t a = 0; a < v.outer; ++a)
         for (std::int64_t k = 0; k < v.n; ++k)
           for (std::int64_t i = 0; i < v.inner; ++i) {
