@@ -218,6 +218,7 @@ void execute(const Tensor& root, const Tensor& seed, bool retain_graph, Gradient
     std::vector<Tensor> input_grads;
     if (grad_output.defined()) {  // undefined: no gradient reached this node, so none leaves it
       if (!node->backward) fail(node->name, "backward not implemented");
+      node->check_versions();
       const ProfileScope timed([&] { return "backward " + node->name + " " + shape_str(grad_output.shape()); });
       input_grads = node->backward(grad_output, node->inputs);
       if (input_grads.size() != node->inputs.size())

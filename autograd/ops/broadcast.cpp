@@ -32,7 +32,7 @@ Tensor expand(const Tensor& x, const Shape& shape) {
   });
   return record("expand", out, {x}, [](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{sum_to(g, in[0].shape())};
-  });
+  }, {});
 }
 
 // y[j] = sum over the i that broadcast onto j of x[i];  dL/dx = expand(dL/dy, x.shape)
@@ -54,7 +54,7 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
   });
   return record("sum_to", out, {x}, [](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{expand(g, in[0].shape())};
-  });
+  }, {});
 }
 
 }  // namespace ag

@@ -116,7 +116,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
                                           need_b ? gb.mutable_data<T>() : nullptr, w_blocks ? &w_sink : nullptr});
     });
     return std::vector<Tensor>{gx, gw, gb};
-  });
+  }, {x, weight, fused.y});
 }
 
 }  // namespace ag

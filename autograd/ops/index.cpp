@@ -27,7 +27,7 @@ Tensor pick(const Tensor& x, const Tensor& index) {
       for (std::int64_t r = 0; r < g.numel(); ++r) gx.mutable_data<T>()[r * cols + t[r]] = g.data<T>()[r];
     });
     return std::vector<Tensor>{gx};
-  });
+  }, {});
 }
 
 }  // namespace ag

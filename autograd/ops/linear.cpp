@@ -55,7 +55,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activat
                                   need_b ? grads[2].mutable_data<T>() : nullptr, w_blocks ? &w_sink : nullptr);
     });
     return grads;
-  });
+  }, {x, weight, fused.y});
 }
 
 }  // namespace ag

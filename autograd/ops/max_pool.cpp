@@ -58,7 +58,7 @@ Tensor max_pool2d(const Tensor& x, std::int64_t kernel, std::int64_t stride, Act
       kernels::max_pool_backward<T>(geo, g.data<T>(), offsets(index), gx.mutable_data<T>());
     });
     return std::vector<Tensor>{gx};
-  });
+  }, {fused.y});
 }
 
 Tensor max_pool2d(const Tensor& x, std::int64_t kernel) { return max_pool2d(x, kernel, kernel); }

@@ -46,7 +46,7 @@ Tensor sum(const Tensor& x) {
   });
   return record("sum", out, {x}, [](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{expand(g, in[0].shape())};
-  });
+  }, {});
 }
 
 // y[o,i] = sum_k x[o,k,i];  dL/dx[o,k,i] = dL/dy[o,i]
@@ -67,7 +67,7 @@ Tensor sum(const Tensor& x, std::int64_t dim, bool keepdim) {
   const std::int64_t d = v.dim;
   return record("sum", out, {x}, [d](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{expand(reshape(g, internal::reduced_shape(in[0].shape(), d, true)), in[0].shape())};
-  });
+  }, {});
 }
 
 // y = sum(x) / n, built from sum and a scalar multiply, so its gradient comes from theirs.
@@ -108,7 +108,7 @@ Tensor max(const Tensor& x, std::int64_t dim, bool keepdim) {
           o[(a * v.n + idx[a * v.inner + i]) * v.inner + i] = pg[a * v.inner + i];
     });
     return std::vector<Tensor>{gx};
-  });
+  }, {});
 }
 
 Tensor argmax(const Tensor& x, std::int64_t dim, bool keepdim) { return arg_extreme<true>("argmax", x, dim, keepdim); }

@@ -27,7 +27,7 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
   out.impl()->shape = target;
   return record("reshape", out, {x}, [](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{reshape(g, in[0].shape())};
-  });
+  }, {});
 }
 
 Tensor flatten(const Tensor& x, std::int64_t start_dim, std::int64_t end_dim) {
@@ -64,7 +64,7 @@ Tensor transpose(const Tensor& x, std::int64_t d0, std::int64_t d1) {
   });
   return record("transpose", out, {x}, [a, b](const Tensor& g, const std::vector<Tensor>&) {
     return std::vector<Tensor>{transpose(g, a, b)};
-  });
+  }, {});
 }
 
 // y = x converted;  dL/dx = dL/dy converted back to x's dtype
@@ -80,7 +80,7 @@ Tensor to_dtype(const Tensor& x, DType dtype) {
   });
   return record("to_dtype", out, {x}, [](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{to_dtype(g, in[0].dtype())};
-  });
+  }, {});
 }
 
 }  // namespace ag

@@ -25,7 +25,8 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
           o[at] = p[at] - lse[static_cast<std::size_t>(a * v.inner + i)];
         }
   });
-  return record("log_softmax", out, {x}, [v, y = out.detach()](const Tensor& g, const std::vector<Tensor>&) {
+  const Tensor y = out.detach();  // the output, which the rule reads
+  return record("log_softmax", out, {x}, [v, y](const Tensor& g, const std::vector<Tensor>&) {
     Tensor gx = empty(g.shape(), g.dtype());
     dispatch_floating(g.dtype(), "log_softmax backward", [&](auto type) {
       using T = decltype(type);
@@ -42,7 +43,7 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
         }
     });
     return std::vector<Tensor>{gx};
-  });
+  }, {y});
 }
 
 // y = log sum_k e^(x_k);  dL/dx_k = dL/dy * e^(x_k - y)
@@ -53,7 +54,8 @@ Tensor logsumexp(const Tensor& x, std::int64_t dim, bool keepdim) {
     using T = decltype(type);
     internal::logsumexp_kernel(x.data<T>(), out.mutable_data<T>(), v);
   });
-  return record("logsumexp", out, {x}, [v, y = out.detach()](const Tensor& g, const std::vector<Tensor>& in) {
+  const Tensor y = out.detach();  // the output, which the rule reads
+  return record("logsumexp", out, {x}, [v, y](const Tensor& g, const std::vector<Tensor>& in) {
     Tensor gx = empty(in[0].shape(), g.dtype());
     dispatch_floating(g.dtype(), "logsumexp backward", [&](auto type) {
       using T = decltype(type);
@@ -69,7 +71,7 @@ Tensor logsumexp(const Tensor& x, std::int64_t dim, bool keepdim) {
           }
     });
     return std::vector<Tensor>{gx};
-  });
+  }, {x, y});
 }
 
 }  // namespace ag

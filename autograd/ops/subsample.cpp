@@ -76,7 +76,7 @@ Tensor subsample(const Tensor& x, const Tensor& coeff, const Tensor& bias, std::
                             need_b ? gb.mutable_data<T>() : nullptr);
     });
     return std::vector<Tensor>{gx, gc, gb};
-  });
+  }, {x, coeff, fused.y});
 }
 
 }  // namespace ag
