@@ -3,10 +3,12 @@
 #include <atomic>
 #include <utility>
 #include <cstdint>
+#include <mutex>
 #include <unordered_map>
 #include <vector>
 
 #include "autograd/anomaly.h"
+#include "autograd/grad_lock.h"
 #include "autograd/graph.h"
 #include "autograd/leaf_hooks.h"
 #include "autograd/ops/arithmetic.h"
@@ -122,7 +124,11 @@ void serve_leaf(const Tensor& leaf) {
   LeafHooks& hooks = *leaf.impl()->hooks;
   if (hooks.consumer && !hooks.sent_in_blocks) {
     TensorImpl& impl = *leaf.impl();
-    Tensor gradient = impl.grad.defined() ? std::exchange(impl.grad, Tensor()) : std::exchange(hooks.pending, Tensor());
+    Tensor gradient;
+    {
+      const std::lock_guard lock(grad_lock(&impl));
+      gradient = impl.grad.defined() ? std::exchange(impl.grad, Tensor()) : std::exchange(hooks.pending, Tensor());
+    }
     if (gradient.defined()) {
       hooks.consumer->begin(leaf);
       hooks.consumer->consume(leaf, 0, gradient.numel(), gradient.impl()->storage.get());
@@ -153,6 +159,8 @@ void use_done(const Tensor& leaf) {
 void leaf_accumulates(const Tensor& leaf, Tensor g) {
   TensorImpl& impl = *leaf.impl();
   LeafHooks* hooks = impl.hooks.get();
+  // Passes on other threads may accumulate into the same leaf: its .grad is read and written under its lock.
+  const std::lock_guard lock(grad_lock(&impl));
   const bool for_consumer = hooks && hooks->consumer && hooks->backward_pass != 0 && !impl.grad.defined();
   accumulate_leaf(for_consumer ? hooks->pending : impl.grad, std::move(g));
 }

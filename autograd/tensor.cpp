@@ -4,13 +4,16 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <cstring>
+#include <mutex>
 #include <functional>
 #include <ostream>
 #include <utility>
 #include <vector>
 
 #include "autograd/backward.h"
+#include "autograd/grad_lock.h"
 #include "autograd/graph.h"
 #include "autograd/leaf_hooks.h"
 
@@ -122,8 +125,21 @@ Tensor& Tensor::requires_grad_(bool enabled) {
 }
 
 bool Tensor::is_leaf() const { return checked().grad_fn == nullptr; }
-Tensor Tensor::grad() const { return checked().grad; }
-void Tensor::zero_grad() { impl_->grad = Tensor(); }
+std::mutex& grad_lock(const TensorImpl* impl) {
+  static std::mutex stripes[64];
+  return stripes[(reinterpret_cast<std::uintptr_t>(impl) >> 6) % 64];
+}
+
+Tensor Tensor::grad() const {
+  const std::lock_guard lock(grad_lock(&checked()));
+  return impl_->grad;
+}
+
+void Tensor::zero_grad() {
+  Tensor dropped;  // destroyed after the lock is released
+  const std::lock_guard lock(grad_lock(&checked()));
+  dropped = std::exchange(impl_->grad, Tensor());
+}
 
 TensorImpl::TensorImpl() = default;
 TensorImpl::~TensorImpl() = default;
@@ -163,7 +179,9 @@ void Tensor::set_grad(const Tensor& grad) {
   if (grad.defined() && (grad.shape() != shape() || grad.dtype() != dtype()))
     fail("Tensor::set_grad", "gradient of shape {} {} for a tensor of shape {} {}", shape_str(grad.shape()),
          dtype_name(grad.dtype()), shape_str(shape()), dtype_name(dtype()));
-  impl_->grad = grad;
+  Tensor replaced;  // destroyed after the lock is released
+  const std::lock_guard lock(grad_lock(&checked()));
+  replaced = std::exchange(impl_->grad, grad);
 }
 
 const std::shared_ptr<Node>& Tensor::grad_fn() const { return checked().grad_fn; }
