@@ -194,6 +194,7 @@ TrainResult train(const nlohmann::json& resolved, bool resume, const TrainHooks&
     contents.rng_state = partial ? epoch_start_rng : shuffle.state();
     save_checkpoint(checkpoint_path, contents);
     have_checkpoint = true;
+    if (hooks.after_checkpoint) hooks.after_checkpoint(epochs_done, batches_done);
   };
 
   TrainResult result;
