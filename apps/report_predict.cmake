@@ -30,6 +30,15 @@ add_library(lenetgrad_report STATIC
   report/sections_test.cpp)
 target_link_libraries(lenetgrad_report PUBLIC lenetgrad_inspect lenetgrad_image)
 
+# Reading pictures of digits and classifying them.
+add_library(lenetgrad_predict STATIC
+  predict/prepare.cpp
+  predict/predict.cpp)
+target_link_libraries(lenetgrad_predict PUBLIC lenetgrad_inspect lenetgrad_image)
+
+add_executable(predict_lenet predict_lenet.cpp)
+target_link_libraries(predict_lenet PRIVATE lenetgrad_predict)
+
 # train_lenet writes report.html after each checkpoint and at the end; evaluate_lenet --report FILE.
 target_link_libraries(train_lenet PRIVATE lenetgrad_report)
 target_link_libraries(evaluate_lenet PRIVATE lenetgrad_report)
