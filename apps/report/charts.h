@@ -20,8 +20,8 @@ struct ChartOptions {
   std::string y_label;
   bool log_y = false;    ///< a logarithmic y axis (values <= 0 are drawn at its bottom edge)
   bool percent = false;  ///< y values are fractions, labelled as percentages
-  int width = 460;
-  int height = 260;
+  int width = 390;  // three side by side on the page
+  int height = 250;
 };
 
 /// Returns an <svg> chart of `series` with axes, ticks, a legend and a dot at every point.

@@ -25,9 +25,8 @@ std::string escape(std::string_view text) {
 std::string number(double value, int digits) {
   if (!std::isfinite(value)) return fmt::format("{}", value);
   const double magnitude = std::fabs(value);
-  if (magnitude != 0 && (magnitude < 1e-3 || magnitude >= 1e7)) return fmt::format("{:.{}e}", value, digits - 1);
-  if (magnitude >= std::pow(10.0, digits - 1)) return fmt::format("{:.0f}", value);  // 52341, not 5.234e+04
-  return fmt::format("{:.{}g}", value, digits);
+  if (magnitude >= std::pow(10.0, digits - 1) && magnitude < 1e15) return fmt::format("{:.0f}", value);  // 52341, not 5.234e+04
+  return fmt::format("{:.{}g}", value, digits);  // 0.0002, and 2e-05 only when that small
 }
 
 std::string percent(double fraction) { return fmt::format("{:.2f} %", 100 * fraction); }

@@ -200,6 +200,7 @@ TEST_CASE("html escaping and numbers for people") {
   CHECK(ag::app::html::escape("<a href=\"x\">'&'</a>") == "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
   CHECK(ag::app::html::number(0.10899999999999999, 6) == "0.109");
   CHECK(ag::app::html::number(52341.7, 3) == "52342");
-  CHECK(ag::app::html::number(2.5e-5, 3) == "2.50e-05");
+  CHECK(ag::app::html::number(2.5e-5, 3) == "2.5e-05");
+  CHECK(ag::app::html::number(0.0006975, 4) == "0.0006975");
   CHECK(ag::app::html::percent(0.0095) == "0.95 %");
 }
