@@ -66,14 +66,15 @@ std::string navigation(const std::vector<std::pair<std::string, std::string>>& l
 }  // namespace
 
 std::string render_report(const ReportData& d) {
+  const std::string codes = codes_section(d), distortions = distortions_section(d);
   const std::vector<std::string> sections = {
       overview_section(d), curves_section(d), confusion_section(d), mistakes_section(d), kernels_section(d),
-      activations_section(d), codes_section(d), distortions_section(d), timing_section(d)};
+      activations_section(d), codes, distortions, timing_section(d)};
   std::vector<std::pair<std::string, std::string>> links = {
       {"overview", "Run"}, {"curves", "Learning curves"}, {"confusion", "Confusion matrix"},
       {"misclassified", "Misclassified"}, {"kernels", "Kernels"}, {"activations", "Activations"}};
-  if (!codes_section(d).empty()) links.emplace_back("codes", "Output codes");
-  if (d.distortions_enabled) links.emplace_back("distortions", "Distortions");
+  if (!codes.empty()) links.emplace_back("codes", "Output codes");
+  if (!distortions.empty()) links.emplace_back("distortions", "Distortions");
   links.emplace_back("timing", "Timing");
   std::string page = fmt::format(
       R"(<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">)"
