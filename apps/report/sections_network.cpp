@@ -84,12 +84,15 @@ std::string activations_section(const ReportData& d) {
   std::map<std::string, std::pair<double, double>> range;
   for (const auto& t : d.model->traces)
     for (const auto& a : t.layers) {
+      if (a.values.empty()) continue;
       auto [it, fresh] = range.try_emplace(a.name, a.values.front(), a.values.front());
       for (const double v : a.values) it->second = {std::min(it->second.first, v), std::max(it->second.second, v)};
     }
   std::string body =
       "<p>The first test digit of each class and what every layer makes of it (after its activation function), "
-      "each layer on its own grey scale shared by all rows: white its smallest value, black its largest.</p>";
+      "each layer on its own grey scale shared by all rows: white its smallest value, black its largest. The "
+      "output row is classes 0 to 9 from the left: logits, largest for the predicted class, or RBF distances, "
+      "smallest for it.</p>";
   for (const auto& t : d.model->traces) {
     body += fmt::format(R"(<div class="trace" data-label="{}"><div class="layer"><div class="layer-name">test #{}: {}</div>{}</div>)",
                         t.label, t.index, t.label,
