@@ -6,6 +6,16 @@
 
 namespace ag::app {
 
+namespace {
+
+/// True for the parameter-free activation layers, which are shown with the layer before them.
+bool is_activation(const nn::Module& layer) {
+  return dynamic_cast<const nn::ScaledTanh*>(&layer) != nullptr || dynamic_cast<const nn::Tanh*>(&layer) != nullptr ||
+         dynamic_cast<const nn::ReLU*>(&layer) != nullptr || dynamic_cast<const nn::Sigmoid*>(&layer) != nullptr;
+}
+
+}  // namespace
+
 std::vector<LayerActivation> layer_activations(nn::Sequential& model, const Tensor& input) {
   if (input.dim() != 4 || input.size(0) != 1)
     fail("layer_activations", "expected one input [1,1,S,S], got {}", shape_str(input.shape()));
@@ -18,7 +28,7 @@ std::vector<LayerActivation> layer_activations(nn::Sequential& model, const Tens
     x = layer->forward(x);
     if (dynamic_cast<const nn::Flatten*>(layer.get()) != nullptr) continue;
     // Each learned layer is shown through the activation that follows it.
-    if (i + 1 < layers.size() && layers[i + 1].second->as_activation() != Activation::none) {
+    if (i + 1 < layers.size() && is_activation(*layers[i + 1].second)) {
       x = layers[i + 1].second->forward(x);
       ++i;
     }

@@ -17,8 +17,9 @@ struct LayerActivation {
 };
 
 /// Runs `model` on one input [1,1,S,S], layer by layer without recording, and returns the output of each
-/// layer that computes something new: a layer followed by an activation is reported after it (the maps
-/// as the next layer sees them), and shape-only layers (Flatten) are skipped. The last entry is the output.
+/// layer that computes something new: a layer followed by an activation layer is reported after it (the maps
+/// as the next layer sees them; a layer with its activation built in is reported as it is), and shape-only
+/// layers (Flatten) are skipped. The last entry is the output.
 std::vector<LayerActivation> layer_activations(nn::Sequential& model, const Tensor& input);
 
 }  // namespace ag::app
