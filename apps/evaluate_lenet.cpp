@@ -9,7 +9,7 @@
 #include "apps/train/checkpoint.h"
 #include "apps/train/config.h"
 #include "apps/train/evaluation.h"
-#include "apps/train/trainer.h"
+#include "apps/train/run_setup.h"
 
 namespace {
 
@@ -53,12 +53,8 @@ int main(int argc, char** argv) {
   try {
     const std::filesystem::path dir = run_dir;
     const TrainConfig config = to_train_config(load_config((dir / "config.json").string(), overrides));
-    ModelSetup setup = make_model_setup(config);
-    auto optimizer = make_optimizer(config, setup.model->parameters());
-    CheckpointContents contents;
-    contents.variant = ag::models::variant_name(setup.variant);
-    contents.optimizer = to_string(config.train.optimizer.name);
-    for (const auto& p : setup.model->parameters()) contents.tensors.emplace_back(p.name, p.value);
+    const ModelSetup setup = make_model_setup(config);
+    CheckpointContents contents = checkpoint_contents(config, setup);  // the parameters; no optimizer state
     load_checkpoint(dir / "checkpoint.bin", contents);
     const ag::data::Dataset test = load_split(config, "test");
     const Evaluation result = evaluate(*setup.model, setup.loss, setup.map_j, test, setup.norm);

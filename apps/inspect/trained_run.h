@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/train/config.h"
-#include "apps/train/trainer.h"
+#include "apps/train/run_setup.h"
 
 namespace ag::app {
 

@@ -47,6 +47,120 @@ std::size_t byte_size(const Tensor& t) { return static_cast<std::size_t>(t.numel
 
 const char* bytes_of(const Tensor& t) { return reinterpret_cast<const char*>(t.impl()->storage.get()); }
 
+// The whole file; throws naming `where` when it is a folder or cannot be opened.
+std::string read_bytes(const std::filesystem::path& path, const std::string& where) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) fail("checkpoint", "{}: is a directory, not a checkpoint file", where);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("checkpoint", "{}: cannot open the file", where);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Checks the frame around the header and tensors (magic, version, header length, checksum) and returns the
+// header length.
+std::size_t checked_header_size(const std::string& data, const std::string& where) {
+  if (data.size() < sizeof(kMagic) && std::memcmp(data.data(), kMagic, data.size()) == 0)
+    fail("checkpoint", "{}: truncated: {} bytes, too short for a header", where, data.size());
+  if (data.size() < sizeof(kMagic) || std::memcmp(data.data(), kMagic, sizeof(kMagic)) != 0)
+    fail("checkpoint", "{}: not a lenetgrad checkpoint (bad magic bytes)", where);
+  if (data.size() < kPrefix + sizeof(std::uint64_t))
+    fail("checkpoint", "{}: truncated: {} bytes, too short for a header", where, data.size());
+  const auto version = read_at<std::uint32_t>(data, sizeof(kMagic));
+  if (version != kCheckpointVersion)
+    fail("checkpoint", "{}: format version {} is not supported (this build reads version {})", where, version,
+         kCheckpointVersion);
+  const std::size_t body = data.size() - sizeof(std::uint64_t);
+  const auto header_size = read_at<std::uint64_t>(data, sizeof(kMagic) + sizeof(std::uint32_t));
+  if (header_size > body - kPrefix)
+    fail("checkpoint", "{}: truncated: the header runs past the end of the file", where);
+  if (read_at<std::uint64_t>(data, body) != fnv1a(data.data(), body))
+    fail("checkpoint", "{}: checksum mismatch: the file is corrupt or truncated", where);
+  return header_size;
+}
+
+// The header's fields, each checked for presence and type before use: the checksum only shows that the file is
+// as written, so a file written by another program (or crafted) is refused with a message, never misread.
+class Header {
+ public:
+  Header(const std::string& text, const std::string& where) : where_(where) {
+    try {
+      json_ = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception& e) {
+      fail("checkpoint", "{}: unreadable header: {}", where, e.what());
+    }
+    if (!json_.is_object()) fail("checkpoint", "{}: unreadable header: not a JSON object", where);
+  }
+
+  const nlohmann::json& field(const char* name) const {
+    const auto it = json_.find(name);
+    if (it == json_.end()) fail("checkpoint", "{}: the header has no field \"{}\"", where_, name);
+    return *it;
+  }
+
+  [[noreturn]] void bad_field(const char* name, const char* expected) const {
+    std::string shown = field(name).dump();
+    if (shown.size() > 60) shown = shown.substr(0, 57) + "...";
+    fail("checkpoint", "{}: header field \"{}\": expected {}, got {}", where_, name, expected, shown);
+  }
+
+  std::int64_t count(const char* name) const {
+    const nlohmann::json& value = field(name);
+    if (!value.is_number_integer() || value.get<std::int64_t>() < 0) bad_field(name, "an integer >= 0");
+    return value.get<std::int64_t>();
+  }
+
+  std::string text(const char* name) const {
+    if (!field(name).is_string()) bad_field(name, "a string");
+    return field(name).get<std::string>();
+  }
+
+ private:
+  const std::string& where_;
+  nlohmann::json json_;
+};
+
+// A tensor stored in the file: its shape, dtype and the offset of its bytes.
+struct Stored {
+  Shape shape;
+  std::string dtype;
+  std::size_t offset;
+};
+
+// Locates every tensor the header lists, the first at `offset`, each checked to fit before `body` (sizes
+// computed without overflow); returns them by name and sets `offset` to the end of the last.
+std::map<std::string, Stored> locate_tensors(const nlohmann::json& tensors, const std::string& where,
+                                             std::size_t& offset, std::size_t body) {
+  std::map<std::string, Stored> stored;
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    const nlohmann::json& entry = tensors[i];
+    const bool well_formed = entry.is_object() && entry.contains("name") && entry["name"].is_string() &&
+                             entry.contains("shape") && entry["shape"].is_array() && entry.contains("dtype") &&
+                             entry["dtype"].is_string();
+    if (!well_formed)
+      fail("checkpoint", "{}: header field \"tensors\": entry {} is not {{name, shape, dtype}}", where, i);
+    const std::string name = entry["name"].get<std::string>();
+    Stored s{{}, entry["dtype"].get<std::string>(), offset};
+    if (s.dtype != "float32" && s.dtype != "float64")
+      fail("checkpoint", "{}: tensor {} has dtype \"{}\"; expected float32 or float64", where, name, s.dtype);
+    // The tensor's byte size, computed so that no claim can overflow: it must fit in what the file holds.
+    std::size_t size = s.dtype == "float32" ? 4 : 8;
+    for (const nlohmann::json& dim : entry["shape"]) {
+      if (!dim.is_number_integer() || dim.get<std::int64_t>() < 0)
+        fail("checkpoint", "{}: tensor {} has a bad shape {}", where, name, entry["shape"].dump());
+      const auto d = static_cast<std::size_t>(dim.get<std::int64_t>());
+      if (d != 0 && size > (body - offset) / d) size = body - offset + 1;  // too large: caught just below
+      else size *= d;
+      s.shape.push_back(dim.get<std::int64_t>());
+    }
+    if (size > body - offset)
+      fail("checkpoint", "{}: truncated: tensor {} {} runs past the end", where, name, entry["shape"].dump());
+    offset += size;
+    if (!stored.emplace(name, std::move(s)).second)
+      fail("checkpoint", "{}: tensor {} is stored twice", where, name);
+  }
+  return stored;
+}
+
 }  // namespace
 
 void save_checkpoint(const std::filesystem::path& path, const CheckpointContents& contents) {
@@ -95,113 +209,36 @@ void save_checkpoint(const std::filesystem::path& path, const CheckpointContents
 
 void load_checkpoint(const std::filesystem::path& path, CheckpointContents& contents) {
   const std::string where = path.string();
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) fail("checkpoint", "{}: is a directory, not a checkpoint file", where);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("checkpoint", "{}: cannot open the file", where);
-  const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (data.size() < sizeof(kMagic) && std::memcmp(data.data(), kMagic, data.size()) == 0)
-    fail("checkpoint", "{}: truncated: {} bytes, too short for a header", where, data.size());
-  if (data.size() < sizeof(kMagic) || std::memcmp(data.data(), kMagic, sizeof(kMagic)) != 0)
-    fail("checkpoint", "{}: not a lenetgrad checkpoint (bad magic bytes)", where);
-  if (data.size() < kPrefix + sizeof(std::uint64_t))
-    fail("checkpoint", "{}: truncated: {} bytes, too short for a header", where, data.size());
-  const auto version = read_at<std::uint32_t>(data, sizeof(kMagic));
-  if (version != kCheckpointVersion)
-    fail("checkpoint", "{}: format version {} is not supported (this build reads version {})", where, version,
-         kCheckpointVersion);
+  const std::string data = read_bytes(path, where);
+  const std::size_t header_size = checked_header_size(data, where);
   const std::size_t body = data.size() - sizeof(std::uint64_t);
-  const auto header_size = read_at<std::uint64_t>(data, sizeof(kMagic) + sizeof(std::uint32_t));
-  if (header_size > body - kPrefix) fail("checkpoint", "{}: truncated: the header runs past the end of the file", where);
-  if (read_at<std::uint64_t>(data, body) != fnv1a(data.data(), body))
-    fail("checkpoint", "{}: checksum mismatch: the file is corrupt or truncated", where);
-
-  // The checksum only shows that the file is as written; every header field is still checked before use, so
-  // that a file written by another program (or crafted) is refused with a message, never misread.
-  nlohmann::json header;
-  try {
-    header = nlohmann::json::parse(data.substr(kPrefix, header_size));
-  } catch (const nlohmann::json::exception& e) {
-    fail("checkpoint", "{}: unreadable header: {}", where, e.what());
-  }
-  if (!header.is_object()) fail("checkpoint", "{}: unreadable header: not a JSON object", where);
-  const auto field = [&](const char* name) -> const nlohmann::json& {
-    const auto it = header.find(name);
-    if (it == header.end()) fail("checkpoint", "{}: the header has no field \"{}\"", where, name);
-    return *it;
-  };
-  const auto bad_field = [&](const char* name, const char* expected) {
-    std::string shown = field(name).dump();
-    if (shown.size() > 60) shown = shown.substr(0, 57) + "...";
-    fail("checkpoint", "{}: header field \"{}\": expected {}, got {}", where, name, expected, shown);
-  };
-  const auto count_field = [&](const char* name) {
-    const nlohmann::json& value = field(name);
-    if (!value.is_number_integer() || value.get<std::int64_t>() < 0) bad_field(name, "an integer >= 0");
-    return value.get<std::int64_t>();
-  };
-  const auto text_field = [&](const char* name) {
-    if (!field(name).is_string()) bad_field(name, "a string");
-    return field(name).get<std::string>();
-  };
-  const std::string variant = text_field("variant");
+  const Header header(data.substr(kPrefix, header_size), where);
+  const std::string variant = header.text("variant");
   if (variant != contents.variant)
     fail("checkpoint", "{}: holds a {} model, but the config asks for {}", where, variant, contents.variant);
-  const std::string optimizer = text_field("optimizer");
+  const std::string optimizer = header.text("optimizer");
   if (optimizer != contents.optimizer)
-    fail("checkpoint", "{}: holds {} optimizer state, but the config asks for {}", where, optimizer, contents.optimizer);
-  const std::int64_t epoch = count_field("epoch");
-  const std::int64_t batches_done = count_field("batches_done");
-  const std::int64_t epoch_errors = count_field("epoch_errors");
-  const std::int64_t optimizer_steps = count_field("optimizer_steps");
-  if (!field("epoch_loss_sum").is_number() || !std::isfinite(field("epoch_loss_sum").get<double>()))
-    bad_field("epoch_loss_sum", "a finite number");
-  const double epoch_loss_sum = field("epoch_loss_sum").get<double>();
-  const std::string rng_state = text_field("rng_state");
+    fail("checkpoint", "{}: holds {} optimizer state, but the config asks for {}", where, optimizer,
+         contents.optimizer);
+  const std::int64_t epoch = header.count("epoch");
+  const std::int64_t batches_done = header.count("batches_done");
+  const std::int64_t epoch_errors = header.count("epoch_errors");
+  const std::int64_t optimizer_steps = header.count("optimizer_steps");
+  if (!header.field("epoch_loss_sum").is_number() || !std::isfinite(header.field("epoch_loss_sum").get<double>()))
+    header.bad_field("epoch_loss_sum", "a finite number");
+  const double epoch_loss_sum = header.field("epoch_loss_sum").get<double>();
+  const std::string rng_state = header.text("rng_state");
   try {
     Generator probe;
     probe.set_state(rng_state);
   } catch (const Error&) {
-    bad_field("rng_state", "a generator state");
+    header.bad_field("rng_state", "a generator state");
   }
-  const nlohmann::json& tensors = field("tensors");
-  if (!tensors.is_array()) bad_field("tensors", "an array");
+  if (!header.field("tensors").is_array()) header.bad_field("tensors", "an array");
 
   // Locate every stored tensor, then copy those the caller asks for, checking name, shape and dtype.
-  struct Stored {
-    Shape shape;
-    std::string dtype;
-    std::size_t offset;
-  };
-  std::map<std::string, Stored> stored;
   std::size_t offset = kPrefix + header_size;
-  for (std::size_t i = 0; i < tensors.size(); ++i) {
-    const nlohmann::json& entry = tensors[i];
-    const bool well_formed = entry.is_object() && entry.contains("name") && entry["name"].is_string() &&
-                             entry.contains("shape") && entry["shape"].is_array() && entry.contains("dtype") &&
-                             entry["dtype"].is_string();
-    if (!well_formed)
-      fail("checkpoint", "{}: header field \"tensors\": entry {} is not {{name, shape, dtype}}", where, i);
-    const std::string name = entry["name"].get<std::string>();
-    Stored s{{}, entry["dtype"].get<std::string>(), offset};
-    if (s.dtype != "float32" && s.dtype != "float64")
-      fail("checkpoint", "{}: tensor {} has dtype \"{}\"; expected float32 or float64", where, name, s.dtype);
-    // The tensor's byte size, computed so that no claim can overflow: it must fit in what the file holds.
-    std::size_t size = s.dtype == "float32" ? 4 : 8;
-    for (const nlohmann::json& dim : entry["shape"]) {
-      if (!dim.is_number_integer() || dim.get<std::int64_t>() < 0)
-        fail("checkpoint", "{}: tensor {} has a bad shape {}", where, name, entry["shape"].dump());
-      const auto d = static_cast<std::size_t>(dim.get<std::int64_t>());
-      if (d != 0 && size > (body - offset) / d) size = body - offset + 1;  // too large: caught just below
-      else size *= d;
-      s.shape.push_back(dim.get<std::int64_t>());
-    }
-    if (size > body - offset)
-      fail("checkpoint", "{}: truncated: tensor {} {} runs past the end", where, name, entry["shape"].dump());
-    offset += size;
-    if (!stored.emplace(name, std::move(s)).second)
-      fail("checkpoint", "{}: tensor {} is stored twice", where, name);
-  }
+  const std::map<std::string, Stored> stored = locate_tensors(header.field("tensors"), where, offset, body);
   for (auto& [name, t] : contents.tensors) {
     const auto it = stored.find(name);
     if (it == stored.end()) fail("checkpoint", "{}: has no tensor {}; it was saved from another model", where, name);

@@ -1,9 +1,15 @@
-// The schema of train_lenet's configuration: every key, its type, default, allowed values and meaning.
-// docs/config.md embeds config_docs_markdown(), generated from this table; tests/apps/test_config.cpp checks it.
+// The schema of train_lenet's configuration: every key, its type, default, allowed values and meaning, and the
+// look-ups on it. docs/config.md embeds config_docs_markdown() (config_docs.cpp), generated from this table;
+// tests/apps/test_config.cpp checks that it is up to date.
+#include "apps/train/config_schema.h"
+
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <limits>
-
-#include "apps/train/config.h"
+#include <set>
 
 namespace ag::app {
 namespace {
@@ -147,11 +153,79 @@ std::vector<ConfigKey> make_schema() {
   };
 }
 
+// The sections: every proper prefix of a key ("train", "train.optimizer", ...).
+const std::set<std::string, std::less<>>& config_sections() {
+  static const std::set<std::string, std::less<>> sections = [] {
+    std::set<std::string, std::less<>> result;
+    for (const ConfigKey& key : config_schema()) {
+      for (std::size_t dot = key.path.find('.'); dot != std::string::npos; dot = key.path.find('.', dot + 1)) {
+        result.insert(key.path.substr(0, dot));
+      }
+    }
+    return result;
+  }();
+  return sections;
+}
+
+std::string format_bound(const ConfigKey& key, double bound) {
+  if (key.type == KeyType::integer) return fmt::format("{}", static_cast<std::int64_t>(bound));
+  return fmt::format("{}", bound);
+}
+
+// The values as JSON strings, comma-separated: "a", "b".
+std::string quoted_list(const std::vector<std::string>& values) {
+  std::string text;
+  for (const std::string& value : values) {
+    if (!text.empty()) text += ", ";
+    text += json(value).dump();
+  }
+  return text;
+}
+
 }  // namespace
 
 const std::vector<ConfigKey>& config_schema() {
   static const std::vector<ConfigKey> schema = make_schema();
   return schema;
+}
+
+const ConfigKey* find_config_key(std::string_view path) {
+  for (const ConfigKey& key : config_schema()) {
+    if (key.path == path) return &key;
+  }
+  return nullptr;
+}
+
+bool is_config_section(std::string_view path) { return config_sections().count(path) != 0; }
+
+std::vector<std::string> config_paths(bool with_sections) {
+  std::vector<std::string> paths;
+  for (const ConfigKey& key : config_schema()) paths.push_back(key.path);
+  if (with_sections) paths.insert(paths.end(), config_sections().begin(), config_sections().end());
+  return paths;
+}
+
+std::string describe_range(const ConfigKey& key) {
+  if (key.min && key.max) {
+    return fmt::format("{}{}, {}{}", key.min_open ? '(' : '[', format_bound(key, *key.min),
+                       format_bound(key, *key.max), key.max_open ? ')' : ']');
+  }
+  if (key.min) return fmt::format("{} {}", key.min_open ? ">" : ">=", format_bound(key, *key.min));
+  if (key.max) return fmt::format("{} {}", key.max_open ? "<" : "<=", format_bound(key, *key.max));
+  return {};
+}
+
+std::string describe_expected(const ConfigKey& key) {
+  const std::string range = describe_range(key);
+  const std::string in = range.empty() ? "" : (range[0] == '[' || range[0] == '(' ? " in " : " ") + range;
+  switch (key.type) {
+    case KeyType::boolean: return "true or false";
+    case KeyType::integer: return "an integer" + in;
+    case KeyType::number: return "a number" + in;
+    case KeyType::string: return key.non_empty ? "a non-empty string" : "a string";
+    case KeyType::choice: return "one of " + quoted_list(key.choices);
+  }
+  return {};
 }
 
 }  // namespace ag::app

@@ -16,13 +16,16 @@ Evaluation evaluate(nn::Module& model, nn::LossKind loss, double map_j, const da
   std::iota(indices.begin(), indices.end(), 0);
   for (std::int64_t start = 0; start < data.count; start += batch_size) {
     const std::int64_t size = std::min(batch_size, data.count - start);
-    const auto batch = data::make_batch(data, std::span(indices).subspan(static_cast<std::size_t>(start), static_cast<std::size_t>(size)), norm);
+    const auto batch = data::make_batch(
+        data, std::span(indices).subspan(static_cast<std::size_t>(start), static_cast<std::size_t>(size)), norm);
     const Tensor output = model.forward(batch.images);
     result.loss += nn::compute_loss(loss, output, batch.labels, map_j).item() * static_cast<double>(size);
     const Tensor predicted = nn::predict(loss, output);
     const auto* p = predicted.data<std::int64_t>();
     const auto* t = batch.labels.data<std::int64_t>();
-    for (std::int64_t i = 0; i < size; ++i) ++result.confusion[static_cast<std::size_t>(t[i])][static_cast<std::size_t>(p[i])];
+    for (std::int64_t i = 0; i < size; ++i) {
+      ++result.confusion[static_cast<std::size_t>(t[i])][static_cast<std::size_t>(p[i])];
+    }
   }
   result.samples = data.count;
   std::int64_t correct = 0;

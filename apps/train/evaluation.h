@@ -11,10 +11,11 @@
 
 namespace ag::app {
 
+/// What evaluating a model on a dataset measured.
 struct Evaluation {
-  double loss = 0;        ///< mean loss per sample
-  double error = 0;       ///< fraction misclassified (0.0095 for 0.95 %)
-  std::int64_t samples = 0;
+  double loss = 0;           ///< mean loss per sample
+  double error = 0;          ///< fraction misclassified (0.0095 for 0.95 %)
+  std::int64_t samples = 0;  ///< samples evaluated
   std::array<std::array<std::int64_t, 10>, 10> confusion{};  ///< [true class][predicted class]
 };
 

@@ -45,9 +45,10 @@ void EpochProgress::draw() {
   const double done = total_batches_ ? static_cast<double>(batches_) / static_cast<double>(total_batches_) : 1.0;
   const int filled = static_cast<int>(done * kWidth);
   const double eta = done > 0 ? seconds() * (1 - done) / done : 0.0;
-  fmt::print(out_, "\repoch {:>2}/{} [{}{}] {}/{} loss {:.4f} err {:5.2f}% {:6.0f} samples/s ETA {:3.0f}s", epoch_,
-             epochs_, std::string(static_cast<std::size_t>(filled), '#'), std::string(static_cast<std::size_t>(kWidth - filled), '.'),
-             batches_, total_batches_, mean_loss(), 100 * error_rate(), samples_per_second(), eta);
+  const std::string bar = std::string(static_cast<std::size_t>(filled), '#') +
+                          std::string(static_cast<std::size_t>(kWidth - filled), '.');
+  fmt::print(out_, "\repoch {:>2}/{} [{}] {}/{} loss {:.4f} err {:5.2f}% {:6.0f} samples/s ETA {:3.0f}s", epoch_,
+             epochs_, bar, batches_, total_batches_, mean_loss(), 100 * error_rate(), samples_per_second(), eta);
   std::fflush(out_);
 }
 

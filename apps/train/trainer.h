@@ -1,45 +1,21 @@
 #pragma once
 /// The training loop of train_lenet: data, model, optimizer, schedule, metrics, checkpoints, resume.
-#include <filesystem>
+#include <cstdint>
 #include <functional>
-#include <memory>
-#include <optional>
 
 #include <nlohmann/json.hpp>
 
-#include "apps/train/config.h"
-#include "models/lenet5.h"
-#include "nn/data/mnist.h"
-#include "nn/loss.h"
-#include "nn/optim/optimizer.h"
+#include "apps/train/run_setup.h"
 
 namespace ag::app {
 
 /// What a finished (or stopped) run reports.
 struct TrainResult {
-  double test_error = 0;   ///< fraction, after the last epoch run
-  double test_loss = 0;
-  int epochs_completed = 0;
+  double test_error = 0;       ///< fraction, after the last epoch run
+  double test_loss = 0;        ///< mean test loss per sample, after the last epoch run
+  int epochs_completed = 0;    ///< epochs finished, those of a resumed run's checkpoint included
   bool stopped_early = false;  ///< true when a stop was requested (signal) before the last epoch
 };
-
-/// The model, its loss and its input normalisation, as a config describes them.
-struct ModelSetup {
-  models::Variant variant;
-  nn::LossKind loss;
-  double map_j;
-  data::Normalisation norm;
-  std::shared_ptr<nn::Sequential> model;
-};
-
-/// Builds the model of `config` (weights drawn from a generator seeded by train.seed).
-ModelSetup make_model_setup(const TrainConfig& config);
-
-/// Returns the optimizer that `config` describes, over `parameters`.
-std::unique_ptr<nn::Optimizer> make_optimizer(const TrainConfig& config, std::vector<nn::Parameter> parameters);
-
-/// Loads the train or test split that `config` names (data.dataset, data.dir, limits).
-data::Dataset load_split(const TrainConfig& config, std::string_view split);
 
 /// Optional observers of a run (tests use them to stop at a chosen batch).
 struct TrainHooks {

@@ -1,22 +1,25 @@
 #include "autograd/ops/activation.h"
 
-#include "autograd/detail/activation_rules.h"
-#include "autograd/detail/elementwise.h"
+#include "autograd/ops/internal/elementwise.h"
+#include "kernels/activation.h"
 #include "autograd/graph.h"
 
 namespace ag {
 
+static_assert(kScaledTanhA == kernels::kScaledTanhA && kScaledTanhS == kernels::kScaledTanhS,
+              "the public constants of the squashing function are the kernels'");
+
 namespace {
 
 /// y = Rule::value(x) elementwise, recorded with dL/dx = Rule::gradient(dL/dy, y) (each rule's maths is in
-/// detail/activation_rules.h, written in terms of the output y, which the node keeps).
+/// kernels/activation.h, written in terms of the output y, which the node keeps).
 /// The names are string literals (the backward's is used in its error messages).
 template <class Rule>
 Tensor activation_op(const char* name, const char* backward_name, const Tensor& x) {
-  Tensor out = detail::map_unary(name, x, [](auto v) { return Rule::value(v); });
+  Tensor out = internal::map_unary(name, x, [](auto v) { return Rule::value(v); });
   return record(name, out, {x}, [backward_name, y = out.detach()](const Tensor& g, const std::vector<Tensor>&) {
     return std::vector<Tensor>{
-        detail::map_binary(backward_name, g, y, [](auto gv, auto yv) { return Rule::gradient(gv, yv); })};
+        internal::map_binary(backward_name, g, y, [](auto gv, auto yv) { return Rule::gradient(gv, yv); })};
   });
 }
 
@@ -54,12 +57,12 @@ Tensor activate(const Tensor& x, Activation activation) {
   return x;
 }
 
-Tensor tanh(const Tensor& x) { return activation_op<detail::TanhRule>("tanh", "tanh backward", x); }
+Tensor tanh(const Tensor& x) { return activation_op<kernels::TanhRule>("tanh", "tanh backward", x); }
 
-Tensor scaled_tanh(const Tensor& x) { return activation_op<detail::ScaledTanhRule>("scaled_tanh", "scaled_tanh backward", x); }
+Tensor scaled_tanh(const Tensor& x) { return activation_op<kernels::ScaledTanhRule>("scaled_tanh", "scaled_tanh backward", x); }
 
-Tensor sigmoid(const Tensor& x) { return activation_op<detail::SigmoidRule>("sigmoid", "sigmoid backward", x); }
+Tensor sigmoid(const Tensor& x) { return activation_op<kernels::SigmoidRule>("sigmoid", "sigmoid backward", x); }
 
-Tensor relu(const Tensor& x) { return activation_op<detail::ReluRule>("relu", "relu backward", x); }
+Tensor relu(const Tensor& x) { return activation_op<kernels::ReluRule>("relu", "relu backward", x); }
 
 }  // namespace ag

@@ -1,6 +1,6 @@
 #include "autograd/ops/arithmetic.h"
 
-#include "autograd/detail/elementwise.h"
+#include "autograd/ops/internal/elementwise.h"
 #include "autograd/graph.h"
 #include "autograd/ops/broadcast.h"
 
@@ -8,8 +8,8 @@ namespace ag {
 
 namespace {
 
-using detail::map_binary;
-using detail::map_unary;
+using internal::map_binary;
+using internal::map_unary;
 
 /// A broadcast input's gradient: the upstream gradient summed back to the input's shape (or none).
 Tensor reduce_for(const Tensor& input, const Tensor& g) {

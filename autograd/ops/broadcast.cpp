@@ -1,6 +1,6 @@
 #include "autograd/ops/broadcast.h"
 
-#include "autograd/detail/elementwise.h"
+#include "autograd/ops/internal/elementwise.h"
 #include "autograd/graph.h"
 
 namespace ag {
@@ -26,7 +26,7 @@ Tensor expand(const Tensor& x, const Shape& shape) {
     const auto sx = broadcast_strides(x.shape(), shape);
     const std::int64_t inner = shape.empty() ? 1 : shape.back();
     const std::int64_t step = shape.empty() ? 0 : sx.back();
-    detail::for_each_row<2>(shape, {contiguous_strides(shape), sx}, [&](const std::array<std::int64_t, 2>& off) {
+    internal::for_each_row<2>(shape, {contiguous_strides(shape), sx}, [&](const std::array<std::int64_t, 2>& off) {
       for (std::int64_t j = 0; j < inner; ++j) o[off[0] + j] = in[off[1] + j * step];
     });
   });
@@ -48,7 +48,7 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
     const auto so = broadcast_strides(shape, big);
     const std::int64_t inner = big.empty() ? 1 : big.back();
     const std::int64_t step = big.empty() ? 0 : so.back();
-    detail::for_each_row<2>(big, {contiguous_strides(big), so}, [&](const std::array<std::int64_t, 2>& off) {
+    internal::for_each_row<2>(big, {contiguous_strides(big), so}, [&](const std::array<std::int64_t, 2>& off) {
       for (std::int64_t j = 0; j < inner; ++j) o[off[1] + j * step] += in[off[0] + j];
     });
   });

@@ -6,10 +6,10 @@
 #include <cstring>
 #include <memory>
 
-#include "autograd/detail/activation_rules.h"
-#include "autograd/detail/conv_plan.h"
-#include "autograd/gradient_stream.h"
 #include "autograd/graph.h"
+#include "autograd/ops/internal/block_sink.h"
+#include "autograd/ops/internal/fused_activation.h"
+#include "kernels/conv2d.h"
 
 namespace ag {
 
@@ -29,19 +29,6 @@ ConnectionTable::ConnectionTable(std::int64_t outputs, std::int64_t inputs, std:
     for (std::int64_t c = 0; c < inputs; ++c) any = any || connected(o, c);
     if (!any) fail("ConnectionTable", "output map {} reads no input map in the {}x{} table", o, outputs, inputs);
   }
-}
-
-ConnectionTable ConnectionTable::lenet5_c3() {
-  // Table I of the paper: the S2 maps that each C3 map reads.
-  static const std::vector<std::vector<int>> reads = {
-      {0, 1, 2},         {1, 2, 3},    {2, 3, 4},    {3, 4, 5},    {4, 5, 0},    {5, 0, 1},     // 3 inputs
-      {0, 1, 2, 3},      {1, 2, 3, 4}, {2, 3, 4, 5}, {3, 4, 5, 0}, {4, 5, 0, 1}, {5, 0, 1, 2},  // 4 contiguous
-      {0, 1, 3, 4},      {1, 2, 4, 5}, {0, 2, 3, 5},                                            // 4 split
-      {0, 1, 2, 3, 4, 5}};                                                                      // all 6
-  std::vector<std::uint8_t> entries(16 * 6, 0);
-  for (std::size_t o = 0; o < reads.size(); ++o)
-    for (int c : reads[o]) entries[o * 6 + static_cast<std::size_t>(c)] = 1;
-  return ConnectionTable(16, 6, std::move(entries));
 }
 
 std::int64_t ConnectionTable::count() const { return std::count(entries_.begin(), entries_.end(), std::uint8_t{1}); }
@@ -80,40 +67,52 @@ void check_arguments(const Tensor& x, const Tensor& weight, const Tensor& bias, 
          w[1]);
 }
 
+/// Returns the shape of the call, for its plan (the table's entries are borrowed from `options`).
+kernels::ConvShape conv_shape(const Tensor& x, const Tensor& weight, const Conv2dOptions& options) {
+  kernels::ConvShape shape{x.size(1), x.size(2), x.size(3), weight.size(0), weight.size(2), weight.size(3),
+                           options.stride, options.padding, {}};
+  if (options.table) shape.table = options.table->entries();
+  return shape;
+}
+
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dOptions& options) {
   check_arguments(x, weight, bias, options);
-  std::shared_ptr<const detail::ConvPlan> plan = detail::plan_for(x, weight, options);
-  const std::int64_t batch = x.size(0);
-  Tensor out = empty({batch, plan->outputs, plan->geo.out_h, plan->geo.out_w}, x.dtype());
+  const std::int64_t batch = x.size(0), padded_h = x.size(2) + 2 * options.padding;
+  const std::int64_t out_h = (padded_h - weight.size(2)) / options.stride + 1;
+  const std::int64_t out_w = (x.size(3) + 2 * options.padding - weight.size(3)) / options.stride + 1;
+  std::shared_ptr<const kernels::ConvPlan> plan = kernels::conv_plan(conv_shape(x, weight, options));
+  Tensor out = empty({batch, weight.size(0), out_h, out_w}, x.dtype());
+  const kernels::Activation activation = internal::kernel_activation(options.activation);
   dispatch_floating(x.dtype(), "conv2d", [&](auto type) {
     using T = decltype(type);
-    detail::conv_forward<T>(*plan, batch, x.data<T>(), weight.data<T>(), bias.defined() ? bias.data<T>() : nullptr,
-                    options.activation, out.data<T>());
+    kernels::conv2d_forward<T>(*plan, {batch, x.data<T>(), weight.data<T>(),
+                                       bias.defined() ? bias.data<T>() : nullptr, activation, out.data<T>()});
   });
   // With an activation f, y = f(z) for the convolution z, and first G = dL/dz = dL/dy f'(z), from y.
   // Then, with G = dL/dz [N,O,OH,OW] and col = im2col(x):
   // dL/dx [N,C,H,W] = col2im(W^T G);  dL/dW [O,C,kh,kw] = sum_n G col^T (0 where unconnected);
   // dL/dbias [O] = sum over n, i, j of G
-  const Activation activation = options.activation;
-  auto [name, y] = detail::fused_activation("conv2d", activation, out);
-  return record(name, out, {x, weight, bias}, [plan, activation, y](const Tensor& g, const std::vector<Tensor>& in) {
+  const internal::FusedActivation fused = internal::fused_activation("conv2d", options.activation, out);
+  return record(fused.name, out, {x, weight, bias},
+                [plan, activation, y = fused.y](const Tensor& g, const std::vector<Tensor>& in) {
     const bool need_x = in[0].requires_grad(), need_w = in[1].requires_grad();
     const bool need_b = in[2].defined() && in[2].requires_grad();
-    // The patch-major layout computes dL/dW as one product after dL/dx, in blocks of its rows: those can go
-    // to the weight's gradient stream (gradient_stream.h) instead of into a tensor.
-    GradientStream* w_stream =
-        need_w && plan->layout == detail::ConvLayout::patch_major ? stream_for(in[1]) : nullptr;
     Tensor gx = need_x ? empty(in[0].shape(), g.dtype()) : Tensor();
-    Tensor gw = need_w && !w_stream ? empty(in[1].shape(), g.dtype()) : Tensor();
     Tensor gb = need_b ? empty(in[2].shape(), g.dtype()) : Tensor();
+    Tensor gw;
     dispatch_floating(g.dtype(), "conv2d backward", [&](auto type) {
       using T = decltype(type);
-      detail::conv_backward<T>(*plan, in[0].size(0), in[0].data<T>(), in[1].data<T>(), g.data<T>(),
-                       activation == Activation::none ? nullptr : y.data<T>(), activation,
-                       need_x ? gx.data<T>() : nullptr, gw.defined() ? gw.data<T>() : nullptr,
-                       need_b ? gb.data<T>() : nullptr, w_stream);
+      // A plan that computes dL/dW in blocks of rows sends them straight to W's consumer when backward allows.
+      const bool in_blocks = need_w && kernels::weight_gradient_in_blocks<T>(*plan);
+      const GradientBlocks w_blocks = in_blocks ? gradient_blocks(in[1]) : GradientBlocks();
+      const kernels::BlockSink w_sink = internal::block_sink(w_blocks);
+      if (need_w && !w_blocks) gw = empty(in[1].shape(), g.dtype());
+      kernels::conv2d_backward<T>(*plan, {in[0].size(0), in[0].data<T>(), in[1].data<T>(), g.data<T>(),
+                                          y.defined() ? y.data<T>() : nullptr, activation,
+                                          need_x ? gx.data<T>() : nullptr, gw.defined() ? gw.data<T>() : nullptr,
+                                          need_b ? gb.data<T>() : nullptr, w_blocks ? &w_sink : nullptr});
     });
     return std::vector<Tensor>{gx, gw, gb};
   });

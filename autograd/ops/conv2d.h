@@ -1,6 +1,6 @@
 #pragma once
 /// 2-D convolution (cross-correlation, as in LeNet-5's C layers) with zero padding, a stride, and an
-/// optional table saying which input maps each output map reads (LeNet-5's C3, Table I of the paper).
+/// optional table saying which input maps each output map reads (as LeNet-5's C3 does: models/).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -18,8 +18,6 @@ class ConnectionTable {
   /// Creates an outputs x inputs table from row-major 0/1 entries; throws ag::Error unless both sizes are
   /// >= 1, there are outputs * inputs entries, each is 0 or 1, and every output map reads some input map.
   ConnectionTable(std::int64_t outputs, std::int64_t inputs, std::vector<std::uint8_t> entries);
-  /// Returns LeNet-5's C3 table (Table I): 16 output maps x 6 input maps, 60 connections.
-  static ConnectionTable lenet5_c3();
 
   /// Returns O, the number of output maps (rows).
   std::int64_t outputs() const { return outputs_; }
@@ -49,7 +47,7 @@ struct Conv2dOptions {
   std::int64_t stride = 1;   ///< step between windows, the same along both axes; >= 1
   std::int64_t padding = 0;  ///< zeros added on each of the four sides; >= 0
   /// O x C table of connected map pairs; unset means every output map reads every input map.
-  std::optional<ConnectionTable> table;
+  std::optional<ConnectionTable> table = std::nullopt;
   /// An activation applied to each output as it is written (while it is in the cache: no pass of its own,
   /// one graph node instead of two). The result and the gradients are bitwise those of conv2d followed by
   /// the activation op. nn::Sequential fuses a Conv2d layer and the activation after it this way.

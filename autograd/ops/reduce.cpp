@@ -1,6 +1,6 @@
 #include "autograd/ops/reduce.h"
 
-#include "autograd/detail/axis.h"
+#include "autograd/ops/internal/axis.h"
 #include "autograd/graph.h"
 #include "autograd/ops/arithmetic.h"
 #include "autograd/ops/broadcast.h"
@@ -13,9 +13,9 @@ namespace {
 /// Index of the first extreme element along the axis for each (outer, inner): argmax or argmin.
 template <bool kMax>
 Tensor arg_extreme(std::string_view op, const Tensor& x, std::int64_t dim, bool keepdim) {
-  const auto v = detail::axis_view(op, x.shape(), dim);
+  const auto v = internal::axis_view(op, x.shape(), dim);
   if (v.n == 0) fail(op, "dimension {} of shape {} is empty", dim, shape_str(x.shape()));
-  Tensor out = empty(detail::reduced_shape(x.shape(), v.dim, keepdim), DType::i64);
+  Tensor out = empty(internal::reduced_shape(x.shape(), v.dim, keepdim), DType::i64);
   std::int64_t* idx = out.data<std::int64_t>();
   dispatch_floating(x.dtype(), op, [&](auto type) {
     using T = decltype(type);
@@ -51,8 +51,8 @@ Tensor sum(const Tensor& x) {
 
 // y[o,i] = sum_k x[o,k,i];  dL/dx[o,k,i] = dL/dy[o,i]
 Tensor sum(const Tensor& x, std::int64_t dim, bool keepdim) {
-  const auto v = detail::axis_view("sum", x.shape(), dim);
-  Tensor out = zeros(detail::reduced_shape(x.shape(), v.dim, keepdim), x.dtype());
+  const auto v = internal::axis_view("sum", x.shape(), dim);
+  Tensor out = zeros(internal::reduced_shape(x.shape(), v.dim, keepdim), x.dtype());
   dispatch_floating(x.dtype(), "sum", [&](auto type) {
     using T = decltype(type);
     const T* p = x.data<T>();
@@ -66,7 +66,7 @@ Tensor sum(const Tensor& x, std::int64_t dim, bool keepdim) {
   });
   const std::int64_t d = v.dim;
   return record("sum", out, {x}, [d](const Tensor& g, const std::vector<Tensor>& in) {
-    return std::vector<Tensor>{expand(reshape(g, detail::reduced_shape(in[0].shape(), d, true)), in[0].shape())};
+    return std::vector<Tensor>{expand(reshape(g, internal::reduced_shape(in[0].shape(), d, true)), in[0].shape())};
   });
 }
 
@@ -77,16 +77,16 @@ Tensor mean(const Tensor& x) {
 }
 
 Tensor mean(const Tensor& x, std::int64_t dim, bool keepdim) {
-  const auto v = detail::axis_view("mean", x.shape(), dim);
+  const auto v = internal::axis_view("mean", x.shape(), dim);
   if (v.n == 0) fail("mean", "dimension {} of shape {} is empty", dim, shape_str(x.shape()));
   return mul(sum(x, dim, keepdim), 1.0 / static_cast<double>(v.n));
 }
 
 // y[o,i] = max_k x[o,k,i];  dL/dx[o,k,i] = dL/dy[o,i] at k = the first argmax, else 0
 Tensor max(const Tensor& x, std::int64_t dim, bool keepdim) {
-  const auto v = detail::axis_view("max", x.shape(), dim);
+  const auto v = internal::axis_view("max", x.shape(), dim);
   Tensor index = arg_extreme<true>("max", x, dim, true);
-  Tensor out = empty(detail::reduced_shape(x.shape(), v.dim, keepdim), x.dtype());
+  Tensor out = empty(internal::reduced_shape(x.shape(), v.dim, keepdim), x.dtype());
   dispatch_floating(x.dtype(), "max", [&](auto type) {
     using T = decltype(type);
     const T* p = x.data<T>();

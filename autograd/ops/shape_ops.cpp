@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "autograd/detail/elementwise.h"
+#include "autograd/ops/internal/elementwise.h"
 #include "autograd/graph.h"
 
 namespace ag {
@@ -58,7 +58,7 @@ Tensor transpose(const Tensor& x, std::int64_t d0, std::int64_t d1) {
     T* o = out.data<T>();
     const std::int64_t inner = shape.empty() ? 1 : shape.back();
     const std::int64_t step = shape.empty() ? 0 : read_strides.back();
-    detail::for_each_row<2>(shape, {contiguous_strides(shape), read_strides}, [&](const std::array<std::int64_t, 2>& off) {
+    internal::for_each_row<2>(shape, {contiguous_strides(shape), read_strides}, [&](const std::array<std::int64_t, 2>& off) {
       for (std::int64_t j = 0; j < inner; ++j) o[off[0] + j] = in[off[1] + j * step];
     });
   });

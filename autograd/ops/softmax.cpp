@@ -2,20 +2,20 @@
 
 #include <cmath>
 
-#include "autograd/detail/axis.h"
-#include "autograd/detail/logsumexp.h"
+#include "autograd/ops/internal/axis.h"
+#include "autograd/ops/internal/logsumexp.h"
 #include "autograd/graph.h"
 
 namespace ag {
 
 // y = x - lse(x);  dL/dx_k = dL/dy_k - softmax_k * sum_j dL/dy_j   (softmax = e^y)
 Tensor log_softmax(const Tensor& x, std::int64_t dim) {
-  const auto v = detail::axis_view("log_softmax", x.shape(), dim);
+  const auto v = internal::axis_view("log_softmax", x.shape(), dim);
   Tensor out = empty(x.shape(), x.dtype());
   dispatch_floating(x.dtype(), "log_softmax", [&](auto type) {
     using T = decltype(type);
     std::vector<T> lse(static_cast<std::size_t>(v.outer * v.inner));
-    detail::logsumexp_kernel(x.data<T>(), lse.data(), v);
+    internal::logsumexp_kernel(x.data<T>(), lse.data(), v);
     const T* p = x.data<T>();
     T* o = out.data<T>();
     for (std::int64_t a = 0; a < v.outer; ++a)
@@ -47,11 +47,11 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
 
 // y = log sum_k e^(x_k);  dL/dx_k = dL/dy * e^(x_k - y)
 Tensor logsumexp(const Tensor& x, std::int64_t dim, bool keepdim) {
-  const auto v = detail::axis_view("logsumexp", x.shape(), dim);
-  Tensor out = empty(detail::reduced_shape(x.shape(), v.dim, keepdim), x.dtype());
+  const auto v = internal::axis_view("logsumexp", x.shape(), dim);
+  Tensor out = empty(internal::reduced_shape(x.shape(), v.dim, keepdim), x.dtype());
   dispatch_floating(x.dtype(), "logsumexp", [&](auto type) {
     using T = decltype(type);
-    detail::logsumexp_kernel(x.data<T>(), out.data<T>(), v);
+    internal::logsumexp_kernel(x.data<T>(), out.data<T>(), v);
   });
   return record("logsumexp", out, {x}, [v, y = out.detach()](const Tensor& g, const std::vector<Tensor>& in) {
     Tensor gx = empty(in[0].shape(), g.dtype());

@@ -2,13 +2,13 @@
 
 #include <cmath>
 
-#include "autograd/detail/elementwise.h"
+#include "autograd/ops/internal/elementwise.h"
 #include "autograd/graph.h"
 
 namespace ag {
 
-using detail::map_binary;
-using detail::map_unary;
+using internal::map_binary;
+using internal::map_unary;
 
 // y = e^x;  dL/dx = dL/dy * y
 Tensor exp(const Tensor& x) {

@@ -131,24 +131,23 @@ std::string dims_string(const std::vector<std::int64_t>& dims) {
   return text;
 }
 
-// Reads the IDX data of `file` (open for reading at its start, `file_size` bytes), named `name` in errors.
-IdxArray read_idx_stream(std::FILE* file, std::uint64_t file_size, const std::string& name, int expected_dims) {
-  if (expected_dims < 1 || expected_dims > 255)
-    fail(kOp, "'{}': expected_dims must be in 1..255, got {}", name, expected_dims);
-
-  // gzip is recognised by its two magic bytes, whatever the file is called.
+// Returns the source of `file` (open at its start, `file_size` bytes): gzip is recognised by its two magic
+// bytes, whatever the file is called.
+std::unique_ptr<Source> open_source(std::FILE* file, std::uint64_t file_size, const std::string& name) {
   std::array<std::uint8_t, 2> lead{};
   const std::size_t lead_got = std::fread(lead.data(), 1, lead.size(), file);
   std::rewind(file);
-  std::unique_ptr<Source> source;
-  if (lead_got == 2 && lead[0] == 0x1f && lead[1] == 0x8b) source = std::make_unique<GzipSource>(file, name);
-  else source = std::make_unique<RawSource>(file, file_size, name);
+  if (lead_got == 2 && lead[0] == 0x1f && lead[1] == 0x8b) return std::make_unique<GzipSource>(file, name);
+  return std::make_unique<RawSource>(file, file_size, name);
+}
 
-  // Magic number: two zero bytes, the element type, the number of dimensions.
+// Reads the header: the magic number (two zero bytes, the element type, the number of dimensions) and the
+// dimension sizes (big-endian uint32 each); returns the sizes.
+std::vector<std::int64_t> read_header(Source& source, const std::string& name, int expected_dims) {
   std::array<std::uint8_t, 4> magic{};
-  const std::size_t magic_got = source->read(magic.data(), magic.size());
+  const std::size_t magic_got = source.read(magic.data(), magic.size());
   if (magic_got < magic.size())
-    fail(kOp, "'{}': truncated: {} holds {} bytes, fewer than the 4-byte magic number", name, source->noun(),
+    fail(kOp, "'{}': truncated: {} holds {} bytes, fewer than the 4-byte magic number", name, source.noun(),
          magic_got);
   if (magic[0] != 0 || magic[1] != 0)
     fail(kOp,
@@ -160,61 +159,77 @@ IdxArray read_idx_stream(std::FILE* file, std::uint64_t file_size, const std::st
          element_type_name(magic[2]));
   if (magic[3] != expected_dims)
     fail(kOp, "'{}': has {}, expected {}", name, dimensions(magic[3]), expected_dims);
-
-  // Dimension sizes: big-endian uint32 each.
   std::vector<std::uint8_t> header(4 * static_cast<std::size_t>(expected_dims));
-  const std::size_t header_got = source->read(header.data(), header.size());
+  const std::size_t header_got = source.read(header.data(), header.size());
   if (header_got < header.size())
     fail(kOp, "'{}': truncated: the header needs {} bytes for {}, {} holds {}", name, 4 + header.size(),
-         dimensions(expected_dims), source->noun(), 4 + header_got);
-  IdxArray result;
+         dimensions(expected_dims), source.noun(), 4 + header_got);
+  std::vector<std::int64_t> dims;
   for (int d = 0; d < expected_dims; ++d) {
     const std::uint8_t* b = header.data() + 4 * d;
-    result.dims.push_back((std::int64_t{b[0]} << 24) | (std::int64_t{b[1]} << 16) | (std::int64_t{b[2]} << 8) |
-                          std::int64_t{b[3]});
+    dims.push_back((std::int64_t{b[0]} << 24) | (std::int64_t{b[1]} << 16) | (std::int64_t{b[2]} << 8) |
+                   std::int64_t{b[3]});
   }
-  // A header may claim anything; nothing is allocated from its claim until it has been checked.
-  // (1) The claim is bounded by kMaxIdxPayloadBytes and rejected outright above it. The product stops as soon
-  // as it passes the bound: before each multiplication it is <= 2^32 and a dimension is < 2^32, so it never
-  // overflows. (Any zero dimension makes the payload empty, whatever the others claim.)
-  const bool empty = std::find(result.dims.begin(), result.dims.end(), 0) != result.dims.end();
-  std::uint64_t payload = empty ? 0 : 1;
-  for (const std::int64_t size : result.dims) {
-    if (empty) break;
+  return dims;
+}
+
+// Returns the payload bytes that `dims` claim, refusing a claim above kMaxIdxPayloadBytes. The product stops
+// as soon as it passes the bound: before each multiplication it is <= 2^32 and a dimension is < 2^32, so it
+// never overflows. (Any zero dimension makes the payload empty, whatever the others claim.)
+std::uint64_t claimed_payload(const std::vector<std::int64_t>& dims, const std::string& name) {
+  if (std::find(dims.begin(), dims.end(), 0) != dims.end()) return 0;
+  std::uint64_t payload = 1;
+  for (const std::int64_t size : dims) {
     payload *= static_cast<std::uint64_t>(size);
     if (payload > static_cast<std::uint64_t>(kMaxIdxPayloadBytes))
       fail(kOp, "'{}': the header claims {} payload bytes, more than the {} this reader accepts", name,
-           dims_string(result.dims), kMaxIdxPayloadBytes);
+           dims_string(dims), kMaxIdxPayloadBytes);
   }
-  // (2) For a raw file, the claim is checked against the file size before allocating.
-  const std::uint64_t header_bytes = 4 + header.size();
-  if (const auto total = source->total_size()) {
+  return payload;
+}
+
+// Reads the `payload` bytes the header claims into result.data, then checks that nothing follows them. For a
+// raw file the claim is checked against the file size before allocating. For gzip, whose decompressed size is
+// not known ahead, the payload is decompressed chunk by chunk and the vector grows only with the bytes
+// actually produced: a false claim fails as truncated once the stream ends, having allocated in proportion to
+// the data really there (at most about twice it plus one chunk), never to the claim. Reading a gzip stream to
+// its end also makes zlib verify its CRC-32.
+void read_payload(Source& source, std::uint64_t payload, std::uint64_t header_bytes, const std::string& name,
+                  IdxArray& result) {
+  if (const auto total = source.total_size()) {
     const std::uint64_t present = *total - header_bytes;
     if (present < payload)
       fail(kOp, "'{}': truncated: the header claims {} = {} payload bytes, the file holds {}", name,
            dims_string(result.dims), payload, present);
     result.data.reserve(payload);
   }
-  // (3) For gzip, the decompressed size is not known ahead, so the payload is decompressed chunk by chunk
-  // and the vector grows only with the bytes actually produced: a false claim fails as truncated once the
-  // stream ends, having allocated in proportion to the data really there (at most about twice it plus one
-  // chunk, as the vector grows geometrically), never to the claim.
   while (result.data.size() < payload) {
     const std::size_t old = result.data.size();
     const std::size_t want = std::min<std::uint64_t>(kChunk, payload - old);
     result.data.resize(old + want);
-    const std::size_t got = source->read(result.data.data() + old, want);
+    const std::size_t got = source.read(result.data.data() + old, want);
     if (got < want)
       fail(kOp, "'{}': truncated: the header claims {} = {} payload bytes, {} holds {}", name,
-           dims_string(result.dims), payload, source->noun(), old + got);
+           dims_string(result.dims), payload, source.noun(), old + got);
   }
-  // Nothing may follow the payload; for gzip, reading to the end also makes zlib verify the CRC-32.
   std::array<std::uint8_t, 4096> rest{};
   std::uint64_t extra = 0;
-  while (const std::size_t got = source->read(rest.data(), rest.size())) extra += got;
+  while (const std::size_t got = source.read(rest.data(), rest.size())) extra += got;
   if (extra > 0)
-    fail(kOp, "'{}': {} holds {} bytes after the {} payload bytes that the header claims", name, source->noun(),
+    fail(kOp, "'{}': {} holds {} bytes after the {} payload bytes that the header claims", name, source.noun(),
          extra, payload);
+}
+
+// Reads the IDX data of `file` (open for reading at its start, `file_size` bytes), named `name` in errors. A
+// header may claim anything; nothing is allocated from its claim until it has been checked.
+IdxArray read_idx_stream(std::FILE* file, std::uint64_t file_size, const std::string& name, int expected_dims) {
+  if (expected_dims < 1 || expected_dims > 255)
+    fail(kOp, "'{}': expected_dims must be in 1..255, got {}", name, expected_dims);
+  const std::unique_ptr<Source> source = open_source(file, file_size, name);
+  IdxArray result;
+  result.dims = read_header(*source, name, expected_dims);
+  const std::uint64_t payload = claimed_payload(result.dims, name);
+  read_payload(*source, payload, 4 + 4 * static_cast<std::uint64_t>(expected_dims), name, result);
   return result;
 }
 

@@ -8,11 +8,7 @@
 #include <type_traits>
 #include <utility>
 
-#if defined(__AVX2__)
-#include <immintrin.h>
-#endif
-
-#include "autograd/detail/batch_kernels.h"
+#include "autograd/bytes.h"
 #include "autograd/error.h"
 #include "nn/data/idx.h"
 
@@ -30,31 +26,6 @@ std::filesystem::path find_idx(const std::filesystem::path& dir, const std::stri
   std::filesystem::path gz = dir / (base + ".gz");
   if (std::filesystem::exists(gz, ec)) return gz;
   fail("load_mnist_split", "'{}' holds neither {} nor {}.gz", dir.string(), base, base);
-}
-
-/// out[c] = p step + offset for the n pixels p = row[c]. With AVX2, for float, 8 pixels at a time (one
-/// widening of the bytes to 32-bit integers, one conversion), the last 8 moved back to end at n (recomputing
-/// a few values identically); else, and for rows narrower than 8, one by one. (Written by hand: GCC widened
-/// the bytes lane by lane from both the plain loop and vector-extension conversions; that was 1.5 % of a
-/// batch-64 training step.)
-template <class T>
-void convert_row(const std::uint8_t* row, std::int64_t n, T step, T offset, T* out) {
-  std::int64_t done = 0;
-#if defined(__AVX2__)
-  if constexpr (std::is_same_v<T, float>) {
-    if (n >= 8) {
-      const detail::Simd<float> step_v = detail::splat(step), offset_v = detail::splat(offset);
-      for (std::int64_t c = 0; c < n; c += 8) {
-        const std::int64_t at = std::min<std::int64_t>(c, n - 8);
-        const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(row + at));
-        const detail::Simd<float> pixels = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
-        detail::store(out + at, pixels * step_v + offset_v);
-      }
-      done = n;
-    }
-  }
-#endif
-  for (std::int64_t c = done; c < n; ++c) out[c] = static_cast<T>(row[c]) * step + offset;
 }
 
 template <class T>
@@ -76,16 +47,15 @@ void fill_batch_impl(const Dataset& data, std::span<const std::int64_t> indices,
   if (indices.empty()) return;
   if (!out_images) fail(op, "out_images is null for a batch of {}", indices.size());
 
-  // p -> p step + offset in the element type: arithmetic the compiler vectorises (a 256-entry table made
-  // this a scalar load and store per pixel, 2 % of a batch-64 training step).
+  // p -> p step + offset in the element type, vectorised (ag::scale_bytes); a 256-entry table would be a
+  // scalar load and store per pixel.
   const T step = static_cast<T>(norm.scale / 255.0), offset = static_cast<T>(norm.offset);
   const T background = offset;
   const std::int64_t top = (side - rows) / 2, left = (side - cols) / 2;
   const std::int64_t right = side - cols - left, bottom = side - rows - top;
 
   // The images of a shuffled batch are scattered over the whole set (47 MB for MNIST's training split), so
-  // each one's bytes are fetched a few images ahead: reading them on demand, cache miss by cache miss, made
-  // this copy 3 % of a batch-64 training step.
+  // each one's bytes are fetched a few images ahead rather than on demand, cache miss by cache miss.
   constexpr std::size_t kAhead = 4;
   const std::int64_t image_bytes = rows * cols;
   prefetch_images(data, indices.first(std::min(kAhead, indices.size())));
@@ -97,7 +67,7 @@ void fill_batch_impl(const Dataset& data, std::span<const std::int64_t> indices,
     for (std::int64_t r = 0; r < rows; ++r) {
       out = std::fill_n(out, left, background);
       const std::uint8_t* row = src + r * cols;
-      convert_row(row, cols, step, offset, out);
+      scale_bytes(row, cols, step, offset, out);
       out += cols;
       out = std::fill_n(out, right, background);
     }

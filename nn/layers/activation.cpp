@@ -5,6 +5,10 @@
 
 namespace ag::nn {
 
+std::string then_text(Activation activation) {
+  return activation == Activation::none ? "" : ", then " + std::string(activation_name(activation));
+}
+
 Tensor ScaledTanh::forward(const Tensor& x) { return scaled_tanh(x); }
 Tensor Tanh::forward(const Tensor& x) { return tanh(x); }
 Tensor ReLU::forward(const Tensor& x) { return relu(x); }

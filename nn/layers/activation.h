@@ -1,14 +1,19 @@
 #pragma once
 /// Parameter-free layers applied elementwise or to the shape: activations and Flatten.
+#include <string>
+
+#include "autograd/ops/activation.h"
 #include "nn/module.h"
 
 namespace ag::nn {
+
+/// Returns ", then <activation>" (e.g. ", then relu") for a layer's describe(), or "" for none.
+std::string then_text(Activation activation);
 
 /// The paper's squashing function 1.7159 tanh(2x/3), elementwise; any shape.
 class ScaledTanh : public Module {
  public:
   Tensor forward(const Tensor& x) override;
-  Activation as_activation() const override { return Activation::scaled_tanh; }
   std::string describe() const override { return "ScaledTanh(1.7159 tanh(2x/3))"; }
 };
 
@@ -16,7 +21,6 @@ class ScaledTanh : public Module {
 class Tanh : public Module {
  public:
   Tensor forward(const Tensor& x) override;
-  Activation as_activation() const override { return Activation::tanh; }
   std::string describe() const override { return "Tanh"; }
 };
 
@@ -24,7 +28,6 @@ class Tanh : public Module {
 class ReLU : public Module {
  public:
   Tensor forward(const Tensor& x) override;
-  Activation as_activation() const override { return Activation::relu; }
   std::string describe() const override { return "ReLU"; }
 };
 
@@ -32,7 +35,6 @@ class ReLU : public Module {
 class Sigmoid : public Module {
  public:
   Tensor forward(const Tensor& x) override;
-  Activation as_activation() const override { return Activation::sigmoid; }
   std::string describe() const override { return "Sigmoid"; }
 };
 

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "nn/layers/activation.h"
+
 namespace ag::nn {
 
 Conv2d::Conv2d(std::int64_t in_channels, std::int64_t out_channels, std::int64_t kernel, Generator& gen,
@@ -11,8 +13,7 @@ Conv2d::Conv2d(std::int64_t in_channels, std::int64_t out_channels, std::int64_t
     : in_channels_(in_channels),
       out_channels_(out_channels),
       kernel_(kernel),
-      options_(std::move(options)),
-      fused_options_(options_) {
+      options_(std::move(options)) {
   if (in_channels <= 0 || out_channels <= 0 || kernel <= 0)
     fail("Conv2d", "channels and kernel must be positive, got {}->{} with kernel {}", in_channels, out_channels, kernel);
   if (options_.table && (options_.table->outputs() != out_channels || options_.table->inputs() != in_channels))
@@ -53,19 +54,12 @@ std::int64_t Conv2d::inputs_of(std::int64_t o) const {
 
 Tensor Conv2d::forward(const Tensor& x) { return conv2d(x, weight, bias, options_); }
 
-std::optional<Tensor> Conv2d::forward_activated(const Tensor& x, Activation a) {
-  if (options_.activation != Activation::none) return std::nullopt;
-  fused_options_.activation = a;
-  return conv2d(x, weight, bias, fused_options_);
-}
-
 std::string Conv2d::describe() const {
   std::string text = fmt::format("Conv2d({}->{}, {}x{}", in_channels_, out_channels_, kernel_, kernel_);
   if (options_.stride != 1) text += fmt::format(", stride {}", options_.stride);
   if (options_.padding != 0) text += fmt::format(", pad {}", options_.padding);
   if (options_.table) text += fmt::format(", table {}", options_.table->size_str());
-  if (options_.activation != Activation::none) text += fmt::format(", then {}", activation_name(options_.activation));
-  return text + ")";
+  return text + then_text(options_.activation) + ")";
 }
 
 std::int64_t Conv2d::connections(const Shape&, const Shape& out) const {

@@ -6,8 +6,9 @@
 
 namespace ag::nn {
 
-/// x [N,in,H,W] -> [N,out,H',W'] with weight [out,in,k,k] and bias [out]. With a connection table, the
-/// weights of unconnected map pairs stay exactly 0 and are not counted as trainable.
+/// x [N,in,H,W] -> [N,out,H',W'] with weight [out,in,k,k] and bias [out], then options.activation (applied
+/// as the convolution writes its output: one op). With a connection table, the weights of unconnected map
+/// pairs stay exactly 0 and are not counted as trainable.
 class Conv2d : public Module {
  public:
   /// Creates the layer; each output map's weights are initialised with that map's own fan-in
@@ -15,8 +16,6 @@ class Conv2d : public Module {
   Conv2d(std::int64_t in_channels, std::int64_t out_channels, std::int64_t kernel, Generator& gen,
          Conv2dOptions options = {}, Init init = Init::lecun1998, DType dtype = DType::f32);
   Tensor forward(const Tensor& x) override;
-  /// Returns conv2d with `a` as its fused epilogue (when this layer has none of its own).
-  std::optional<Tensor> forward_activated(const Tensor& x, Activation a) override;
   std::string describe() const override;
   std::int64_t connections(const Shape& in, const Shape& out) const override;
 
@@ -28,7 +27,6 @@ class Conv2d : public Module {
 
   std::int64_t in_channels_, out_channels_, kernel_;
   Conv2dOptions options_;
-  Conv2dOptions fused_options_;  // options_ copied once, its activation set per fused call (no allocation)
 };
 
 }  // namespace ag::nn

@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 
 #include "autograd/ops/linear.h"
+#include "nn/layers/activation.h"
 
 namespace ag::nn {
 
-Linear::Linear(std::int64_t in_features, std::int64_t out_features, Generator& gen, Init init, DType dtype)
-    : in_features_(in_features), out_features_(out_features) {
+Linear::Linear(std::int64_t in_features, std::int64_t out_features, Generator& gen, Init init, DType dtype,
+               Activation activation)
+    : in_features_(in_features), out_features_(out_features), activation_(activation) {
   if (in_features <= 0 || out_features <= 0)
     fail("Linear", "feature counts must be positive, got {} -> {}", in_features, out_features);
   weight = empty({out_features, in_features}, dtype);
@@ -18,11 +20,11 @@ Linear::Linear(std::int64_t in_features, std::int64_t out_features, Generator& g
   register_parameter("bias", bias);
 }
 
-Tensor Linear::forward(const Tensor& x) { return linear(x, weight, bias); }
+Tensor Linear::forward(const Tensor& x) { return linear(x, weight, bias, activation_); }
 
-std::optional<Tensor> Linear::forward_activated(const Tensor& x, Activation a) { return linear(x, weight, bias, a); }
-
-std::string Linear::describe() const { return fmt::format("Linear({}->{})", in_features_, out_features_); }
+std::string Linear::describe() const {
+  return fmt::format("Linear({}->{}{})", in_features_, out_features_, then_text(activation_));
+}
 
 std::int64_t Linear::connections(const Shape&, const Shape&) const { return out_features_ * (in_features_ + 1); }
 

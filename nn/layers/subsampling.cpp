@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 
 #include "autograd/ops/subsample.h"
+#include "nn/layers/activation.h"
 
 namespace ag::nn {
 
-Subsampling::Subsampling(std::int64_t channels, std::int64_t kernel, Generator& gen, Init init, DType dtype)
-    : channels_(channels), kernel_(kernel) {
+Subsampling::Subsampling(std::int64_t channels, std::int64_t kernel, Generator& gen, Init init, DType dtype,
+                         Activation activation)
+    : channels_(channels), kernel_(kernel), activation_(activation) {
   if (channels <= 0 || kernel <= 0)
     fail("Subsampling", "channels and kernel must be positive, got {} and {}", channels, kernel);
   coeff = empty({channels}, dtype);
@@ -19,12 +21,11 @@ Subsampling::Subsampling(std::int64_t channels, std::int64_t kernel, Generator& 
   register_parameter("bias", bias);
 }
 
-Tensor Subsampling::forward(const Tensor& x) { return subsample(x, coeff, bias, kernel_); }
-
-std::optional<Tensor> Subsampling::forward_activated(const Tensor& x, Activation a) { return subsample(x, coeff, bias, kernel_, a); }
+Tensor Subsampling::forward(const Tensor& x) { return subsample(x, coeff, bias, kernel_, activation_); }
 
 std::string Subsampling::describe() const {
-  return fmt::format("Subsampling({} maps, {}x{} sum, coeff+bias)", channels_, kernel_, kernel_);
+  return fmt::format("Subsampling({} maps, {}x{} sum, coeff+bias{})", channels_, kernel_, kernel_,
+                     then_text(activation_));
 }
 
 std::int64_t Subsampling::connections(const Shape&, const Shape& out) const {

@@ -1,20 +1,20 @@
 #pragma once
 /// LeNet-5's sub-sampling layer (S2, S4): a k x k window sum per map, times a trainable coefficient,
 /// plus a trainable bias.
+#include "autograd/ops/activation.h"
 #include "nn/init.h"
 #include "nn/module.h"
 
 namespace ag::nn {
 
-/// x [N,C,H,W] -> [N,C,H/k,W/k]: y = coeff[c] * (sum of the k x k window) + bias[c].
+/// x [N,C,H,W] -> [N,C,H/k,W/k]: y = activation(coeff[c] * (sum of the k x k window) + bias[c]), the
+/// activation (none by default) applied as the op writes its output: one op.
 class Subsampling : public Module {
  public:
   /// Creates the layer for `channels` maps; coeff and bias are initialised with fan-in k*k.
   Subsampling(std::int64_t channels, std::int64_t kernel, Generator& gen, Init init = Init::lecun1998,
-              DType dtype = DType::f32);
+              DType dtype = DType::f32, Activation activation = Activation::none);
   Tensor forward(const Tensor& x) override;
-  /// Returns the layer with `a` as its fused epilogue (one op, the same bits as the two).
-  std::optional<Tensor> forward_activated(const Tensor& x, Activation a) override;
   std::string describe() const override;
   std::int64_t connections(const Shape& in, const Shape& out) const override;
 
@@ -22,6 +22,7 @@ class Subsampling : public Module {
 
  private:
   std::int64_t channels_, kernel_;
+  Activation activation_;
 };
 
 }  // namespace ag::nn

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "autograd/detail/parallel.h"
-#include "autograd/gradient_stream.h"
+#include "autograd/gradient_consumer.h"
+#include "autograd/parallel.h"
 #include "nn/optim/moment_floor.h"
 
 namespace ag::nn {
@@ -27,23 +27,13 @@ void check_optimisable(const Parameter& p) {
 
 }  // namespace
 
-/// The gradient stream of parameter `index` (update_in_backward): each block the backward rule hands over is
-/// an update of those elements.
-class Optimizer::ParameterStream : public GradientStream {
+/// The gradient consumer of parameter `index` (update_in_backward): each block of its gradient that backward
+/// hands over is an update of those elements.
+class Optimizer::ParameterConsumer : public GradientConsumer {
  public:
-  ParameterStream(Optimizer& optimizer, std::size_t index) : optimizer_(optimizer), index_(index) {}
-
-  void begin() override {
-    check_optimisable(optimizer_.parameters_[index_]);
-    if (!optimizer_.counted_in_backward_) {  // the first update of this step
-      optimizer_.count_step();
-      optimizer_.counted_in_backward_ = true;
-    }
-  }
-
-  void take(std::int64_t begin, std::int64_t end, const void* values) override {
-    const SubnormalsFlushed flushed;  // on the thread running the block (moment_floor.h says why)
-    optimizer_.update(index_, optimizer_.parameters_[index_].value, values, begin, end);
+  ParameterConsumer(Optimizer& optimizer, std::size_t index) : optimizer_(optimizer), index_(index) {}
+  void consume(const Tensor&, std::int64_t begin, std::int64_t end, const void* values) override {
+    optimizer_.consume(index_, begin, end, values);
   }
 
  private:
@@ -58,13 +48,14 @@ void Optimizer::update_in_backward(bool enabled) {
   for (std::size_t i = 0; i < parameters_.size(); ++i) {
     Tensor& value = parameters_[i].value;
     if (enabled) {
-      streams_.push_back(std::make_shared<ParameterStream>(*this, i));
-      value.set_gradient_stream(streams_.back());
-    } else if (value.gradient_stream() == streams_[i]) {  // not replaced by another optimizer's since
-      value.set_gradient_stream(nullptr);
+      check_optimisable(parameters_[i]);  // consume() runs where nothing may throw
+      consumers_.push_back(std::make_shared<ParameterConsumer>(*this, i));
+      value.set_gradient_consumer(consumers_.back());
+    } else if (value.gradient_consumer() == consumers_[i]) {  // not replaced by another optimizer's since
+      value.set_gradient_consumer(nullptr);
     }
   }
-  if (!enabled) streams_.clear();
+  if (!enabled) consumers_.clear();
 }
 
 void Optimizer::count_step() {
@@ -72,11 +63,42 @@ void Optimizer::count_step() {
   begin_step();
 }
 
+void Optimizer::count_step_in_backward() {
+  if (counted_in_backward_.load(std::memory_order_acquire)) return;
+  const std::lock_guard lock(counting_);
+  if (counted_in_backward_.load(std::memory_order_relaxed)) return;
+  count_step();
+  counted_in_backward_.store(true, std::memory_order_release);
+}
+
+namespace {
+
+/// Blocks of a few thousand elements: the unit of work a thread takes in an update.
+constexpr std::int64_t kBlock = 8192;
+
+/// Up to this many elements an update stays on the calling thread: the state (values, gradients, moments)
+/// fits in about this core's L2 cache, where the backward pass just left it, and another core would fetch
+/// its half from there through L3 (and wake up first). Larger models stream from L3 or memory, where two
+/// cores' bandwidth helps.
+constexpr std::int64_t kSerialUpdateElements = 256 * 1024;
+
+}  // namespace
+
+void Optimizer::consume(std::size_t index, std::int64_t begin, std::int64_t end, const void* grad) {
+  count_step_in_backward();
+  Tensor& value = parameters_[index].value;
+  const std::size_t bytes = dtype_size(value.dtype());
+  const std::int64_t elements = end - begin, pieces = (elements + kBlock - 1) / kBlock;
+  parallel_for(pieces, [&](std::int64_t p) {
+    const FlushSubnormals flushed;  // on the thread running the block (moment_floor.h says why)
+    const std::int64_t b0 = begin + p * kBlock, b1 = std::min(end, b0 + kBlock);
+    update(index, value, static_cast<const std::byte*>(grad) + (b0 - begin) * bytes, b0, b1);
+  }, elements < kSerialUpdateElements ? 0 : cost_per_element() * elements);
+}
+
 void Optimizer::step() {
   // Blocks of every parameter in one parallel loop: LeNet-5's ten parameter tensors range from 6 to 48,000
   // elements, and a loop per tensor would leave the small ones on one thread and wake the pool ten times.
-  // At batch 1 the update is a fifth of a training step.
-  constexpr std::int64_t kBlock = 8192;
   blocks_.clear();
   grads_.resize(parameters_.size());
   std::int64_t elements = 0;
@@ -86,24 +108,18 @@ void Optimizer::step() {
     if (!grads_[i].defined()) continue;
     check_optimisable(p);
     const std::int64_t count = p.value.numel();
-    for (std::int64_t begin = 0; begin < count; begin += kBlock) blocks_.push_back({i, begin, std::min(count, begin + kBlock)});
+    for (std::int64_t b = 0; b < count; b += kBlock) blocks_.push_back({i, b, std::min(count, b + kBlock)});
     elements += count;
   }
-  if (!counted_in_backward_) count_step();
-  counted_in_backward_ = false;
-  // Up to kSerialStepElements the state (values, gradients, moments) fits in about this core's L2 cache,
-  // where the backward pass just left it: another core would fetch its half from there through L3 (and
-  // wake up first). Measured on LeNet-5 (61,706 parameters) at batch 1 with 2 threads: 20,200 to 20,800
-  // samples/s on one thread against 13,800 to 19,600 split. Larger models stream from L3 or memory,
-  // where two cores' bandwidth helps.
-  constexpr std::int64_t kSerialStepElements = 256 * 1024;
-  detail::parallel_for(static_cast<std::int64_t>(blocks_.size()), [this](std::int64_t b) {
-    const SubnormalsFlushed flushed;  // on the thread running the block (moment_floor.h says why)
+  if (!counted_in_backward_.load(std::memory_order_relaxed)) count_step();
+  counted_in_backward_.store(false, std::memory_order_relaxed);
+  parallel_for(static_cast<std::int64_t>(blocks_.size()), [this](std::int64_t b) {
+    const FlushSubnormals flushed;  // on the thread running the block (moment_floor.h says why)
     const Block& block = blocks_[static_cast<std::size_t>(b)];
     update(block.index, parameters_[block.index].value,
            grads_[block.index].impl()->storage.get() + block.begin * dtype_size(grads_[block.index].dtype()),
            block.begin, block.end);
-  }, elements < kSerialStepElements ? 0 : cost_per_element() * elements);
+  }, elements < kSerialUpdateElements ? 0 : cost_per_element() * elements);
   for (auto& grad : grads_) grad = Tensor();  // hold no gradient beyond the step
 }
 

@@ -1,6 +1,8 @@
 #pragma once
 /// The optimizer interface: updates parameters in place from their accumulated gradients.
+#include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <utility>
@@ -14,7 +16,7 @@ class Optimizer {
  public:
   /// Takes the parameters to update (handles: updates reach the module's tensors) and the learning rate.
   Optimizer(std::vector<Parameter> parameters, double learning_rate);
-  /// Removes the gradient streams of update_in_backward from the parameters.
+  /// Removes the gradient consumers of update_in_backward from the parameters.
   virtual ~Optimizer();
   Optimizer(const Optimizer&) = delete;
   Optimizer& operator=(const Optimizer&) = delete;
@@ -23,16 +25,16 @@ class Optimizer {
   /// already counted it: update_in_backward). The parameters' elements go in blocks spread over the kernel
   /// threads, all parameters in one loop.
   void step();
-  /// While `enabled`, backward rules that can (linear, and conv2d when each output sees the whole input, as
-  /// LeNet-5's C5) hand this optimizer their weight's gradient block by block, and it updates those weights
-  /// there, without the gradient being stored (autograd/gradient_stream.h); step() updates the others. The
-  /// first such update of a backward pass counts the step. The results are the same bits as step()'s; each
-  /// block's update reads the gradient from the L1 cache. Call step() after every backward. Not for gradients
-  /// summed over several backward passes, nor for an update that needs every gradient first (clipping by the
-  /// global norm).
+  /// While `enabled`, each parameter is updated during backward as soon as its gradient is complete, while
+  /// the gradient is still in the cache: the optimizer is the parameters' gradient consumer
+  /// (autograd/gradient_consumer.h), which takes the gradient instead of .grad, whole or in blocks as a rule
+  /// computes it. step() updates the parameters backward did not reach. The first such update of a backward
+  /// pass counts the step. The results are the same bits as step()'s. Call step() after every backward. Not
+  /// for gradients summed over several backward passes, nor for an update that needs every gradient first
+  /// (clipping by the global norm).
   void update_in_backward(bool enabled = true);
   /// Returns true while updating in backward.
-  bool updates_in_backward() const { return !streams_.empty(); }
+  bool updates_in_backward() const { return !consumers_.empty(); }
   /// Drops every parameter's gradient.
   void zero_grad();
   /// Returns the current learning rate.
@@ -71,15 +73,22 @@ class Optimizer {
     std::size_t index;
     std::int64_t begin, end;
   };
-  class ParameterStream;
+
+  class ParameterConsumer;
 
   /// Counts a step and sets its constants.
   void count_step();
+  /// Counts the step at the first update in backward, once, whichever thread gets there first.
+  void count_step_in_backward();
+  /// Updates elements [begin, end) of parameter `index` from `grad` (element begin's gradient) during backward
+  /// (update_in_backward), in blocks spread over the kernel threads when they are worth it.
+  void consume(std::size_t index, std::int64_t begin, std::int64_t end, const void* grad);
 
   std::vector<Block> blocks_;  // kept between steps, so that a step allocates nothing
   std::vector<Tensor> grads_;
-  std::vector<std::shared_ptr<ParameterStream>> streams_;  // one per parameter while updating in backward
-  bool counted_in_backward_ = false;  // a stream's update counted the coming step() already
+  std::vector<std::shared_ptr<ParameterConsumer>> consumers_;  // one per parameter while updating in backward
+  std::atomic<bool> counted_in_backward_{false};  // an update in backward counted the coming step() already
+  std::mutex counting_;
 };
 
 }  // namespace ag::nn

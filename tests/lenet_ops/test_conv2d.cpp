@@ -1,6 +1,7 @@
 // conv2d, proven three ways: gradcheck against central differences; the same convolution composed from the
 // engine's primitive ops, whose gradient the engine derives; and the closed-form gradients written out here.
 #include <autograd/autograd.h>
+#include <models/connection_table.h>
 #include <doctest/doctest.h>
 
 #include "lenet_ops/lenet_ops_support.h"
@@ -102,7 +103,7 @@ TEST_CASE("conv2d: gradcheck over strides, paddings, tables and batch sizes") {
     ag::GradcheckOptions fast;
     fast.fast_mode = true;
     ag::Conv2dOptions c3;
-    c3.table = ag::ConnectionTable::lenet5_c3();
+    c3.table = ag::models::lenet5_c3_table();
     const Tensor x = test::param({2, 6, 7, 7}, gen), w = test::param({16, 6, 5, 5}, gen), b = test::param({16}, gen);
     CHECK(ag::gradcheck([&](const Inputs& v) { return ag::conv2d(v[0], v[1], v[2], c3); }, {x, w, b}, fast));
     const Tensor x5 = test::param({3, 16, 5, 5}, gen), w5 = test::param({12, 16, 5, 5}, gen);
@@ -130,7 +131,7 @@ TEST_CASE("conv2d: the hand-written gradient matches the engine's gradient of th
   cases.push_back({2, 3, 20, 12, 12, 5, 5, 1, 1, false});
   cases.push_back({3, 4, 9, 14, 14, 5, 5, 1, 0, true});
   cases.push_back({1, 2, 17, 12, 10, 5, 5, 1, 2, false});  // padding 2: 12 rows of 10 outputs
-  // Rows of 28 outputs from a 5x5 kernel, few maps: vectorised along the rows (row_vectorised_kernels.h), the
+  // Rows of 28 outputs from a 5x5 kernel, few maps: vectorised along the rows (kernels/conv/rows_vectorised.cpp), the
   // input read in place (C1), padded (the modern C1), and an odd number of rows through a table.
   cases.push_back({3, 1, 6, 32, 32, 5, 5, 1, 0, false});
   cases.push_back({2, 1, 6, 28, 28, 5, 5, 1, 2, false});
@@ -150,7 +151,7 @@ TEST_CASE("conv2d: the hand-written gradient matches the engine's gradient of th
   }
   SUBCASE("LeNet's C3 with its table at full size") {
     ag::Conv2dOptions c3;
-    c3.table = ag::ConnectionTable::lenet5_c3();
+    c3.table = ag::models::lenet5_c3_table();
     const Tensor x = test::param({2, 6, 14, 14}, gen), w = test::param({16, 6, 5, 5}, gen), b = test::param({16}, gen);
     const Tensor upstream = ag::normal({2, 16, 10, 10}, 0, 1, gen, DType::f64);
     const auto g1 = gradients([&](const Inputs& v) { return ag::conv2d(v[0], v[1], v[2], c3); }, {x, w, b}, upstream);
@@ -206,7 +207,7 @@ TEST_CASE("conv2d: the gradients equal their closed forms") {
 TEST_CASE("conv2d: unconnected weights are not parameters") {
   ag::Generator gen(14);
   ag::Conv2dOptions c3;
-  c3.table = ag::ConnectionTable::lenet5_c3();
+  c3.table = ag::models::lenet5_c3_table();
   CHECK(c3.table->count() == 60);
   CHECK(c3.table->count() * 25 + 16 == 1516);  // the paper's parameter count for C3
   CHECK(c3.table->connected(4, 0));
@@ -255,7 +256,7 @@ TEST_CASE("conv2d: float32 agrees with float64 at LeNet-5's sizes, and backward 
   for (const auto& layer : layers) {
     CAPTURE(layer.name);
     ag::Conv2dOptions o;
-    if (layer.table) o.table = ag::ConnectionTable::lenet5_c3();
+    if (layer.table) o.table = ag::models::lenet5_c3_table();
     const Tensor x = test::param(layer.x, gen), w = test::param(layer.w, gen, -0.2, 0.2);
     const Tensor b = test::param({layer.w[0]}, gen);
     const Tensor y64 = ag::conv2d(x, w, b, o);
@@ -284,7 +285,7 @@ TEST_CASE("conv2d: a sample's result is the same bits alone or in a batch") {
     CAPTURE(c5);
     const Shape xs = c5 ? Shape{37, 16, 5, 5} : Shape{37, 6, 14, 14};
     ag::Conv2dOptions o;
-    if (!c5) o.table = ag::ConnectionTable::lenet5_c3();
+    if (!c5) o.table = ag::models::lenet5_c3_table();
     const Tensor x = ag::uniform(xs, -1, 1, gen), w = ag::uniform({c5 ? 120 : 16, xs[1], 5, 5}, -1, 1, gen);
     const std::int64_t per_in = x.numel() / xs[0];
     const auto xv = x.to_vector();
@@ -375,7 +376,7 @@ TEST_CASE("conv2d: bad arguments name the op and the shapes") {
                        "conv2d: expects float32 or float64 tensors, got int64: input [1,1,2,2], weight [1,1,1,1]",
                        ag::Error);
   ag::Conv2dOptions c3;
-  c3.table = ag::ConnectionTable::lenet5_c3();
+  c3.table = ag::models::lenet5_c3_table();
   CHECK_THROWS_WITH_AS(ag::conv2d(zeros({2, 3, 14, 14}), zeros({16, 3, 5, 5}), Tensor(), c3),
                        "conv2d: connection table is 16x6 but weight [16,3,5,5] needs 16x3", ag::Error);
 }

@@ -38,7 +38,7 @@ TEST_CASE("the summary table lists each layer's output shape and the totals") {
   ag::Generator gen(3);
   auto net = ag::models::lecun1998(gen);
   const std::string table = ag::nn::summary_table(*net, {1, 1, 32, 32});
-  CHECK(table.find("c3       Conv2d(6->16, 5x5, table 16x6)") != std::string::npos);
+  CHECK(table.find("c3       Conv2d(6->16, 5x5, table 16x6, then scaled_tanh)") != std::string::npos);
   CHECK(table.find("[16,10,10]") != std::string::npos);
   CHECK(table.find("total") != std::string::npos);
   CHECK(table.find("60000") != std::string::npos);

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <autograd/autograd.h>
+#include <models/connection_table.h>
 #include <nn/init.h>
 #include <nn/layers/activation.h>
 #include <nn/layers/conv2d.h>
@@ -41,7 +42,7 @@ TEST_CASE("parameters carry hierarchical names and trainable counts") {
 TEST_CASE("a connection table's missing weights are zero, not counted, and get no gradient") {
   ag::Generator gen(2);
   ag::Conv2dOptions options;
-  options.table = ag::ConnectionTable::lenet5_c3();
+  options.table = ag::models::lenet5_c3_table();
   ag::nn::Conv2d c3(6, 16, 5, gen, options);
   CHECK(c3.trainable_count() == 1516);
   // Map 0 reads maps {0,1,2}: its weights on map 3 are zero.
@@ -55,7 +56,7 @@ TEST_CASE("a connection table's missing weights are zero, not counted, and get n
 TEST_CASE("the paper's initialisation draws within +-2.4 / fan-in, per output map") {
   ag::Generator gen(3);
   ag::Conv2dOptions options;
-  options.table = ag::ConnectionTable::lenet5_c3();
+  options.table = ag::models::lenet5_c3_table();
   ag::nn::Conv2d c3(6, 16, 5, gen, options);
   double max_map0 = 0, max_map15 = 0;  // map 0 has fan-in 75, map 15 has 150
   for (std::int64_t c = 0; c < 6; ++c)
@@ -134,7 +135,7 @@ TEST_CASE("optimizer moments of a parameter whose gradient stays 0 decay to exac
 
 TEST_CASE("Adam with gradients whose squares are subnormal: the update as the formula, the FPU mode restored") {
   // A gradient of 1e-20 squares to 1e-40, a float subnormal: the update runs with subnormals flushed
-  // (SubnormalsFlushed), where x86 would otherwise take its slow path. v stays 0 (it would be floored to 0
+  // (ag::FlushSubnormals), where x86 would otherwise take its slow path. v stays 0 (it would be floored to 0
   // anyway), m is (1 - b1) g, and the first step moves w by lr (1 - b1) g / (1 - b1) / eps = lr g / eps.
   Tensor w = ag::from_vector({1e-9f, -1e-9f, 0.5f}, {3});
   ag::nn::Adam adam({{"w", w, 3}}, {0.001, 0.9, 0.999, 1e-8, 0.0});
@@ -168,41 +169,40 @@ TEST_CASE("an optimizer step rejects an int64 parameter by name, before any upda
   CHECK(w.at({0, 0}) == 0.0);  // nothing was updated
 }
 
-TEST_CASE("nn::Sequential runs a Conv2d and the activation after it as one op, with the same results") {
+TEST_CASE("nn::Sequential runs its layers as they are, each timed under its name; a layer built with its activation is one op") {
   ag::Generator gen(31);
   auto model = std::make_shared<ag::nn::Sequential>();
-  model->add("c1", std::make_shared<ag::nn::Conv2d>(1, 4, 5, gen));
-  model->add("a1", std::make_shared<ag::nn::ReLU>());
+  model->add("c1", std::make_shared<ag::nn::Conv2d>(1, 4, 5, gen, ag::Conv2dOptions{.activation = ag::Activation::relu}));
   model->add("s2", std::make_shared<ag::nn::Conv2d>(4, 6, 3, gen));
+  model->add("a2", std::make_shared<ag::nn::ReLU>());
   const Tensor x = ag::normal({2, 1, 12, 12}, 0, 1, gen);
   const Tensor y = model->forward(x);
-  CHECK(y.grad_fn()->name == "conv2d");  // the last Conv2d has no activation after it
-  CHECK(y.grad_fn()->inputs[0].grad_fn()->name == "conv2d+relu");
+  CHECK(y.grad_fn()->name == "relu");  // a ReLU layer stays its own op
+  CHECK(y.grad_fn()->inputs[0].grad_fn()->name == "conv2d");
+  CHECK(y.grad_fn()->inputs[0].grad_fn()->inputs[0].grad_fn()->name == "conv2d+relu");
   auto& c1 = dynamic_cast<ag::nn::Conv2d&>(*model->children()[0].second);
-  auto& c2 = dynamic_cast<ag::nn::Conv2d&>(*model->children()[2].second);
-  const Tensor unfused = ag::conv2d(ag::relu(ag::conv2d(x, c1.weight, c1.bias)), c2.weight, c2.bias);
-  CHECK(y.to_vector() == unfused.to_vector());
-  SUBCASE("with profiling on, each layer's forward is timed under its name, a fused pair under both") {
-    ag::reset_profile();
-    ag::set_profiling(true);
-    (void)model->forward(x);
-    ag::set_profiling(false);
-    std::vector<std::string> names;
-    for (const auto& e : ag::profile_entries()) names.push_back(e.name);
-    ag::reset_profile();
-    std::sort(names.begin(), names.end());
-    CHECK(names == std::vector<std::string>{"forward c1+a1", "forward s2"});
-  }
+  auto& c2 = dynamic_cast<ag::nn::Conv2d&>(*model->children()[1].second);
+  const Tensor composed = ag::relu(ag::conv2d(ag::relu(ag::conv2d(x, c1.weight, c1.bias)), c2.weight, c2.bias));
+  CHECK(y.to_vector() == composed.to_vector());
+  ag::reset_profile();
+  ag::set_profiling(true);
+  (void)model->forward(x);
+  ag::set_profiling(false);
+  std::vector<std::string> names;
+  for (const auto& e : ag::profile_entries()) names.push_back(e.name);
+  ag::reset_profile();
+  std::sort(names.begin(), names.end());
+  CHECK(names == std::vector<std::string>{"forward a2", "forward c1", "forward s2"});
 }
 
-TEST_CASE("nn::Sequential runs a ReLU before a max-pool after the pool instead, fused into it, with the same bits") {
+TEST_CASE("MaxPool2d with ReLU after it gives the bits of ReLU before a max-pool (as the modern variant uses it)") {
   // relu then max-pool and max-pool then relu: the same values, and the same gradients for every input and
   // parameter, bit for bit, including windows whose values are all negative, ties, and zeros of both signs.
   for (const ag::DType dtype : {ag::DType::f32, ag::DType::f64}) {
     CAPTURE(ag::dtype_name(dtype));
     SUBCASE("on hand-made windows") {
       auto model = std::make_shared<ag::nn::Sequential>();
-      model->add("a", std::make_shared<ag::nn::ReLU>()).add("p", std::make_shared<ag::nn::MaxPool2d>(2));
+      model->add("p", std::make_shared<ag::nn::MaxPool2d>(2, 2, ag::Activation::relu));
       // Windows: mixed signs; all negative; a tie of positive maxima; zeros of both signs; a tie at 0.
       const std::vector<double> values = {1, -2, -3, -4, 5, 5, 0.0, -0.0, 0, 0,  //
                                           -1, 3, -5, -6, 2, 5, -0.0, -1, -2, 0};
@@ -223,11 +223,10 @@ TEST_CASE("nn::Sequential runs a ReLU before a max-pool after the pool instead, 
       auto model = std::make_shared<ag::nn::Sequential>();
       const auto init = ag::nn::Init::lecun1998;
       model->add("c1", std::make_shared<ag::nn::Conv2d>(1, 4, 5, gen, ag::Conv2dOptions{}, init, dtype));
-      model->add("a1", std::make_shared<ag::nn::ReLU>());
-      model->add("p1", std::make_shared<ag::nn::MaxPool2d>(2));
+      model->add("p1", std::make_shared<ag::nn::MaxPool2d>(2, 2, ag::Activation::relu));
       model->add("c2", std::make_shared<ag::nn::Conv2d>(4, 3, 3, gen, ag::Conv2dOptions{}, init, dtype));
       auto& c1 = dynamic_cast<ag::nn::Conv2d&>(*model->children()[0].second);
-      auto& c2 = dynamic_cast<ag::nn::Conv2d&>(*model->children()[3].second);
+      auto& c2 = dynamic_cast<ag::nn::Conv2d&>(*model->children()[2].second);
       const double biases[] = {-0.5, -1, 0.2, -2};  // that leave many windows all <= 0
       for (int o = 0; o < 4; ++o) {
         if (dtype == ag::DType::f32) c1.bias.data<float>()[o] = static_cast<float>(biases[o]);

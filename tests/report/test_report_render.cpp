@@ -9,6 +9,7 @@
 #include <apps/report/sections.h>
 #include <apps/train/config.h>
 #include <apps/train/evaluation.h>
+#include <apps/train/trainer.h>
 #include <apps/inspect/trained_run.h>
 
 #include <fstream>

@@ -3,8 +3,8 @@
 // sums are added in chunk order), a given thread count repeats bitwise, the pool survives concurrent callers,
 // and a training loop's steady state takes no tensor storage from the system allocator.
 #include <autograd/autograd.h>
+#include <models/connection_table.h>
 #include <support/thread_count.h>
-#include <autograd/detail/parallel.h>
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -75,7 +75,7 @@ op_cases() {
   cases.emplace_back("conv2d C3 with Table I", [](std::int64_t n) {
     ag::Generator gen(2);
     ag::Conv2dOptions o;
-    o.table = ag::ConnectionTable::lenet5_c3();
+    o.table = ag::models::lenet5_c3_table();
     return Case{[o](const Inputs& v) { return ag::conv2d(v[0], v[1], v[2], o); },
                 {leaf({n, 6, 14, 14}, gen, true), leaf({16, 6, 5, 5}, gen, true, 0.2), leaf({16}, gen, true)}};
   });
@@ -163,7 +163,7 @@ TEST_CASE("threads: with 2 threads a parallel loop runs on 2 threads, every iter
   std::mutex mutex;
   std::set<std::thread::id> seen;
   std::vector<int> runs(8, 0);
-  ag::detail::parallel_for(8, [&](std::int64_t i) {
+  ag::parallel_for(8, [&](std::int64_t i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));  // long enough for the worker to wake and claim
     std::lock_guard lock(mutex);
     seen.insert(std::this_thread::get_id());
@@ -171,119 +171,6 @@ TEST_CASE("threads: with 2 threads a parallel loop runs on 2 threads, every iter
   });
   CHECK(seen.size() == 2);
   CHECK(runs == std::vector<int>(8, 1));
-}
-
-namespace {
-
-/// Keeps the calling thread busy for `ms` milliseconds. Busy, not asleep: the pool gives no work to its
-/// workers while the caller gets less CPU time than wall time (the sign of cores shared with other programs).
-void busy_for(int ms) {
-  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-  while (std::chrono::steady_clock::now() < end) {
-  }
-}
-
-/// Wakes the pool's worker (a loop long enough for it to claim iterations), which then spins a while for the
-/// next job.
-void wake_the_worker() {
-  ag::detail::parallel_for(4, [](std::int64_t) { busy_for(1); });
-}
-
-}  // namespace
-
-TEST_CASE("threads: a background job's chunks run once each, on the worker when it is free, all run when finished") {
-  ThreadCount t(2);
-  bool ran_elsewhere = false, caller_took_the_rest = false;
-  // The worker may be descheduled, or the pool backing off after an earlier test's loops: try for a while.
-  for (int attempt = 0; attempt < 200 && !ran_elsewhere; ++attempt) {
-    wake_the_worker();
-    constexpr int kChunks = 4;
-    std::vector<std::atomic<int>> runs(kChunks);
-    std::vector<std::thread::id> ran_on(kChunks);
-    ag::detail::run_in_background(kChunks, [&](std::int64_t i) {
-      busy_for(i == 0 ? 5 : 1);  // the first still running when the caller finishes the job
-      ran_on[static_cast<std::size_t>(i)] = std::this_thread::get_id();
-      runs[static_cast<std::size_t>(i)].fetch_add(1);
-    });
-    ag::detail::finish_background_job();
-    for (const auto& r : runs) CHECK(r.load() == 1);
-    ran_elsewhere = ran_on[0] != std::this_thread::get_id();
-    caller_took_the_rest = ran_on[kChunks - 1] == std::this_thread::get_id();
-    ag::detail::finish_background_job();  // none left: does nothing
-    for (const auto& r : runs) CHECK(r.load() == 1);
-  }
-  // Whether the worker got to run a chunk depends on the machine's load (under ctest -j the other core is busy
-  // and the pool keeps to the caller): signs worth seeing, not failures.
-  WARN_MESSAGE(ran_elsewhere, "no background job ran on the worker: the cores were busy");
-  WARN_MESSAGE(caller_took_the_rest, "the caller took none of the chunks the worker had not reached");
-}
-
-TEST_CASE("threads: a second background job, or a loop for the pool, starts after the first has run; with 1 thread a job runs at once") {
-  {
-    ThreadCount t(2);
-    wake_the_worker();
-    std::vector<int> order;
-    std::mutex mutex;
-    const auto job = [&](int id) {
-      return [&, id](std::int64_t i) {
-        busy_for(1);
-        std::lock_guard lock(mutex);
-        order.push_back(10 * id + static_cast<int>(i));
-      };
-    };
-    ag::detail::run_in_background(1, job(1));
-    ag::detail::run_in_background(1, job(2));
-    ag::detail::finish_background_job();
-    CHECK(order == std::vector<int>{10, 20});
-    // A loop worth the pool finishes the job first: all its chunks have run when the loop starts.
-    order.clear();
-    wake_the_worker();
-    ag::detail::run_in_background(3, job(3));
-    std::size_t done_before_loop = 0;
-    ag::detail::parallel_for(2, [&](std::int64_t i) {
-      if (i == 0) {
-        std::lock_guard lock(mutex);
-        done_before_loop = order.size();
-      }
-    });
-    CHECK(done_before_loop == 3);
-    ag::detail::finish_background_job();
-    CHECK(order.size() == 3);
-  }
-  ThreadCount t(1);
-  int runs = 0;
-  ag::detail::run_in_background(3, [&](std::int64_t) { ++runs; });
-  CHECK(runs == 3);
-  ag::detail::finish_background_job();
-  CHECK(runs == 3);
-}
-
-TEST_CASE("threads: backward finishes a rule's background job before it returns, also when a later rule throws") {
-  ThreadCount t(2);
-  for (const bool later_rule_throws : {false, true}) {
-    CAPTURE(later_rule_throws);
-    std::atomic<bool> done{false};
-    const Tensor x = ag::ones({3}).requires_grad_();
-    // first = x, then result = first, both recorded by hand: backward runs result's rule (which leaves a slow
-    // job to the background) and then first's (which may throw).
-    const Tensor first = ag::record("first", ag::ones({3}), {x}, [&](const Tensor& g, const std::vector<Tensor>&) {
-      if (later_rule_throws) throw ag::Error("first: thrown on purpose");
-      return std::vector<Tensor>{g};
-    });
-    const Tensor result = ag::record("result", ag::ones({3}), {first}, [&](const Tensor& g, const std::vector<Tensor>&) {
-      wake_the_worker();
-      ag::detail::run_in_background(1, [&](std::int64_t) {
-        busy_for(5);
-        done = true;
-      });
-      return std::vector<Tensor>{g};
-    });
-    if (later_rule_throws)
-      CHECK_THROWS_WITH_AS(result.backward(ag::ones({3})), "first: thrown on purpose", ag::Error);
-    else
-      result.backward(ag::ones({3}));
-    CHECK(done.load());
-  }
 }
 
 TEST_CASE("threads: every kernel gives the same results with 1, 2 and 3 threads, forward and backward") {

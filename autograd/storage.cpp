@@ -1,0 +1,143 @@
+#include "autograd/tensor.h"
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <new>
+#include <unordered_map>
+#include <vector>
+
+#include "autograd/memory.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+// Cached storage is poisoned, so that AddressSanitizer still reports a use of a freed tensor's values.
+#define LENETGRAD_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define LENETGRAD_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define LENETGRAD_POISON(p, n) ((void)(p), (void)(n))
+#define LENETGRAD_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+namespace ag {
+
+namespace {
+
+/// Freed storage kept for reuse, by size (a multiple of 64 bytes). One cache for the process, behind a
+/// mutex: a tensor may be freed on another thread than the one that made it, and an uncontended lock costs
+/// far less than the allocation and page faults it saves. Never destroyed (tensors in static objects may be
+/// freed after main returns); what it holds stays reachable, so leak checkers do not report it.
+class StorageCache {
+ public:
+  static StorageCache& instance() {
+    static auto* cache = new StorageCache;
+    return *cache;
+  }
+
+  std::byte* take(std::size_t bytes) {
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = free_.find(bytes); it != free_.end() && !it->second.empty()) {
+        std::byte* p = it->second.back();
+        it->second.pop_back();
+        cached_bytes_ -= bytes;
+        --cached_blocks_;
+        ++reuses_;
+        LENETGRAD_UNPOISON(p, bytes);
+        return p;
+      }
+      ++fresh_;
+    }
+    return static_cast<std::byte*>(::operator new[](bytes, std::align_val_t{64}));
+  }
+
+  void give(std::byte* p, std::size_t bytes) {
+    {
+      std::lock_guard lock(mutex_);
+      if (cached_bytes_ + bytes <= limit_) {
+        free_[bytes].push_back(p);
+        LENETGRAD_POISON(p, bytes);
+        cached_bytes_ += bytes;
+        ++cached_blocks_;
+        return;
+      }
+    }
+    ::operator delete[](p, std::align_val_t{64});
+  }
+
+  StorageStats stats() {
+    std::lock_guard lock(mutex_);
+    return {fresh_, reuses_, static_cast<std::int64_t>(cached_bytes_), cached_blocks_};
+  }
+
+  void reset_stats() {
+    std::lock_guard lock(mutex_);
+    fresh_ = reuses_ = 0;
+  }
+
+  void release(std::size_t keep_bytes) {
+    std::lock_guard lock(mutex_);
+    for (auto& [bytes, blocks] : free_)
+      while (cached_bytes_ > keep_bytes && !blocks.empty()) {
+        LENETGRAD_UNPOISON(blocks.back(), bytes);
+        ::operator delete[](blocks.back(), std::align_val_t{64});
+        blocks.pop_back();
+        cached_bytes_ -= bytes;
+        --cached_blocks_;
+      }
+  }
+
+  void set_limit(std::size_t bytes) {
+    {
+      std::lock_guard lock(mutex_);
+      limit_ = bytes;
+    }
+    release(bytes);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<std::size_t, std::vector<std::byte*>> free_;
+  std::size_t cached_bytes_ = 0, limit_ = std::size_t{1} << 30;
+  std::int64_t cached_blocks_ = 0, fresh_ = 0, reuses_ = 0;
+};
+
+}  // namespace
+
+/// The header in front of a block's values: the count of handles and the block's size for the cache. A whole
+/// cache line, so that the values keep the block's 64-byte alignment.
+struct alignas(64) Storage::Header {
+  std::atomic<long> references;
+  std::size_t block_bytes;  // header included
+};
+
+Storage::Storage(std::size_t bytes) {
+  const std::size_t block_bytes = sizeof(Header) + (std::max<std::size_t>(bytes, 1) + 63) / 64 * 64;
+  header_ = new (StorageCache::instance().take(block_bytes)) Header{{1}, block_bytes};
+}
+
+Storage::Storage(const Storage& other) noexcept : header_(other.header_) {
+  if (header_) header_->references.fetch_add(1, std::memory_order_relaxed);
+}
+
+Storage::~Storage() {
+  // acq_rel: every use of the values by other handles happens before the block is reused.
+  if (header_ && header_->references.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    const std::size_t block_bytes = header_->block_bytes;
+    header_->~Header();
+    StorageCache::instance().give(reinterpret_cast<std::byte*>(header_), block_bytes);
+  }
+}
+
+std::byte* Storage::get() const { return header_ ? reinterpret_cast<std::byte*>(header_ + 1) : nullptr; }
+
+long Storage::use_count() const { return header_ ? header_->references.load(std::memory_order_relaxed) : 0; }
+
+StorageStats storage_stats() { return StorageCache::instance().stats(); }
+void reset_storage_stats() { StorageCache::instance().reset_stats(); }
+void release_cached_storage() { StorageCache::instance().release(0); }
+void set_storage_cache_limit(std::int64_t bytes) {
+  StorageCache::instance().set_limit(static_cast<std::size_t>(std::max<std::int64_t>(bytes, 0)));
+}
+
+}  // namespace ag

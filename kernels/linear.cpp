@@ -1,0 +1,160 @@
+// The fully connected layer's kernels: a fast path of register-blocked products, and the reference, plain
+// loops over the definition (the tests compare the two; a reference build runs the second alone).
+#include "kernels/linear.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "kernels/dots.h"
+#include "kernels/products.h"
+#include "kernels/reference.h"
+#include "kernels/transpose.h"
+
+namespace ag::kernels {
+
+namespace {
+
+/// A call's buffers, on the thread that makes the call.
+struct LinearCallScratch {
+  ScratchBuffer weights;    // W transposed [in, ldo]
+  ScratchBuffer bias_sums;  // dL/dbias's partial sums per chunk
+};
+
+/// A chunk's buffers, on the thread that runs the chunk.
+struct LinearChunkScratch {
+  ScratchBuffer sums;  // the chunk's outputs [rows, ldo]
+};
+
+// y[n,o] = b[o] + sum_i x[n,i] W[o,i], chunks of samples on the threads, each value computed the same way
+// whatever the thread that computes it, in one of two ways chosen by the batch size:
+//  - from kRowsForTransposedWeights samples up, the rows of x times W^T (transposed once per call),
+//    vectorised over the outputs, each a sum over i in order;
+//  - below, where that transposition would cost as much as the product, a dot product of two contiguous rows
+//    per output, lane-wise over the whole vectors, then the tail of fewer than kWideLanes<T> features added
+//    one by one.
+template <class T>
+void fast_forward(std::int64_t batch, std::int64_t outputs, std::int64_t features, const T* x, const T* w,
+                  const T* bias, T* y) {
+  const auto chunks = sample_chunks(batch);
+  if (batch >= kRowsForTransposedWeights) {
+    const std::int64_t ldo = round_up(outputs, kWideLanes<T>);
+    T* wt = thread_scratch<LinearCallScratch>().weights.get<T>(features * ldo);
+    transpose_weights(w, outputs, features, ldo, wt);
+    parallel_for(chunks.count, [&](std::int64_t ch) {
+      const std::int64_t first = chunks.begin(ch), rows = chunks.end(ch) - first;
+      T* acc = thread_scratch<LinearChunkScratch>().sums.get<T>(rows * ldo);
+      rows_times_transposed(rows, features, x + first * features, features, wt, outputs, ldo, bias, acc);
+      for (std::int64_t r = 0; r < rows; ++r) std::copy_n(acc + r * ldo, outputs, y + (first + r) * outputs);
+    }, batch * outputs * features);
+    return;
+  }
+  const std::int64_t whole = features / kWideLanes<T> * kWideLanes<T>;
+  parallel_for(chunks.count, [&](std::int64_t ch) {
+    const T* ap[kDotRowsA];
+    const T* bp[kDotRowsB];
+    T out[kDotRowsA * kDotRowsB];
+    for (std::int64_t n0 = chunks.begin(ch); n0 < chunks.end(ch); n0 += kDotRowsB) {
+      const int rv = static_cast<int>(std::min<std::int64_t>(kDotRowsB, chunks.end(ch) - n0));
+      for (int v = 0; v < rv; ++v) bp[v] = x + (n0 + v) * features;
+      for (std::int64_t o0 = 0; o0 < outputs; o0 += kDotRowsA) {
+        const int ru = static_cast<int>(std::min<std::int64_t>(kDotRowsA, outputs - o0));
+        for (int u = 0; u < ru; ++u) ap[u] = w + (o0 + u) * features;
+        dot_block(whole, ap, ru, bp, rv, out, rv);
+        for (int u = 0; u < ru; ++u)
+          for (int v = 0; v < rv; ++v) {
+            T total = out[u * rv + v];
+            for (std::int64_t i = whole; i < features; ++i) total += ap[u][i] * bp[v][i];
+            y[(n0 + v) * outputs + o0 + u] = total + (bias ? bias[o0 + u] : T(0));
+          }
+      }
+    }
+  }, batch * outputs * features);
+}
+
+// With G = dL/dy [N,out] (register-blocked products, no transposed copies):
+//   dL/dx = G W        [N,out] x [out,in]   per chunk of samples, its rows
+//   dL/db = sum_n G    [out]                per chunk of samples, their partial sums added in chunk order
+//   dL/dW = G^T x      [out,N] x [N,in]     after those, over the whole batch, blocks of rows of dL/dW
+//                                           on the threads (no partial sums of out x in values per chunk)
+template <class T>
+void fast_backward(std::int64_t batch, std::int64_t outputs, std::int64_t features, const T* x, const T* w,
+                   const T* g, T* gx, T* gw, T* gb, const BlockSink* w_sink) {
+  const auto chunks = sample_chunks(batch);
+  ChunkPartials<T> part_b(chunks.count, gb, gb ? outputs : 0, thread_scratch<LinearCallScratch>().bias_sums);
+  parallel_for(chunks.count, [&](std::int64_t ch) {
+    const std::int64_t first = chunks.begin(ch), m = chunks.end(ch) - first;
+    const T* gc = g + first * outputs;
+    if (gx) rows_times_weights(m, outputs, features, gc, w, gx + first * features, features);
+    if (gb) {
+      T* pb = part_b.chunk(ch);
+      for (std::int64_t n = 0; n < m; ++n)
+        for (std::int64_t o = 0; o < outputs; ++o) pb[o] += gc[n * outputs + o];
+    }
+  }, batch * outputs * features);
+  part_b.reduce();
+  if (gw || w_sink) weight_gradient_by_rows(batch, outputs, features, g, x, gw, w_sink);
+}
+
+// y[n,o] = bias[o] + sum_i x[n,i] W[o,i], in order of i.
+template <class T>
+void reference_forward(std::int64_t batch, std::int64_t outputs, std::int64_t features, const T* x, const T* w,
+                       const T* bias, T* y) {
+  for (std::int64_t n = 0; n < batch; ++n)
+    for (std::int64_t o = 0; o < outputs; ++o) {
+      T sum = bias ? bias[o] : T(0);
+      for (std::int64_t i = 0; i < features; ++i) sum += x[n * features + i] * w[o * features + i];
+      y[n * outputs + o] = sum;
+    }
+}
+
+// dL/dx[n,i] = sum_o G[n,o] W[o,i];  dL/dW[o,i] = sum_n G[n,o] x[n,i];  dL/dbias[o] = sum_n G[n,o]
+template <class T>
+void reference_backward(std::int64_t batch, std::int64_t outputs, std::int64_t features, const T* x, const T* w,
+                        const T* g, T* gx, T* gw, T* gb) {
+  if (gx) std::fill_n(gx, batch * features, T(0));
+  if (gw) std::fill_n(gw, outputs * features, T(0));
+  if (gb) std::fill_n(gb, outputs, T(0));
+  for (std::int64_t n = 0; n < batch; ++n)
+    for (std::int64_t o = 0; o < outputs; ++o) {
+      const T go = g[n * outputs + o];
+      if (gb) gb[o] += go;
+      for (std::int64_t i = 0; i < features; ++i) {
+        if (gx) gx[n * features + i] += go * w[o * features + i];
+        if (gw) gw[o * features + i] += go * x[n * features + i];
+      }
+    }
+}
+
+}  // namespace
+
+template <class T>
+void linear_forward(std::int64_t batch, std::int64_t outputs, std::int64_t features, const T* x, const T* w,
+                    const T* bias, Activation activation, T* y, Implementation impl) {
+  if (impl == Implementation::reference)
+    reference_forward(batch, outputs, features, x, w, bias, y);
+  else
+    fast_forward(batch, outputs, features, x, w, bias, y);
+  activate_in_place(activation, y, batch * outputs);
+}
+
+template <class T>
+void linear_backward(std::int64_t batch, std::int64_t outputs, std::int64_t features, const T* x, const T* w,
+                     const T* g, T* gx, T* gw, T* gb, const BlockSink* w_sink, Implementation impl) {
+  if (impl == Implementation::fast) return fast_backward(batch, outputs, features, x, w, g, gx, gw, gb, w_sink);
+  std::vector<T> whole(w_sink ? static_cast<std::size_t>(outputs * features) : 0);
+  reference_backward(batch, outputs, features, x, w, g, gx, w_sink ? whole.data() : gw, gb);
+  if (w_sink) w_sink->send(0, outputs * features, whole.data());
+}
+
+template void linear_forward<float>(std::int64_t, std::int64_t, std::int64_t, const float*, const float*,
+                                    const float*, Activation, float*, Implementation);
+template void linear_forward<double>(std::int64_t, std::int64_t, std::int64_t, const double*, const double*,
+                                     const double*, Activation, double*, Implementation);
+template void linear_backward<float>(std::int64_t, std::int64_t, std::int64_t, const float*, const float*,
+                                     const float*, float*, float*, float*, const BlockSink*, Implementation);
+template void linear_backward<double>(std::int64_t, std::int64_t, std::int64_t, const double*, const double*,
+                                      const double*, double*, double*, double*, const BlockSink*,
+                                      Implementation);
+
+}  // namespace ag::kernels

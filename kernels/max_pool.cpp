@@ -1,0 +1,181 @@
+// The max-pooling kernels: a fast path (the 2 x 2, stride 2 case kLanes<T> windows at a time, branch-free),
+// and the reference, the plain window loop (the tests compare the two; a reference build runs the second).
+#include "kernels/max_pool.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/chunks.h"
+#include "kernels/parallel.h"
+#include "kernels/simd.h"
+
+namespace ag::kernels {
+
+namespace {
+
+// One output row: y[j] = x[argmax] over the window at column j s, rows `top` onwards, with argmax the first
+// maximal element in row-major window order (a strict > keeps the earlier of equal values), and at[j] its
+// offset within the plane. K > 0 fixes the kernel size at compile time (so the window loops unroll and the
+// j loop vectorises); K = 0 reads it from k.
+template <class T, int K>
+inline void max_pool_row(const T* top, std::int64_t top_offset, std::int64_t w, std::int64_t ow, std::int64_t s,
+                         std::int64_t k_runtime, T* y, std::int32_t* at) {
+  const std::int64_t k = K > 0 ? K : k_runtime;
+  for (std::int64_t j = 0; j < ow; ++j) {
+    const T* window = top + j * s;
+    T best = window[0];
+    std::int64_t where = 0;
+    for (std::int64_t a = 0; a < k; ++a)
+      for (std::int64_t b = a == 0 ? 1 : 0; b < k; ++b) {
+        const T v = window[a * w + b];
+        const bool better = v > best;
+        best = better ? v : best;
+        where = better ? a * w + b : where;
+      }
+    y[j] = best;
+    if (at) at[j] = static_cast<std::int32_t>(top_offset + j * s + where);
+  }
+}
+
+// The 2x2, stride 2 case (LeNet's), kLanes<T> outputs at a time without branches: the four window elements
+// (0,0), (0,1), (1,0), (1,1) are de-interleaved from the two rows and compared in that order with a strict
+// >, so the first maximal one wins. Writes `count` <= kLanes<T> outputs from 2 kLanes<T> values of each row
+// (top, bottom), and their argmax offsets, the first at `offset`, when `at` is given.
+template <class T>
+inline void max_pool_block_2x2(const T* top, const T* bottom, std::int64_t offset, std::int64_t w, int count, T* y,
+                               std::int32_t* at) {
+  using V = Simd<T>;
+  using Mask = decltype(V{} > V{});
+  constexpr int L = kLanes<T>;
+  const V a0 = load(top), a1 = load(top + L);
+  const V b0 = load(bottom), b1 = load(bottom + L);
+  const V x01 = odds<T>(a0, a1), x10 = evens<T>(b0, b1), x11 = odds<T>(b0, b1);
+  V best = evens<T>(a0, a1);
+  Mask code = Mask{};  // which window element won: 0..3
+  Mask better = x01 > best;
+  best = better ? x01 : best;
+  code = better ? Mask{} + 1 : code;
+  better = x10 > best;
+  best = better ? x10 : best;
+  code = better ? Mask{} + 2 : code;
+  better = x11 > best;
+  best = better ? x11 : best;
+  code = better ? Mask{} + 3 : code;
+  if (count == L)
+    store(y, best);
+  else
+    for (int l = 0; l < count; ++l) y[l] = best[l];
+  if (!at) return;
+  if constexpr (sizeof(code[0]) == sizeof(std::int32_t)) {  // float: the offsets as one vector of 32-bit lanes
+    Mask lanes;
+    for (int l = 0; l < L; ++l) lanes[l] = l;
+    const Mask offsets =
+        static_cast<std::int32_t>(offset) + 2 * lanes + (code & 1) + (code >> 1) * static_cast<std::int32_t>(w);
+    if (count == L)
+      std::memcpy(at, &offsets, sizeof offsets);
+    else
+      for (int l = 0; l < count; ++l) at[l] = offsets[l];
+  } else {
+    for (int l = 0; l < count; ++l) at[l] = static_cast<std::int32_t>(offset + 2 * l + (code[l] & 1) + (code[l] >> 1) * w);
+  }
+}
+
+// One output row of the 2x2, stride 2 case, from input rows r0 and r0 + w; `base` is r0's offset in its plane,
+// `end` the end of the input and `y_end` the end of the outputs this thread writes: rows narrower than a
+// vector are read past their end, and written past it, while that stays inside.
+template <class T>
+void max_pool_row_2x2(const T* r0, std::int64_t base, std::int64_t w, std::int64_t ow, T* y, std::int32_t* at,
+                      const T* end, const T* y_end) {
+  constexpr int L = kLanes<T>;
+  const T* r1 = r0 + w;
+  if (ow < L) {
+    // Narrower than a vector (C3's 10x10 maps): whole vectors, of which the first ow lanes are kept, read in
+    // place, or at the input's end from zero-padded copies; stored whole when this thread's outputs go on
+    // past the row (the following rows, written next, overwrite the extra lanes), else lane by lane.
+    // (Scalar code here compiled to branches, mispredicted on every other window.)
+    // (Distances rather than pointers past the end, which would be undefined even to compare.)
+    const int count = y_end - y >= L ? L : static_cast<int>(ow);
+    if (end - r1 >= 2 * L) {
+      max_pool_block_2x2(r0, r1, base, w, count, y, at);
+      return;
+    }
+    T top[2 * L] = {}, bottom[2 * L] = {};
+    std::copy_n(r0, 2 * ow, top);
+    std::copy_n(r1, 2 * ow, bottom);
+    max_pool_block_2x2(top, bottom, base, w, count, y, at);
+    return;
+  }
+  // Blocks of L outputs; the last block is moved back to end at ow, recomputing a few outputs identically.
+  for (std::int64_t block = 0; block < ow; block += L) {
+    const std::int64_t j = std::min<std::int64_t>(block, ow - L);
+    max_pool_block_2x2(r0 + 2 * j, r1 + 2 * j, base + 2 * j, w, L, y + j, at ? at + j : nullptr);
+  }
+}
+
+template <class T, int K>
+void max_pool_planes(const MaxPoolShape& g, std::int64_t first, std::int64_t last, const T* x, T* y,
+                     std::int32_t* index) {
+  const std::int64_t w = g.width, oh = g.out_h(), ow = g.out_w(), s = g.stride;
+  const std::int64_t in_plane = g.height * w, out_plane = oh * ow;
+  const T* x_end = x + g.planes * in_plane;
+  const T* y_end = y + last * out_plane;  // this chunk's outputs end here
+  for (std::int64_t plane = first; plane < last; ++plane)
+    for (std::int64_t i = 0; i < oh; ++i) {
+      const T* top = x + plane * in_plane + i * s * w;
+      T* yrow = y + plane * out_plane + i * ow;
+      std::int32_t* at = index ? index + plane * out_plane + i * ow : nullptr;
+      if (K == 2 && s == 2)
+        max_pool_row_2x2<T>(top, i * s * w, w, ow, yrow, at, x_end, y_end);
+      else
+        max_pool_row<T, K>(top, i * s * w, w, ow, s, g.k, yrow, at);
+    }
+}
+
+}  // namespace
+
+// Forward: y[n,c,i,j] = max over the window, then the activation.
+template <class T>
+void max_pool_forward(const MaxPoolShape& g, const T* x, Activation activation, T* y, std::int32_t* index,
+                      Implementation impl) {
+  const auto chunks = sample_chunks(g.planes);
+  if (impl == Implementation::reference) {
+    max_pool_planes<T, 0>(g, 0, g.planes, x, y, index);
+  } else {
+    parallel_for(chunks.count, [&](std::int64_t ch) {
+      const std::int64_t first = chunks.begin(ch), last = chunks.end(ch);
+      if (g.k == 2)
+        max_pool_planes<T, 2>(g, first, last, x, y, index);
+      else if (g.k == 3)
+        max_pool_planes<T, 3>(g, first, last, x, y, index);
+      else
+        max_pool_planes<T, 0>(g, first, last, x, y, index);
+    }, g.planes * g.height * g.width);
+  }
+  activate_in_place(activation, y, g.planes * g.out_h() * g.out_w());
+}
+
+// Backward: dL/dx[n,c,argmax of window (i,j)] += dL/dy[n,c,i,j]; 0 elsewhere.
+template <class T>
+void max_pool_backward(const MaxPoolShape& g, const T* gy, const std::int32_t* index, T* gx) {
+  const std::int64_t in_plane = g.height * g.width, out_plane = g.out_h() * g.out_w();
+  const auto chunks = sample_chunks(g.planes);
+  parallel_for(chunks.count, [&](std::int64_t ch) {
+    for (std::int64_t plane = chunks.begin(ch); plane < chunks.end(ch); ++plane) {
+      T* gp = gx + plane * in_plane;
+      std::fill(gp, gp + in_plane, T(0));
+      const T* gyp = gy + plane * out_plane;
+      const std::int32_t* ip = index + plane * out_plane;
+      for (std::int64_t o = 0; o < out_plane; ++o) gp[ip[o]] += gyp[o];
+    }
+  }, g.planes * g.height * g.width);
+}
+
+template void max_pool_forward<float>(const MaxPoolShape&, const float*, Activation, float*, std::int32_t*,
+                                      Implementation);
+template void max_pool_forward<double>(const MaxPoolShape&, const double*, Activation, double*, std::int32_t*,
+                                       Implementation);
+template void max_pool_backward<float>(const MaxPoolShape&, const float*, const std::int32_t*, float*);
+template void max_pool_backward<double>(const MaxPoolShape&, const double*, const std::int32_t*, double*);
+
+}  // namespace ag::kernels

@@ -1,0 +1,59 @@
+#pragma once
+/// Reductions over a row of values, accumulated in vector lanes in a fixed order (so deterministic and
+/// vectorised without reassociation): sums, dot products, squared distances.
+#include <cstdint>
+
+#include "kernels/simd.h"
+
+namespace ag::kernels {
+
+/// Returns the sum of v's lanes, added in lane order.
+template <class T>
+inline T lane_sum(const Simd<T>& v) {
+  T total = 0;
+  for (int l = 0; l < kLanes<T>; ++l) total += v[l];
+  return total;
+}
+
+/// Returns sum_i x[i], accumulated in kLanes<T> interleaved partial sums added in a fixed order. Written with
+/// vectors: the lane-by-lane form of the same sums did not always vectorise once inlined.
+template <class T>
+T sum_lanes(const T* x, std::int64_t n) {
+  constexpr int L = kLanes<T>;
+  Simd<T> acc{};
+  std::int64_t i = 0;
+  for (; i + L <= n; i += L) acc += load(x + i);
+  T total = lane_sum<T>(acc);
+  for (; i < n; ++i) total += x[i];
+  return total;
+}
+
+/// Returns sum_i f(a[i], b[i]), accumulated like sum_lanes: f is applied to whole vectors of a and b, then to
+/// the scalars of the tail (a generic lambda, e.g. [](auto u, auto v) { return u * v; }).
+template <class T, class F>
+T sum_of_terms(const T* a, const T* b, std::int64_t n, F f) {
+  constexpr int L = kLanes<T>;
+  Simd<T> acc{};
+  std::int64_t i = 0;
+  for (; i + L <= n; i += L) acc += f(load(a + i), load(b + i));
+  T total = lane_sum<T>(acc);
+  for (; i < n; ++i) total += f(a[i], b[i]);
+  return total;
+}
+
+/// Returns sum_i a[i] b[i], accumulated like sum_lanes (products rounded, then added: no fused multiply-add).
+template <class T>
+T dot_lanes(const T* a, const T* b, std::int64_t n) {
+  return sum_of_terms(a, b, n, [](auto u, auto v) { return u * v; });
+}
+
+/// Returns sum_i (a[i] - b[i])^2, accumulated like dot_lanes.
+template <class T>
+T squared_distance(const T* a, const T* b, std::int64_t n) {
+  return sum_of_terms(a, b, n, [](auto u, auto v) {
+    const auto d = u - v;
+    return d * d;
+  });
+}
+
+}  // namespace ag::kernels

@@ -1,0 +1,230 @@
+// The sub-sampling kernels: a fast path (2 x 2 windows kLanes<T> at a time from de-interleaved rows), and the
+// reference, plain loops over the definition (the tests compare the two; a reference build runs the second).
+#include "kernels/subsample.h"
+
+#include <algorithm>
+#include <cstdint>
+
+#include "kernels/chunks.h"
+#include "kernels/parallel.h"
+#include "kernels/reductions.h"
+#include "kernels/simd.h"
+
+namespace ag::kernels {
+
+namespace {
+
+/// A call's buffers, on the thread that makes the call.
+struct SubsampleScratch {
+  ScratchBuffer coeff_sums, bias_sums;  // dL/dcoeff's and dL/dbias's partial sums per chunk
+};
+
+/// Returns the sum of a k x k window (rows `w` apart), in row-major order: each row summed from its first
+/// element, then the row sums added from the first row.
+template <class T>
+inline T window_sum(const T* window, std::int64_t w, std::int64_t k) {
+  T total = 0;
+  for (std::int64_t a = 0; a < k; ++a) {
+    T row = window[a * w];
+    for (std::int64_t b = 1; b < k; ++b) row += window[a * w + b];
+    total = a == 0 ? row : total + row;
+  }
+  return total;
+}
+
+// Forward, per sample n and map c:  s[i,j] = sum_{a,b<k} x[k i+a, k j+b] (window_sum's order; for k = 2,
+// kLanes<T> windows at a time from de-interleaved rows);  y = coeff[c] s + bias[c];  s kept when the
+// backward needs it.
+// Samples [first, last) of the forward (one chunk). A function of its own, with its arguments as values: in a
+// lambda capturing by reference, every vector store (a memcpy, which may alias anything) made the compiler
+// reload the captured sizes and pointers.
+template <class T>
+void subsample_forward_samples(const SubsampleShape g, std::int64_t first, std::int64_t last, const T* x, const T* coeff,
+                               const T* bias, T* y, T* pooled) {
+  constexpr int L = kLanes<T>;
+  const std::int64_t k = g.k, w = g.width, oh = g.out_h(), ow = g.out_w();
+  const std::int64_t in_plane = g.height * w, out_plane = oh * ow;
+  for (std::int64_t n = first; n < last; ++n)
+    for (std::int64_t c = 0; c < g.channels; ++c) {
+      const std::int64_t plane = n * g.channels + c;
+      const T cf = coeff[c], b = bias ? bias[c] : T(0);
+      for (std::int64_t i = 0; i < oh; ++i) {
+        const T* r0 = x + plane * in_plane + i * k * w;
+        T* yrow = y + plane * out_plane + i * ow;
+        T* srow = pooled ? pooled + plane * out_plane + i * ow : nullptr;
+        if (k == 2 && ow >= L) {
+          const T* r1 = r0 + w;
+          // Blocks of L windows, the last one moved back to end at ow (recomputing a few identically).
+          for (std::int64_t block = 0; block < ow; block += L) {
+            const std::int64_t j = std::min<std::int64_t>(block, ow - L);
+            const auto a0 = load(r0 + 2 * j), a1 = load(r0 + 2 * j + L);
+            const auto b0 = load(r1 + 2 * j), b1 = load(r1 + 2 * j + L);
+            const auto sums = (evens<T>(a0, a1) + odds<T>(a0, a1)) +
+                              (evens<T>(b0, b1) + odds<T>(b0, b1));
+            store(yrow + j, fmadd(splat(cf), sums, splat(b)));
+            if (srow) store(srow + j, sums);
+          }
+          continue;
+        }
+        if (k == 2) {  // narrow rows: the same sums, one window at a time
+          for (std::int64_t j = 0; j < ow; ++j) {
+            const T sum = (r0[2 * j] + r0[2 * j + 1]) + (r0[w + 2 * j] + r0[w + 2 * j + 1]);
+            yrow[j] = fmadd(cf, sum, b);
+            if (srow) srow[j] = sum;
+          }
+          continue;
+        }
+        for (std::int64_t j = 0; j < ow; ++j) {
+          const T sum = window_sum(r0 + j * k, w, k);
+          yrow[j] = fmadd(cf, sum, b);
+          if (srow) srow[j] = sum;
+        }
+      }
+    }
+}
+
+template <class T>
+void fast_forward(const SubsampleShape& g, std::int64_t batch, const T* x, const T* coeff, const T* bias,
+                  Activation activation, T* y, T* pooled) {
+  const auto chunks = sample_chunks(batch);
+  const std::int64_t out_size = g.channels * g.out_h() * g.out_w();
+  parallel_for(chunks.count, [&](std::int64_t ch) {
+    subsample_forward_samples<T>(g, chunks.begin(ch), chunks.end(ch), x, coeff, bias, y, pooled);
+    // Then y = f(y) for the fused activation, while the chunk's outputs are in the cache.
+    activate_in_place(activation, y + chunks.begin(ch) * out_size, (chunks.end(ch) - chunks.begin(ch)) * out_size);
+  }, batch * g.channels * g.height * g.width);
+}
+
+// Backward, with G = dL/dy and s the window sums:
+//   dL/dx[n,c,k i+a,k j+b] = coeff[c] G[n,c,i,j];  dL/dcoeff[c] = sum_{n,i,j} G s;  dL/dbias[c] = sum_{n,i,j} G
+// Samples [first, last) of the backward (one chunk), adding their dL/dcoeff and dL/dbias terms to pc and pb.
+template <class T>
+void subsample_backward_samples(const SubsampleShape g, std::int64_t first, std::int64_t last, const T* gy,
+                                const T* coeff, const T* pooled, T* gx, T* pc, T* pb) {
+  constexpr int L = kLanes<T>;
+  const std::int64_t k = g.k, w = g.width, oh = g.out_h(), ow = g.out_w();
+  const std::int64_t in_plane = g.height * w, out_plane = oh * ow;
+  const bool gcoeff = pc != nullptr, gbias = pb != nullptr;
+  for (std::int64_t n = first; n < last; ++n)
+    for (std::int64_t c = 0; c < g.channels; ++c) {
+      const std::int64_t plane = n * g.channels + c;
+      const T* gp = gy + plane * out_plane;
+      if (gcoeff) pc[c] += dot_lanes(gp, pooled + plane * out_plane, out_plane);
+      if (gbias) pb[c] += sum_lanes(gp, out_plane);
+      if (!gx) continue;
+      const T cf = coeff[c];
+      for (std::int64_t i = 0; i < oh; ++i) {
+        T* r0 = gx + plane * in_plane + i * k * w;
+        const T* grow = gp + i * ow;
+        if (k == 2 && ow >= L) {
+          for (std::int64_t block = 0; block < ow; block += L) {
+            const std::int64_t j = std::min<std::int64_t>(block, ow - L);
+            const auto v = splat(cf) * load(grow + j);
+            const auto lo = twice_low<T>(v), hi = twice_high<T>(v);
+            store(r0 + 2 * j, lo);
+            store(r0 + 2 * j + L, hi);
+            store(r0 + w + 2 * j, lo);
+            store(r0 + w + 2 * j + L, hi);
+          }
+          continue;
+        }
+        if (k == 2) {
+          for (std::int64_t j = 0; j < ow; ++j) {
+            const T v = cf * grow[j];
+            r0[2 * j] = v;
+            r0[2 * j + 1] = v;
+            r0[w + 2 * j] = v;
+            r0[w + 2 * j + 1] = v;
+          }
+          continue;
+        }
+        for (std::int64_t j = 0; j < ow; ++j) {
+          const T v = cf * grow[j];
+          for (std::int64_t a = 0; a < k; ++a)
+            for (std::int64_t b = 0; b < k; ++b) r0[a * w + j * k + b] = v;
+        }
+      }
+    }
+}
+
+template <class T>
+void fast_backward(const SubsampleShape& g, std::int64_t batch, const T* gy, const T* coeff, const T* pooled, T* gx,
+                   T* gcoeff, T* gbias) {
+  const auto chunks = sample_chunks(batch);
+  auto& scratch = thread_scratch<SubsampleScratch>();
+  ChunkPartials<T> part_c(chunks.count, gcoeff, gcoeff ? g.channels : 0, scratch.coeff_sums);
+  ChunkPartials<T> part_b(chunks.count, gbias, gbias ? g.channels : 0, scratch.bias_sums);
+  parallel_for(chunks.count, [&](std::int64_t ch) {
+    subsample_backward_samples<T>(g, chunks.begin(ch), chunks.end(ch), gy, coeff, pooled, gx,
+                                  gcoeff ? part_c.chunk(ch) : nullptr, gbias ? part_b.chunk(ch) : nullptr);
+  }, batch * g.channels * g.height * g.width);
+  part_c.reduce();
+  part_b.reduce();
+}
+
+// y = f(coeff[c] s + bias[c]), s each window's sum in row-major order (window_sum).
+template <class T>
+void reference_forward(const SubsampleShape& g, std::int64_t batch, const T* x, const T* coeff, const T* bias,
+                       Activation activation, T* y, T* pooled) {
+  const std::int64_t oh = g.out_h(), ow = g.out_w();
+  for (std::int64_t plane = 0; plane < batch * g.channels; ++plane)
+    for (std::int64_t i = 0; i < oh; ++i)
+      for (std::int64_t j = 0; j < ow; ++j) {
+        const std::int64_t c = plane % g.channels, at = (plane * oh + i) * ow + j;
+        const T s = window_sum(x + (plane * g.height + i * g.k) * g.width + j * g.k, g.width, g.k);
+        y[at] = coeff[c] * s + (bias ? bias[c] : T(0));
+        if (pooled) pooled[at] = s;
+      }
+  activate_in_place(activation, y, batch * g.channels * oh * ow);
+}
+
+// dL/dx = coeff[c] G at each of the window's k k inputs;  dL/dcoeff[c] = sum G s;  dL/dbias[c] = sum G
+template <class T>
+void reference_backward(const SubsampleShape& g, std::int64_t batch, const T* gy, const T* coeff, const T* pooled,
+                        T* gx, T* gcoeff, T* gbias) {
+  const std::int64_t oh = g.out_h(), ow = g.out_w();
+  if (gcoeff) std::fill_n(gcoeff, g.channels, T(0));
+  if (gbias) std::fill_n(gbias, g.channels, T(0));
+  for (std::int64_t plane = 0; plane < batch * g.channels; ++plane)
+    for (std::int64_t i = 0; i < oh; ++i)
+      for (std::int64_t j = 0; j < ow; ++j) {
+        const std::int64_t c = plane % g.channels, at = (plane * oh + i) * ow + j;
+        if (gcoeff) gcoeff[c] += gy[at] * pooled[at];
+        if (gbias) gbias[c] += gy[at];
+        if (!gx) continue;
+        for (std::int64_t a = 0; a < g.k; ++a)
+          for (std::int64_t b = 0; b < g.k; ++b)
+            gx[(plane * g.height + i * g.k + a) * g.width + j * g.k + b] = coeff[c] * gy[at];
+      }
+}
+
+}  // namespace
+
+template <class T>
+void subsample_forward(const SubsampleShape& shape, std::int64_t batch, const T* x, const T* coeff, const T* bias,
+                       Activation activation, T* y, T* pooled, Implementation impl) {
+  if (impl == Implementation::reference)
+    reference_forward(shape, batch, x, coeff, bias, activation, y, pooled);
+  else
+    fast_forward(shape, batch, x, coeff, bias, activation, y, pooled);
+}
+
+template <class T>
+void subsample_backward(const SubsampleShape& shape, std::int64_t batch, const T* gy, const T* coeff,
+                        const T* pooled, T* gx, T* gcoeff, T* gbias, Implementation impl) {
+  if (impl == Implementation::reference)
+    reference_backward(shape, batch, gy, coeff, pooled, gx, gcoeff, gbias);
+  else
+    fast_backward(shape, batch, gy, coeff, pooled, gx, gcoeff, gbias);
+}
+
+#define LENETGRAD_SUBSAMPLE(T)                                                                                    \
+  template void subsample_forward<T>(const SubsampleShape&, std::int64_t, const T*, const T*, const T*, Activation, \
+                                     T*, T*, Implementation);                                                      \
+  template void subsample_backward<T>(const SubsampleShape&, std::int64_t, const T*, const T*, const T*, T*, T*, T*, \
+                                      Implementation);
+LENETGRAD_SUBSAMPLE(float)
+LENETGRAD_SUBSAMPLE(double)
+#undef LENETGRAD_SUBSAMPLE
+
+}  // namespace ag::kernels

@@ -1,0 +1,153 @@
+// The fast paths of the linear, sub-sampling, max-pooling and RBF kernels against their references, forward and
+// backward, float and double, at LeNet-5's sizes and others (batch sizes on both sides of the linear kernel's
+// switch to a transposed product).
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "kernels/linear.h"
+#include "kernels/max_pool.h"
+#include "kernels/rbf.h"
+#include "kernels/subsample.h"
+
+using namespace ag::kernels;
+
+namespace {
+
+template <class T>
+std::vector<T> random_values(std::int64_t n, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<double> uniform(-1, 1);
+  std::vector<T> v(static_cast<std::size_t>(n));
+  for (auto& e : v) e = static_cast<T>(uniform(gen));
+  return v;
+}
+
+/// Checks that a and b agree to the rounding of sums of `terms` values of magnitude about 1 in T.
+template <class T>
+void check_close(const std::vector<T>& a, const std::vector<T>& b, std::int64_t terms) {
+  REQUIRE(a.size() == b.size());
+  const double eps = std::is_same_v<T, float> ? 1.2e-7 : 2.3e-16;
+  double worst = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    worst = std::max(worst, std::abs(static_cast<double>(a[i]) - b[i]) / std::max(1.0, std::abs(double(b[i]))));
+  CHECK(worst <= 4 * eps * static_cast<double>(terms));
+}
+
+template <class T>
+void check_linear(std::int64_t batch, std::int64_t outputs, std::int64_t features) {
+  CAPTURE(batch);
+  CAPTURE(features);
+  const auto x = random_values<T>(batch * features, 1), w = random_values<T>(outputs * features, 2);
+  const auto bias = random_values<T>(outputs, 3), g = random_values<T>(batch * outputs, 4);
+  std::vector<T> y[2], gx[2], gw[2], gb[2];
+  for (int i = 0; i < 2; ++i) {
+    const Implementation impl = i == 0 ? Implementation::fast : Implementation::reference;
+    y[i].resize(static_cast<std::size_t>(batch * outputs));
+    gx[i].resize(x.size());
+    gw[i].resize(w.size());
+    gb[i].resize(bias.size());
+    linear_forward(batch, outputs, features, x.data(), w.data(), bias.data(), Activation::sigmoid, y[i].data(), impl);
+    linear_backward(batch, outputs, features, x.data(), w.data(), g.data(), gx[i].data(), gw[i].data(), gb[i].data(),
+                    nullptr, impl);
+  }
+  check_close(y[0], y[1], features);
+  check_close(gx[0], gx[1], outputs);
+  check_close(gw[0], gw[1], batch);
+  check_close(gb[0], gb[1], batch);
+}
+
+template <class T>
+void check_subsample(const SubsampleShape& shape, std::int64_t batch) {
+  CAPTURE(shape.width);
+  CAPTURE(shape.k);
+  const std::int64_t in = batch * shape.channels * shape.height * shape.width;
+  const std::int64_t out = batch * shape.channels * shape.out_h() * shape.out_w();
+  const auto x = random_values<T>(in, 5), coeff = random_values<T>(shape.channels, 6);
+  const auto bias = random_values<T>(shape.channels, 7), g = random_values<T>(out, 8);
+  std::vector<T> y[2], pooled[2], gx[2], gc[2], gb[2];
+  for (int i = 0; i < 2; ++i) {
+    const Implementation impl = i == 0 ? Implementation::fast : Implementation::reference;
+    y[i].resize(static_cast<std::size_t>(out));
+    pooled[i].resize(y[i].size());
+    gx[i].resize(x.size());
+    gc[i].resize(coeff.size());
+    gb[i].resize(bias.size());
+    subsample_forward(shape, batch, x.data(), coeff.data(), bias.data(), Activation::scaled_tanh, y[i].data(),
+                      pooled[i].data(), impl);
+    subsample_backward(shape, batch, g.data(), coeff.data(), pooled[i].data(), gx[i].data(), gc[i].data(),
+                       gb[i].data(), impl);
+  }
+  check_close(y[0], y[1], shape.k * shape.k);
+  check_close(pooled[0], pooled[1], shape.k * shape.k);
+  check_close(gx[0], gx[1], 1);
+  check_close(gc[0], gc[1], out * shape.k * shape.k);
+  check_close(gb[0], gb[1], out);
+}
+
+template <class T>
+void check_max_pool(const MaxPoolShape& shape) {
+  CAPTURE(shape.width);
+  CAPTURE(shape.k);
+  CAPTURE(shape.stride);
+  const auto x = random_values<T>(shape.planes * shape.height * shape.width, 9);
+  const std::int64_t out = shape.planes * shape.out_h() * shape.out_w();
+  std::vector<T> y[2];
+  std::vector<std::int32_t> index[2];
+  for (int i = 0; i < 2; ++i) {
+    y[i].resize(static_cast<std::size_t>(out));
+    index[i].resize(y[i].size());
+    max_pool_forward(shape, x.data(), Activation::relu, y[i].data(), index[i].data(),
+                     i == 0 ? Implementation::fast : Implementation::reference);
+  }
+  CHECK(y[0] == y[1]);  // a maximum is exact
+  CHECK(index[0] == index[1]);
+}
+
+template <class T>
+void check_rbf(std::int64_t batch, std::int64_t units, std::int64_t d) {
+  const auto x = random_values<T>(batch * d, 10), w = random_values<T>(units * d, 11);
+  std::vector<T> y[2];
+  for (int i = 0; i < 2; ++i) {
+    y[i].resize(static_cast<std::size_t>(batch * units));
+    rbf_forward(batch, units, d, x.data(), w.data(), y[i].data(),
+                i == 0 ? Implementation::fast : Implementation::reference);
+  }
+  check_close(y[0], y[1], 4 * d);
+}
+
+}  // namespace
+
+TEST_CASE("kernel paths: linear, fast against reference") {
+  for (const std::int64_t batch : {1, 3, 15, 16, 64}) {
+    check_linear<float>(batch, 84, 120);
+    check_linear<double>(batch, 10, 84);
+    check_linear<float>(batch, 7, 13);
+  }
+}
+
+TEST_CASE("kernel paths: sub-sampling, fast against reference") {
+  for (const std::int64_t batch : {1, 5}) {
+    check_subsample<float>({6, 28, 28, 2}, batch);    // S2
+    check_subsample<double>({16, 10, 10, 2}, batch);  // S4: rows narrower than a vector
+    check_subsample<float>({3, 9, 12, 3}, batch);
+  }
+}
+
+TEST_CASE("kernel paths: max-pooling, fast against reference (bitwise: no arithmetic)") {
+  check_max_pool<float>({2 * 6, 28, 28, 2, 2});
+  check_max_pool<double>({3 * 16, 10, 10, 2, 2});
+  check_max_pool<float>({4, 11, 9, 3, 2});
+  check_max_pool<float>({4, 7, 7, 3, 3});
+  check_max_pool<float>({5, 9, 9, 4, 1});
+}
+
+TEST_CASE("kernel paths: RBF distances, fast against reference") {
+  check_rbf<float>(5, 10, 84);
+  check_rbf<double>(3, 10, 84);
+  check_rbf<float>(2, 4, 7);
+}
