@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "apps/report/report.h"
 #include "apps/train/checkpoint.h"
 #include "apps/train/config.h"
 #include "apps/train/evaluation.h"
@@ -13,17 +14,18 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: evaluate_lenet --run DIR [--json FILE] [--set key.path=value ...]\n"
+    "usage: evaluate_lenet --run DIR [--json FILE] [--report FILE] [--set key.path=value ...]\n"
     "  Loads DIR/config.json and DIR/checkpoint.bin, evaluates the test set that the config names, and\n"
     "  prints the test error and the confusion matrix (rows: true class, columns: predicted).\n"
     "  --json FILE  also writes {samples, loss, error, confusion} as JSON to FILE\n"
+    "  --report FILE  also writes the run's report page (HTML, docs/report.md) to FILE\n"
     "  --set        overrides a config key (e.g. data.test_limit=1000)\n";
 
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace ag::app;
-  std::string run_dir, json_path;
+  std::string run_dir, json_path, report_path;
   std::vector<std::string> overrides;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -35,6 +37,8 @@ int main(int argc, char** argv) {
       run_dir = argv[++i];
     } else if (arg == "--json" && has_value) {
       json_path = argv[++i];
+    } else if (arg == "--report" && has_value) {
+      report_path = argv[++i];
     } else if (arg == "--set" && has_value) {
       overrides.emplace_back(argv[++i]);
     } else {
@@ -63,6 +67,7 @@ int main(int argc, char** argv) {
       out << to_json(result).dump(2) << "\n";
       if (!out) throw std::runtime_error("cannot write " + json_path);
     }
+    if (!report_path.empty()) write_report(dir, report_path, ReportOptions{overrides, nullptr});
     return 0;
   } catch (const ConfigError& e) {
     fmt::print(stderr, "evaluate_lenet: {}\n", e.what());

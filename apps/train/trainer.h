@@ -21,6 +21,8 @@ struct TrainResult {
 struct TrainHooks {
   /// Called after each training batch with the 1-based epoch and the 0-based batch index.
   std::function<void(int epoch, std::int64_t batch)> after_batch;
+  /// Called after each checkpoint is written, with the epochs completed and the batches of the next one done.
+  std::function<void(int epochs_done, std::int64_t batches_done)> after_checkpoint;
 };
 
 /// Trains by `resolved` (a load_config result) into output.dir. With `resume`, continues from the
