@@ -3,10 +3,12 @@
 #include <atomic>
 #include <utility>
 #include <cstdint>
+#include <mutex>
 #include <unordered_map>
 #include <vector>
 
 #include "autograd/anomaly.h"
+#include "autograd/grad_lock.h"
 #include "autograd/graph.h"
 #include "autograd/leaf_hooks.h"
 #include "autograd/ops/arithmetic.h"
@@ -40,7 +42,7 @@ void accumulate_leaf(Tensor& slot, Tensor g) {
   }
   dispatch_floating(slot.dtype(), "backward", [&](auto type) {
     using T = decltype(type);
-    T* dst = slot.template data<T>();
+    T* dst = slot.template mutable_data<T>();
     const T* src = g.template data<T>();
     const std::int64_t n = g.numel();
     for (std::int64_t i = 0; i < n; ++i) dst[i] += src[i];
@@ -122,8 +124,15 @@ void serve_leaf(const Tensor& leaf) {
   LeafHooks& hooks = *leaf.impl()->hooks;
   if (hooks.consumer && !hooks.sent_in_blocks) {
     TensorImpl& impl = *leaf.impl();
-    Tensor gradient = impl.grad.defined() ? std::exchange(impl.grad, Tensor()) : std::exchange(hooks.pending, Tensor());
-    if (gradient.defined()) hooks.consumer->consume(leaf, 0, gradient.numel(), gradient.impl()->storage.get());
+    Tensor gradient;
+    {
+      const std::lock_guard lock(grad_lock(&impl));
+      gradient = impl.grad.defined() ? std::exchange(impl.grad, Tensor()) : std::exchange(hooks.pending, Tensor());
+    }
+    if (gradient.defined()) {
+      hooks.consumer->begin(leaf);
+      hooks.consumer->consume(leaf, 0, gradient.numel(), gradient.impl()->storage.get());
+    }
   }
   if (!leaf.grad().defined()) return;
   Tensor handle = leaf;
@@ -150,6 +159,8 @@ void use_done(const Tensor& leaf) {
 void leaf_accumulates(const Tensor& leaf, Tensor g) {
   TensorImpl& impl = *leaf.impl();
   LeafHooks* hooks = impl.hooks.get();
+  // Passes on other threads may accumulate into the same leaf: its .grad is read and written under its lock.
+  const std::lock_guard lock(grad_lock(&impl));
   const bool for_consumer = hooks && hooks->consumer && hooks->backward_pass != 0 && !impl.grad.defined();
   accumulate_leaf(for_consumer ? hooks->pending : impl.grad, std::move(g));
 }
@@ -175,6 +186,7 @@ void execute(const Tensor& root, const Tensor& seed, bool retain_graph, Gradient
     else if (auto it = sink.capture.find(leaf.impl().get()); it != sink.capture.end()) accumulate(it->second, g);
   };
   if (!root.grad_fn()) {
+    const NoGradGuard no_grad;  // as for the leaves of a graph
     leaf_receives(root, seed);
     if (!sink.capturing && has_hooks(root)) serve_leaf(root);
     return;
@@ -214,6 +226,7 @@ void execute(const Tensor& root, const Tensor& seed, bool retain_graph, Gradient
     std::vector<Tensor> input_grads;
     if (grad_output.defined()) {  // undefined: no gradient reached this node, so none leaves it
       if (!node->backward) fail(node->name, "backward not implemented");
+      node->check_versions();
       const ProfileScope timed([&] { return "backward " + node->name + " " + shape_str(grad_output.shape()); });
       input_grads = node->backward(grad_output, node->inputs);
       if (input_grads.size() != node->inputs.size())
@@ -247,6 +260,7 @@ GradientBlocks gradient_blocks(const Tensor& input) {
   if (!hooks || !hooks->consumer || hooks->backward_pass == 0 || hooks->uses != 1 || input.grad().defined() ||
       anomaly_mode_enabled())
     return {};
+  hooks->consumer->begin(input);
   hooks->sent_in_blocks = true;
   return {hooks->consumer.get(), input};
 }

@@ -40,7 +40,7 @@ Tensor map_elements(std::string_view op, const Tensor& a, const Tensor& b, F f) 
     using T = decltype(type);
     const T* pa = a.data<T>();
     const T* pb = b.data<T>();
-    T* po = out.data<T>();
+    T* po = out.mutable_data<T>();
     for (std::int64_t i = 0, n = a.numel(); i < n; ++i) po[i] = static_cast<T>(f(pa[i], pb[i]));
   });
   return out;

@@ -68,16 +68,17 @@ struct Checker {
   }
 
   /// Central difference of the output when input `i` moves by eps along `direction` (values of its shape).
+  /// The moved input is a copy: the inputs themselves, which the output's graph saved, are never written.
   std::vector<double> directional(std::size_t i, const std::vector<double>& direction) const {
-    Tensor x = inputs[i];
-    double* p = x.data<double>();
-    const auto n = static_cast<std::size_t>(x.numel());
-    const std::vector<double> saved(p, p + n);
-    for (std::size_t e = 0; e < n; ++e) p[e] = saved[e] + options.eps * direction[e];
-    const auto plus = evaluate(f, inputs);
-    for (std::size_t e = 0; e < n; ++e) p[e] = saved[e] - options.eps * direction[e];
-    const auto minus = evaluate(f, inputs);
-    std::copy(saved.begin(), saved.end(), p);
+    std::vector<Tensor> moved = inputs;
+    moved[i] = inputs[i].detach().clone();
+    double* p = moved[i].mutable_data<double>();
+    const double* x = inputs[i].data<double>();
+    const auto n = static_cast<std::size_t>(inputs[i].numel());
+    for (std::size_t e = 0; e < n; ++e) p[e] = x[e] + options.eps * direction[e];
+    const auto plus = evaluate(f, moved);
+    for (std::size_t e = 0; e < n; ++e) p[e] = x[e] - options.eps * direction[e];
+    const auto minus = evaluate(f, moved);
     std::vector<double> d(plus.size());
     for (std::size_t o = 0; o < d.size(); ++o) d[o] = (plus[o] - minus[o]) / (2 * options.eps);
     return d;
@@ -90,7 +91,7 @@ struct Checker {
     for (int pass = 0; pass < 2; ++pass)
       for (std::int64_t o = 0; o < n_out; ++o) {
         Tensor onehot = zeros(output.shape(), DType::f64);
-        onehot.data<double>()[o] = 1.0;
+        onehot.mutable_data<double>()[o] = 1.0;
         rows[pass].push_back(vjp(onehot));
       }
     for (std::size_t k = 0; k < differentiable.size(); ++k) {

@@ -13,6 +13,9 @@ namespace ag {
 class GradientConsumer {
  public:
   virtual ~GradientConsumer() = default;
+  /// Tells the consumer that `leaf`'s gradient of this pass is coming: called on the backward pass's thread,
+  /// inside its no-grad scope, before the first consume() of the pass. May throw.
+  virtual void begin(const Tensor& leaf) = 0;
   /// Takes elements [begin, end) of `leaf`'s gradient (flat, row-major), `values` pointing at element `begin`
   /// in the leaf's dtype. A pass's calls cover the leaf once, in disjoint blocks (or one call for the whole),
   /// possibly from several kernel threads at once: each element's use must not depend on the block it comes
@@ -42,8 +45,9 @@ class GradientBlocks {
 /// For a backward rule that computes the gradient of `input` in blocks: returns where to send the blocks
 /// instead of returning the gradient when backward allows it (the input is a leaf with a gradient consumer,
 /// used once in the graph of the pass under way, with no .grad to add to, outside anomaly mode and ag::grad),
-/// else an empty destination. The consumer may change the input's values (an optimizer updates them), so the
-/// rule sends the first block only after it has finished reading them. docs/extending.md shows one.
+/// else an empty destination; with one, the consumer's begin() has been called. The consumer may change the
+/// input's values (an optimizer updates them), so the rule sends the first block only after it has finished
+/// reading them. docs/extending.md shows one.
 GradientBlocks gradient_blocks(const Tensor& input);
 
 }  // namespace ag

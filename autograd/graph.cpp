@@ -1,5 +1,9 @@
 #include "autograd/graph.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
+
 #include "autograd/anomaly.h"
 
 namespace ag {
@@ -12,6 +16,31 @@ bool grad_mode_enabled() { return grad_mode; }
 
 NoGradGuard::NoGradGuard() : previous_(grad_mode) { grad_mode = false; }
 NoGradGuard::~NoGradGuard() { grad_mode = previous_; }
+
+Node::Node(std::string op_name, std::vector<Tensor> op_inputs, BackwardFn rule, std::vector<Tensor> saved_tensors,
+           std::uint64_t inputs_read)
+    : name(std::move(op_name)),
+      inputs(std::move(op_inputs)),
+      backward(std::move(rule)),
+      saved(std::move(saved_tensors)),
+      read_inputs(inputs_read) {
+  versions.reserve(inputs.size() + saved.size());
+  for (const auto& input : inputs) versions.push_back(input.defined() ? input.version() : 0);
+  for (const auto& tensor : saved) versions.push_back(tensor.defined() ? tensor.version() : 0);
+}
+
+void Node::check_versions() const {
+  for (std::size_t k = 0; k < inputs.size() + saved.size(); ++k) {
+    const bool input = k < inputs.size();
+    if (input && (k >= 64 || !((read_inputs >> k) & 1))) continue;
+    const Tensor& t = input ? inputs[k] : saved[k - inputs.size()];
+    if (!t.defined() || t.version() == versions[k]) continue;
+    fail(name, "{} {} was written in place after the op used it (version {} now, {} when the op ran); its backward "
+               "would use the new values: write into a copy, or before the op",
+         input ? fmt::format("input {}", k) : std::string("its saved output"), shape_str(t.shape()), t.version(),
+         versions[k]);
+  }
+}
 
 Node::~Node() {
   // Destroying a node destroys its inputs, whose grad_fn nodes destroy theirs, and so on: recursion as
@@ -37,6 +66,7 @@ Node::~Node() {
 
 void Node::release() {
   inputs.clear();
+  saved.clear();
   backward = nullptr;
   released = true;
 }
@@ -48,14 +78,42 @@ bool any_requires_grad(const std::vector<Tensor>& inputs) {
   return false;
 }
 
-Tensor record(std::string name, Tensor output, std::vector<Tensor> inputs, BackwardFn backward) {
+namespace {
+
+/// Makes `output` the result of op `name` (record's work); `inputs_read` has bit i set when the rule reads
+/// input i's values.
+Tensor record_node(std::string name, Tensor output, std::vector<Tensor> inputs, BackwardFn backward,
+                   std::vector<Tensor> saved, std::uint64_t inputs_read) {
   if (anomaly_mode_enabled()) check_finite(name, "forward", output);
   if (!any_requires_grad(inputs)) return output;
   // A result must be fresh: never turn a user's leaf (or a detached view of one) into an op result.
   auto& impl = *output.impl();
   impl.requires_grad = true;
-  impl.grad_fn = std::make_shared<Node>(std::move(name), std::move(inputs), std::move(backward));
+  impl.grad_fn = std::make_shared<Node>(std::move(name), std::move(inputs), std::move(backward), std::move(saved),
+                                        inputs_read);
   return output;
+}
+
+}  // namespace
+
+Tensor record(std::string name, Tensor output, std::vector<Tensor> inputs, BackwardFn backward) {
+  return record_node(std::move(name), std::move(output), std::move(inputs), std::move(backward), {}, ~std::uint64_t{0});
+}
+
+Tensor record(std::string name, Tensor output, std::vector<Tensor> inputs, BackwardFn backward,
+              std::vector<Tensor> saved) {
+  // The saved tensors that are inputs are checked as inputs; the others (an output the rule kept) as saved.
+  std::uint64_t inputs_read = 0;
+  std::vector<Tensor> extra;
+  for (auto& tensor : saved) {
+    const auto input = std::find_if(inputs.begin(), inputs.end(), [&](const Tensor& in) {
+      return in.defined() && tensor.defined() && in.impl() == tensor.impl();
+    });
+    if (input != inputs.end() && input - inputs.begin() < 64) inputs_read |= std::uint64_t{1} << (input - inputs.begin());
+    else extra.push_back(std::move(tensor));
+  }
+  return record_node(std::move(name), std::move(output), std::move(inputs), std::move(backward), std::move(extra),
+                     inputs_read);
 }
 
 }  // namespace ag

@@ -20,6 +20,11 @@ struct Node {
   std::string name;           ///< The op's name, used in every error message about it.
   std::vector<Tensor> inputs; ///< The op's tensor inputs, in the order its backward rule expects.
   BackwardFn backward;        ///< Null for an op without a backward rule.
+  std::vector<Tensor> saved;  ///< Tensors besides its inputs whose values the rule reads (the op's output).
+  std::uint64_t read_inputs = ~std::uint64_t{0};  ///< Bit i set when the rule reads input i's values.
+  /// The versions of the inputs, then of the saved tensors, when the op was recorded: backward refuses to run
+  /// the rule on values it reads that were written in place since.
+  std::vector<std::uint64_t> versions;
   bool released = false;      ///< Set once backward has freed this node (retain_graph = false).
 
   // The state of a backward pass going through this node, used by backward.cpp alone and reset when the pass
@@ -30,14 +35,17 @@ struct Node {
   int consumers_left = 0;        ///< Consumers in that pass's graph that have not yet sent their gradient.
   Tensor gradient_sum;           ///< dL/d(this node's result), summed over those consumers so far.
 
-  Node(std::string op_name, std::vector<Tensor> op_inputs, BackwardFn rule)
-      : name(std::move(op_name)), inputs(std::move(op_inputs)), backward(std::move(rule)) {}
+  Node(std::string op_name, std::vector<Tensor> op_inputs, BackwardFn rule, std::vector<Tensor> saved_tensors = {},
+       std::uint64_t inputs_read = ~std::uint64_t{0});
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
   /// Destroys long chains of nodes iteratively, so a 100,000-op graph cannot overflow the stack.
   ~Node();
   /// Frees the inputs and the rule (and what it captured), keeping the name for error messages.
   void release();
+  /// Throws naming the op, the tensor and both versions when a saved tensor has been written in place since
+  /// the op was recorded.
+  void check_versions() const;
 };
 
 /// Returns true while ops record themselves (the default; false inside a NoGradGuard).
@@ -58,7 +66,15 @@ class NoGradGuard {
 /// Makes `output` the result of op `name` on `inputs`: when grad mode is on and an input requires a
 /// gradient, `output` gets a Node holding the inputs and `backward`; otherwise it is returned as it is.
 /// This is the one call an op makes to join the graph. Pass a null `backward` for an op without a rule.
+/// The rule may read every input's values: backward refuses to run it once one has been written in place
+/// since (Tensor::version).
 Tensor record(std::string name, Tensor output, std::vector<Tensor> inputs, BackwardFn backward);
+
+/// As record, for a rule that reads the values of exactly the tensors in `saved`: some of its inputs, and
+/// tensors it captured, such as the op's own output (`output.detach()`). An input left out may be written in
+/// place after the op without harm (add reads no values: saved is empty).
+Tensor record(std::string name, Tensor output, std::vector<Tensor> inputs, BackwardFn backward,
+              std::vector<Tensor> saved);
 
 /// Returns true when grad mode is on and some tensor in `inputs` requires a gradient.
 bool any_requires_grad(const std::vector<Tensor>& inputs);

@@ -109,11 +109,12 @@ class StorageCache {
 struct alignas(64) Storage::Header {
   std::atomic<long> references;
   std::size_t block_bytes;  // header included
+  std::atomic<std::uint64_t> version;
 };
 
 Storage::Storage(std::size_t bytes) {
   const std::size_t block_bytes = sizeof(Header) + (std::max<std::size_t>(bytes, 1) + 63) / 64 * 64;
-  header_ = new (StorageCache::instance().take(block_bytes)) Header{{1}, block_bytes};
+  header_ = new (StorageCache::instance().take(block_bytes)) Header{{1}, block_bytes, {0}};
 }
 
 Storage::Storage(const Storage& other) noexcept : header_(other.header_) {
@@ -132,6 +133,12 @@ Storage::~Storage() {
 std::byte* Storage::get() const { return header_ ? reinterpret_cast<std::byte*>(header_ + 1) : nullptr; }
 
 long Storage::use_count() const { return header_ ? header_->references.load(std::memory_order_relaxed) : 0; }
+
+std::uint64_t Storage::version() const { return header_ ? header_->version.load(std::memory_order_relaxed) : 0; }
+
+void Storage::bump_version() const {
+  if (header_) header_->version.fetch_add(1, std::memory_order_relaxed);
+}
 
 StorageStats storage_stats() { return StorageCache::instance().stats(); }
 void reset_storage_stats() { StorageCache::instance().reset_stats(); }

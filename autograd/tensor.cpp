@@ -4,13 +4,16 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <cstring>
+#include <mutex>
 #include <functional>
 #include <ostream>
 #include <utility>
 #include <vector>
 
 #include "autograd/backward.h"
+#include "autograd/grad_lock.h"
 #include "autograd/graph.h"
 #include "autograd/leaf_hooks.h"
 
@@ -63,11 +66,6 @@ std::int64_t Tensor::numel() const { return numel_of(shape()); }
 DType Tensor::dtype() const { return checked().dtype; }
 
 template <class T>
-T* Tensor::data() {
-  return const_cast<T*>(std::as_const(*this).data<T>());
-}
-
-template <class T>
 const T* Tensor::data() const {
   const auto& impl = checked();
   if (impl.dtype != dtype_of<T>())
@@ -75,9 +73,22 @@ const T* Tensor::data() const {
   return reinterpret_cast<const T*>(impl.storage.get());
 }
 
-template float* Tensor::data<float>();
-template double* Tensor::data<double>();
-template std::int64_t* Tensor::data<std::int64_t>();
+template <class T>
+T* Tensor::mutable_data() {
+  const auto& impl = checked();
+  if (impl.requires_grad && !impl.grad_fn && grad_mode_enabled())
+    throw Error("Tensor::mutable_data: writing into a leaf that requires a gradient; write inside an "
+                "ag::NoGradGuard (as an optimizer does), or into a copy");
+  T* values = const_cast<T*>(std::as_const(*this).data<T>());
+  impl.storage.bump_version();
+  return values;
+}
+
+std::uint64_t Tensor::version() const { return checked().storage.version(); }
+
+template float* Tensor::mutable_data<float>();
+template double* Tensor::mutable_data<double>();
+template std::int64_t* Tensor::mutable_data<std::int64_t>();
 template const float* Tensor::data<float>() const;
 template const double* Tensor::data<double>() const;
 template const std::int64_t* Tensor::data<std::int64_t>() const;
@@ -94,7 +105,7 @@ double Tensor::at(std::initializer_list<std::int64_t> index) const {
 
 void Tensor::set(std::initializer_list<std::int64_t> index, double value) {
   const auto flat = flat_index(shape(), index);
-  dispatch_any(dtype(), [&](auto t) { data<decltype(t)>()[flat] = static_cast<decltype(t)>(value); });
+  dispatch_any(dtype(), [&](auto t) { mutable_data<decltype(t)>()[flat] = static_cast<decltype(t)>(value); });
 }
 
 std::vector<double> Tensor::to_vector() const {
@@ -114,8 +125,21 @@ Tensor& Tensor::requires_grad_(bool enabled) {
 }
 
 bool Tensor::is_leaf() const { return checked().grad_fn == nullptr; }
-Tensor Tensor::grad() const { return checked().grad; }
-void Tensor::zero_grad() { impl_->grad = Tensor(); }
+std::mutex& grad_lock(const TensorImpl* impl) {
+  static std::mutex stripes[64];
+  return stripes[(reinterpret_cast<std::uintptr_t>(impl) >> 6) % 64];
+}
+
+Tensor Tensor::grad() const {
+  const std::lock_guard lock(grad_lock(&checked()));
+  return impl_->grad;
+}
+
+void Tensor::zero_grad() {
+  Tensor dropped;  // destroyed after the lock is released
+  const std::lock_guard lock(grad_lock(&checked()));
+  dropped = std::exchange(impl_->grad, Tensor());
+}
 
 TensorImpl::TensorImpl() = default;
 TensorImpl::~TensorImpl() = default;
@@ -155,7 +179,9 @@ void Tensor::set_grad(const Tensor& grad) {
   if (grad.defined() && (grad.shape() != shape() || grad.dtype() != dtype()))
     fail("Tensor::set_grad", "gradient of shape {} {} for a tensor of shape {} {}", shape_str(grad.shape()),
          dtype_name(grad.dtype()), shape_str(shape()), dtype_name(dtype()));
-  impl_->grad = grad;
+  Tensor replaced;  // destroyed after the lock is released
+  const std::lock_guard lock(grad_lock(&checked()));
+  replaced = std::exchange(impl_->grad, grad);
 }
 
 const std::shared_ptr<Node>& Tensor::grad_fn() const { return checked().grad_fn; }
@@ -224,7 +250,7 @@ Tensor full(const Shape& shape, double value, DType dtype) {
   Tensor out = empty(shape, dtype);
   dispatch_any(dtype, [&](auto t) {
     using T = decltype(t);
-    std::fill_n(out.data<T>(), out.numel(), static_cast<T>(value));
+    std::fill_n(out.mutable_data<T>(), out.numel(), static_cast<T>(value));
   });
   return out;
 }
@@ -241,7 +267,7 @@ Tensor from_vector(const std::vector<double>& values, const Shape& shape, DType 
   Tensor out = empty(shape, dtype);
   dispatch_any(dtype, [&](auto t) {
     using T = decltype(t);
-    std::transform(values.begin(), values.end(), out.data<T>(), [](double v) { return static_cast<T>(v); });
+    std::transform(values.begin(), values.end(), out.mutable_data<T>(), [](double v) { return static_cast<T>(v); });
   });
   return out;
 }
@@ -250,7 +276,7 @@ Tensor from_indices(const std::vector<std::int64_t>& values, const Shape& shape)
   if (static_cast<std::int64_t>(values.size()) != numel_of(shape))
     fail("from_indices", "{} values for shape {} ({} elements)", values.size(), shape_str(shape), numel_of(shape));
   Tensor out = empty(shape, DType::i64);
-  std::copy(values.begin(), values.end(), out.data<std::int64_t>());
+  std::copy(values.begin(), values.end(), out.mutable_data<std::int64_t>());
   return out;
 }
 
@@ -262,7 +288,7 @@ Tensor drawn(const Shape& shape, DType dtype, std::string_view op, Draw draw) {
   Tensor out = empty(shape, dtype);
   dispatch_floating(dtype, op, [&](auto t) {
     using T = decltype(t);
-    T* p = out.data<T>();
+    T* p = out.mutable_data<T>();
     for (std::int64_t i = 0; i < out.numel(); ++i) p[i] = static_cast<T>(draw());
   });
   return out;

@@ -48,6 +48,11 @@ class Storage {
   std::byte* get() const;
   /// Returns how many handles share the block (0 for an empty handle).
   long use_count() const;
+  /// Returns the values' version: how many writes they have had (0 for an empty handle). Shared by every
+  /// tensor viewing these values (reshape views, detach()).
+  std::uint64_t version() const;
+  /// Counts one more write of the values.
+  void bump_version() const;
 
  private:
   struct Header;
@@ -75,15 +80,21 @@ class Tensor {
   /// Returns the element type.
   DType dtype() const;
 
-  /// Returns the contiguous values; throws when T does not match dtype().
-  template <class T> T* data();
+  /// Returns the contiguous values, read-only; throws when T does not match dtype().
   template <class T> const T* data() const;
+  /// Returns the contiguous values for writing, counting a write (version()); throws when T does not match
+  /// dtype(), and for a leaf that requires a gradient while grad mode is on (write it inside an
+  /// ag::NoGradGuard, as an optimizer does), since backward would see values it did not compute with.
+  template <class T> T* mutable_data();
+  /// Returns the version of the values: how many writes they have had. An op that saves a tensor for its
+  /// backward rule remembers it, and backward refuses a saved tensor written since.
+  std::uint64_t version() const;
 
   /// Returns the single value of a one-element tensor as a double.
   double item() const;
   /// Returns the element at a full index (one entry per dimension) as a double.
   double at(std::initializer_list<std::int64_t> index) const;
-  /// Sets the element at a full index; does not record in the graph.
+  /// Sets the element at a full index, counting a write (as mutable_data); does not record in the graph.
   void set(std::initializer_list<std::int64_t> index, double value);
   /// Returns all values, converted to double, in row-major order.
   std::vector<double> to_vector() const;

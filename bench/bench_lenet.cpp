@@ -157,7 +157,7 @@ struct Runner {
     if (next + batch > data.count) next = 0;
     ag::data::fill_batch(data,
                          std::span(order).subspan(static_cast<std::size_t>(next), static_cast<std::size_t>(batch)),
-                         norm, images.data<float>(), labels.data<std::int64_t>());
+                         norm, images.mutable_data<float>(), labels.mutable_data<std::int64_t>());
     next += batch;
     // The next batch's images, fetched while this one trains (as train_lenet does).
     if (next + batch <= data.count)

@@ -17,7 +17,7 @@ Init parse_init(std::string_view name) {
 void fill_uniform(Tensor& t, double bound, Generator& gen) {
   dispatch_floating(t.dtype(), "fill_uniform", [&](auto type) {
     using T = decltype(type);
-    T* p = t.data<T>();
+    T* p = t.mutable_data<T>();
     for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = static_cast<T>(gen.uniform(-bound, bound));
   });
 }
@@ -25,7 +25,7 @@ void fill_uniform(Tensor& t, double bound, Generator& gen) {
 void fill_normal(Tensor& t, double stddev, Generator& gen) {
   dispatch_floating(t.dtype(), "fill_normal", [&](auto type) {
     using T = decltype(type);
-    T* p = t.data<T>();
+    T* p = t.mutable_data<T>();
     for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = static_cast<T>(stddev * gen.normal());
   });
 }
@@ -33,7 +33,7 @@ void fill_normal(Tensor& t, double stddev, Generator& gen) {
 void fill_constant(Tensor& t, double value) {
   dispatch_floating(t.dtype(), "fill_constant", [&](auto type) {
     using T = decltype(type);
-    std::fill_n(t.data<T>(), t.numel(), static_cast<T>(value));
+    std::fill_n(t.mutable_data<T>(), t.numel(), static_cast<T>(value));
   });
 }
 

@@ -3,7 +3,7 @@
 # As root it runs apt-get; otherwise it prints the exact command to run and exits non-zero.
 set -euo pipefail
 
-packages=(g++ cmake ninja-build libfmt-dev doctest-dev nlohmann-json3-dev zlib1g-dev "$@")
+packages=(g++ cmake ninja-build libfmt-dev doctest-dev nlohmann-json3-dev zlib1g-dev libpng-dev "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

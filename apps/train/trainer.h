@@ -32,6 +32,8 @@ struct TrainResult {
 struct TrainHooks {
   /// Called after each training batch with the 1-based epoch and the 0-based batch index.
   std::function<void(int epoch, std::int64_t batch)> after_batch;
+  /// Called after each checkpoint is written, with the epochs completed and the batches of the next one done.
+  std::function<void(int epochs_done, std::int64_t batches_done)> after_checkpoint;
   /// Called after each step of setting a run up, with what it did ("loading the training data").
   std::function<void(const std::string& step)> after_setup_step;
 };

@@ -17,10 +17,11 @@ namespace {
 template <class Rule>
 Tensor activation_op(const char* name, const char* backward_name, const Tensor& x) {
   Tensor out = internal::map_unary(name, x, [](auto v) { return Rule::value(v); });
-  return record(name, out, {x}, [backward_name, y = out.detach()](const Tensor& g, const std::vector<Tensor>&) {
+  const Tensor y = out.detach();  // the output, which the rule reads
+  return record(name, out, {x}, [backward_name, y](const Tensor& g, const std::vector<Tensor>&) {
     return std::vector<Tensor>{
         internal::map_binary(backward_name, g, y, [](auto gv, auto yv) { return Rule::gradient(gv, yv); })};
-  });
+  }, {y});
 }
 
 }  // namespace

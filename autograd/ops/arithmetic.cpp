@@ -23,7 +23,7 @@ Tensor add(const Tensor& a, const Tensor& b) {
   Tensor out = map_binary("add", a, b, [](auto x, auto y) { return x + y; });
   return record("add", out, {a, b}, [](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{reduce_for(in[0], g), reduce_for(in[1], g)};
-  });
+  }, {});
 }
 
 // y = a - b;  dL/da = dL/dy,  dL/db = -dL/dy
@@ -31,7 +31,7 @@ Tensor sub(const Tensor& a, const Tensor& b) {
   Tensor out = map_binary("sub", a, b, [](auto x, auto y) { return x - y; });
   return record("sub", out, {a, b}, [](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{reduce_for(in[0], g), in[1].requires_grad() ? reduce_for(in[1], neg(g)) : Tensor()};
-  });
+  }, {});
 }
 
 // y = a * b;  dL/da = dL/dy * b,  dL/db = dL/dy * a
@@ -59,7 +59,7 @@ Tensor neg(const Tensor& x) {
   Tensor out = map_unary("neg", x, [](auto v) { return -v; });
   return record("neg", out, {x}, [](const Tensor& g, const std::vector<Tensor>&) {
     return std::vector<Tensor>{neg(g)};
-  });
+  }, {});
 }
 
 // y = x + s;  dL/dx = dL/dy
@@ -67,7 +67,7 @@ Tensor add(const Tensor& x, double s) {
   Tensor out = map_unary("add", x, [s](auto v) { return v + static_cast<decltype(v)>(s); });
   return record("add_scalar", out, {x}, [](const Tensor& g, const std::vector<Tensor>&) {
     return std::vector<Tensor>{g};
-  });
+  }, {});
 }
 
 // y = x * s;  dL/dx = s dL/dy
@@ -75,7 +75,7 @@ Tensor mul(const Tensor& x, double s) {
   Tensor out = map_unary("mul", x, [s](auto v) { return v * static_cast<decltype(v)>(s); });
   return record("mul_scalar", out, {x}, [s](const Tensor& g, const std::vector<Tensor>&) {
     return std::vector<Tensor>{mul(g, s)};
-  });
+  }, {});
 }
 
 // y = s - x;  dL/dx = -dL/dy
@@ -83,15 +83,16 @@ Tensor rsub(double s, const Tensor& x) {
   Tensor out = map_unary("rsub", x, [s](auto v) { return static_cast<decltype(v)>(s) - v; });
   return record("rsub_scalar", out, {x}, [](const Tensor& g, const std::vector<Tensor>&) {
     return std::vector<Tensor>{neg(g)};
-  });
+  }, {});
 }
 
 // y = s / x;  dL/dx = -dL/dy * s / x^2 = -dL/dy * y / x
 Tensor rdiv(double s, const Tensor& x) {
   Tensor out = map_unary("rdiv", x, [s](auto v) { return static_cast<decltype(v)>(s) / v; });
-  return record("rdiv_scalar", out, {x}, [y = out.detach()](const Tensor& g, const std::vector<Tensor>& in) {
+  const Tensor y = out.detach();  // the output, which the rule reads
+  return record("rdiv_scalar", out, {x}, [y](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{neg(div(mul(g, y), in[0]))};
-  });
+  }, {x, y});
 }
 
 }  // namespace ag

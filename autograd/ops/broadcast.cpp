@@ -22,7 +22,7 @@ Tensor expand(const Tensor& x, const Shape& shape) {
   dispatch_floating(x.dtype(), "expand", [&](auto type) {
     using T = decltype(type);
     const T* in = x.data<T>();
-    T* o = out.data<T>();
+    T* o = out.mutable_data<T>();
     const auto sx = broadcast_strides(x.shape(), shape);
     const std::int64_t inner = shape.empty() ? 1 : shape.back();
     const std::int64_t step = shape.empty() ? 0 : sx.back();
@@ -32,7 +32,7 @@ Tensor expand(const Tensor& x, const Shape& shape) {
   });
   return record("expand", out, {x}, [](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{sum_to(g, in[0].shape())};
-  });
+  }, {});
 }
 
 // y[j] = sum over the i that broadcast onto j of x[i];  dL/dx = expand(dL/dy, x.shape)
@@ -43,7 +43,7 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
   dispatch_floating(x.dtype(), "sum_to", [&](auto type) {
     using T = decltype(type);
     const T* in = x.data<T>();
-    T* o = out.data<T>();
+    T* o = out.mutable_data<T>();
     const Shape& big = x.shape();
     const auto so = broadcast_strides(shape, big);
     const std::int64_t inner = big.empty() ? 1 : big.back();
@@ -54,7 +54,7 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
   });
   return record("sum_to", out, {x}, [](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{expand(g, in[0].shape())};
-  });
+  }, {});
 }
 
 }  // namespace ag

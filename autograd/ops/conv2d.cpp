@@ -88,7 +88,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   dispatch_floating(x.dtype(), "conv2d", [&](auto type) {
     using T = decltype(type);
     kernels::conv2d_forward<T>(*plan, {batch, x.data<T>(), weight.data<T>(),
-                                       bias.defined() ? bias.data<T>() : nullptr, activation, out.data<T>()});
+                                       bias.defined() ? bias.data<T>() : nullptr, activation, out.mutable_data<T>()});
   });
   // With an activation f, y = f(z) for the convolution z, and first G = dL/dz = dL/dy f'(z), from y.
   // Then, with G = dL/dz [N,O,OH,OW] and col = im2col(x):
@@ -111,11 +111,12 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
       if (need_w && !w_blocks) gw = empty(in[1].shape(), g.dtype());
       kernels::conv2d_backward<T>(*plan, {in[0].size(0), in[0].data<T>(), in[1].data<T>(), g.data<T>(),
                                           y.defined() ? y.data<T>() : nullptr, activation,
-                                          need_x ? gx.data<T>() : nullptr, gw.defined() ? gw.data<T>() : nullptr,
-                                          need_b ? gb.data<T>() : nullptr, w_blocks ? &w_sink : nullptr});
+                                          need_x ? gx.mutable_data<T>() : nullptr,
+                                          gw.defined() ? gw.mutable_data<T>() : nullptr,
+                                          need_b ? gb.mutable_data<T>() : nullptr, w_blocks ? &w_sink : nullptr});
     });
     return std::vector<Tensor>{gx, gw, gb};
-  });
+  }, {x, weight, fused.y});
 }
 
 }  // namespace ag

@@ -16,7 +16,7 @@ Tensor pick(const Tensor& x, const Tensor& index) {
   Tensor out = empty({rows}, x.dtype());
   dispatch_floating(x.dtype(), "pick", [&](auto type) {
     using T = decltype(type);
-    for (std::int64_t r = 0; r < rows; ++r) out.data<T>()[r] = x.data<T>()[r * cols + t[r]];
+    for (std::int64_t r = 0; r < rows; ++r) out.mutable_data<T>()[r] = x.data<T>()[r * cols + t[r]];
   });
   return record("pick", out, {x}, [index](const Tensor& g, const std::vector<Tensor>& in) {
     Tensor gx = zeros_like(in[0]);
@@ -24,10 +24,10 @@ Tensor pick(const Tensor& x, const Tensor& index) {
     const std::int64_t* t = index.data<std::int64_t>();
     dispatch_floating(g.dtype(), "pick backward", [&](auto type) {
       using T = decltype(type);
-      for (std::int64_t r = 0; r < g.numel(); ++r) gx.data<T>()[r * cols + t[r]] = g.data<T>()[r];
+      for (std::int64_t r = 0; r < g.numel(); ++r) gx.mutable_data<T>()[r * cols + t[r]] = g.data<T>()[r];
     });
     return std::vector<Tensor>{gx};
-  });
+  }, {});
 }
 
 }  // namespace ag

@@ -28,7 +28,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activat
     using T = decltype(type);
     kernels::linear_forward<T>(n, out_features, in, x.data<T>(), weight.data<T>(),
                                bias.defined() ? bias.data<T>() : nullptr, internal::kernel_activation(activation),
-                               out.data<T>());
+                               out.mutable_data<T>());
   });
   std::vector<Tensor> inputs{x, weight};
   if (bias.defined()) inputs.push_back(bias);
@@ -50,12 +50,12 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activat
     dispatch_floating(g.dtype(), "linear backward", [&](auto type) {
       using T = decltype(type);
       kernels::linear_backward<T>(n, out_features, features, in[0].data<T>(), in[1].data<T>(), g.data<T>(),
-                                  need_x ? grads[0].data<T>() : nullptr,
-                                  grads[1].defined() ? grads[1].data<T>() : nullptr,
-                                  need_b ? grads[2].data<T>() : nullptr, w_blocks ? &w_sink : nullptr);
+                                  need_x ? grads[0].mutable_data<T>() : nullptr,
+                                  grads[1].defined() ? grads[1].mutable_data<T>() : nullptr,
+                                  need_b ? grads[2].mutable_data<T>() : nullptr, w_blocks ? &w_sink : nullptr);
     });
     return grads;
-  });
+  }, {x, weight, fused.y});
 }
 
 }  // namespace ag

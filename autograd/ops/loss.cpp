@@ -48,7 +48,7 @@ Tensor mean_row_loss(const std::string& name, const Tensor& scores, const Tensor
     const T* x = scores.data<T>();
     T total = 0;
     for (std::int64_t r = 0; r < rows; ++r) total += row_loss(x + r * classes, t[r]);
-    out.data<T>()[0] = rows > 0 ? total / static_cast<T>(rows) : std::numeric_limits<T>::quiet_NaN();
+    out.mutable_data<T>()[0] = rows > 0 ? total / static_cast<T>(rows) : std::numeric_limits<T>::quiet_NaN();
   });
   return record(name, out, {scores, target}, [name, row_gradient](const Tensor& g, const std::vector<Tensor>& in) {
     Tensor gx = empty(in[0].shape(), g.dtype());
@@ -57,7 +57,7 @@ Tensor mean_row_loss(const std::string& name, const Tensor& scores, const Tensor
     dispatch_floating(g.dtype(), name + " backward", [&](auto type) {
       using T = decltype(type);
       const T* x = in[0].data<T>();
-      T* d = gx.data<T>();
+      T* d = gx.mutable_data<T>();
       const T scale = g.data<T>()[0] / static_cast<T>(rows);
       for (std::int64_t r = 0; r < rows; ++r) row_gradient(x + r * classes, t[r], scale, d + r * classes);
     });

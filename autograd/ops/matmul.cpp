@@ -47,7 +47,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   dispatch_floating(a.dtype(), "matmul", [&](auto type) {
     using T = decltype(type);
     for (std::int64_t i = 0; i < batches; ++i)
-      kernels::gemm<T>(m, n, k, ea.data<T>() + i * m * k, eb.data<T>() + i * k * n, out.data<T>() + i * m * n, false);
+      kernels::gemm<T>(m, n, k, ea.data<T>() + i * m * k, eb.data<T>() + i * k * n, out.mutable_data<T>() + i * m * n, false);
   });
 
   return record("matmul", out, {a, b}, [](const Tensor& g, const std::vector<Tensor>& in) {

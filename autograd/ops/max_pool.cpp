@@ -42,7 +42,7 @@ Tensor max_pool2d(const Tensor& x, std::int64_t kernel, std::int64_t stride, Act
   const auto offsets = [](const Tensor& t) { return reinterpret_cast<std::int32_t*>(t.impl()->storage.get()); };
   dispatch_floating(x.dtype(), "max_pool2d", [&](auto type) {
     using T = decltype(type);
-    kernels::max_pool_forward<T>(geo, x.data<T>(), internal::kernel_activation(activation), out.data<T>(),
+    kernels::max_pool_forward<T>(geo, x.data<T>(), internal::kernel_activation(activation), out.mutable_data<T>(),
                                  index.defined() ? offsets(index) : nullptr);
   });
   // With an activation f, y = f(z) for the pooled z, and first G = dL/dz = dL/dy f'(z), from y. Then
@@ -55,10 +55,10 @@ Tensor max_pool2d(const Tensor& x, std::int64_t kernel, std::int64_t stride, Act
     // A node exists only when x required a gradient at the forward, so `index` was filled then.
     dispatch_floating(g.dtype(), "max_pool2d backward", [&](auto type) {
       using T = decltype(type);
-      kernels::max_pool_backward<T>(geo, g.data<T>(), offsets(index), gx.data<T>());
+      kernels::max_pool_backward<T>(geo, g.data<T>(), offsets(index), gx.mutable_data<T>());
     });
     return std::vector<Tensor>{gx};
-  });
+  }, {fused.y});
 }
 
 Tensor max_pool2d(const Tensor& x, std::int64_t kernel) { return max_pool2d(x, kernel, kernel); }

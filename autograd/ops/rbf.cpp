@@ -33,7 +33,7 @@ Tensor rbf(const Tensor& x, const Tensor& centres) {
   Tensor out = empty({batch, units}, x.dtype());
   dispatch_floating(x.dtype(), "rbf", [&](auto type) {
     using T = decltype(type);
-    kernels::rbf_forward<T>(batch, units, d, x.data<T>(), centres.data<T>(), out.data<T>());
+    kernels::rbf_forward<T>(batch, units, d, x.data<T>(), centres.data<T>(), out.mutable_data<T>());
   });
   // dL/dx [N,D] = sum_i 2 G[n,i] (x[n,:] - w[i,:]);  dL/dw [K,D] = -sum_n 2 G[n,i] (x[n,:] - w[i,:])
   return record("rbf", out, {x, centres}, [](const Tensor& g, const std::vector<Tensor>& in) {
@@ -43,7 +43,7 @@ Tensor rbf(const Tensor& x, const Tensor& centres) {
     dispatch_floating(g.dtype(), "rbf backward", [&](auto type) {
       using T = decltype(type);
       kernels::rbf_backward<T>(in[0].size(0), in[1].size(0), in[0].size(1), in[0].data<T>(), in[1].data<T>(), g.data<T>(),
-                      need_x ? gx.data<T>() : nullptr, need_w ? gw.data<T>() : nullptr);
+                      need_x ? gx.mutable_data<T>() : nullptr, need_w ? gw.mutable_data<T>() : nullptr);
     });
     return std::vector<Tensor>{gx, gw};
   });

@@ -16,7 +16,7 @@ Tensor arg_extreme(std::string_view op, const Tensor& x, std::int64_t dim, bool 
   const auto v = internal::axis_view(op, x.shape(), dim);
   if (v.n == 0) fail(op, "dimension {} of shape {} is empty", dim, shape_str(x.shape()));
   Tensor out = empty(internal::reduced_shape(x.shape(), v.dim, keepdim), DType::i64);
-  std::int64_t* idx = out.data<std::int64_t>();
+  std::int64_t* idx = out.mutable_data<std::int64_t>();
   dispatch_floating(x.dtype(), op, [&](auto type) {
     using T = decltype(type);
     const T* p = x.data<T>();
@@ -42,11 +42,11 @@ Tensor sum(const Tensor& x) {
     const T* p = x.data<T>();
     T total = 0;
     for (std::int64_t i = 0; i < x.numel(); ++i) total += p[i];
-    out.data<T>()[0] = total;
+    out.mutable_data<T>()[0] = total;
   });
   return record("sum", out, {x}, [](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{expand(g, in[0].shape())};
-  });
+  }, {});
 }
 
 // y[o,i] = sum_k x[o,k,i];  dL/dx[o,k,i] = dL/dy[o,i]
@@ -56,7 +56,7 @@ Tensor sum(const Tensor& x, std::int64_t dim, bool keepdim) {
   dispatch_floating(x.dtype(), "sum", [&](auto type) {
     using T = decltype(type);
     const T* p = x.data<T>();
-    T* o = out.data<T>();
+    T* o = out.mutable_data<T>();
     for (std::int64_t a = 0; a < v.outer; ++a)
       for (std::int64_t k = 0; k < v.n; ++k) {
         const T* row = p + (a * v.n + k) * v.inner;
@@ -67,7 +67,7 @@ Tensor sum(const Tensor& x, std::int64_t dim, bool keepdim) {
   const std::int64_t d = v.dim;
   return record("sum", out, {x}, [d](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{expand(reshape(g, internal::reduced_shape(in[0].shape(), d, true)), in[0].shape())};
-  });
+  }, {});
 }
 
 // y = sum(x) / n, built from sum and a scalar multiply, so its gradient comes from theirs.
@@ -91,7 +91,7 @@ Tensor max(const Tensor& x, std::int64_t dim, bool keepdim) {
     using T = decltype(type);
     const T* p = x.data<T>();
     const std::int64_t* idx = index.data<std::int64_t>();
-    T* o = out.data<T>();
+    T* o = out.mutable_data<T>();
     for (std::int64_t a = 0; a < v.outer; ++a)
       for (std::int64_t i = 0; i < v.inner; ++i)
         o[a * v.inner + i] = p[(a * v.n + idx[a * v.inner + i]) * v.inner + i];
@@ -102,13 +102,13 @@ Tensor max(const Tensor& x, std::int64_t dim, bool keepdim) {
       using T = decltype(type);
       const T* pg = g.data<T>();
       const std::int64_t* idx = index.data<std::int64_t>();
-      T* o = gx.data<T>();
+      T* o = gx.mutable_data<T>();
       for (std::int64_t a = 0; a < v.outer; ++a)
         for (std::int64_t i = 0; i < v.inner; ++i)
           o[(a * v.n + idx[a * v.inner + i]) * v.inner + i] = pg[a * v.inner + i];
     });
     return std::vector<Tensor>{gx};
-  });
+  }, {});
 }
 
 Tensor argmax(const Tensor& x, std::int64_t dim, bool keepdim) { return arg_extreme<true>("argmax", x, dim, keepdim); }

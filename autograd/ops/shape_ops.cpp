@@ -27,7 +27,7 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
   out.impl()->shape = target;
   return record("reshape", out, {x}, [](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{reshape(g, in[0].shape())};
-  });
+  }, {});
 }
 
 Tensor flatten(const Tensor& x, std::int64_t start_dim, std::int64_t end_dim) {
@@ -55,7 +55,7 @@ Tensor transpose(const Tensor& x, std::int64_t d0, std::int64_t d1) {
   dispatch_floating(x.dtype(), "transpose", [&](auto type) {
     using T = decltype(type);
     const T* in = x.data<T>();
-    T* o = out.data<T>();
+    T* o = out.mutable_data<T>();
     const std::int64_t inner = shape.empty() ? 1 : shape.back();
     const std::int64_t step = shape.empty() ? 0 : read_strides.back();
     internal::for_each_row<2>(shape, {contiguous_strides(shape), read_strides}, [&](const std::array<std::int64_t, 2>& off) {
@@ -64,7 +64,7 @@ Tensor transpose(const Tensor& x, std::int64_t d0, std::int64_t d1) {
   });
   return record("transpose", out, {x}, [a, b](const Tensor& g, const std::vector<Tensor>&) {
     return std::vector<Tensor>{transpose(g, a, b)};
-  });
+  }, {});
 }
 
 // y = x converted;  dL/dx = dL/dy converted back to x's dtype
@@ -75,12 +75,12 @@ Tensor to_dtype(const Tensor& x, DType dtype) {
     dispatch_floating(dtype, "to_dtype", [&](auto to) {
       using From = decltype(from);
       using To = decltype(to);
-      std::transform(x.data<From>(), x.data<From>() + x.numel(), out.data<To>(), [](From v) { return static_cast<To>(v); });
+      std::transform(x.data<From>(), x.data<From>() + x.numel(), out.mutable_data<To>(), [](From v) { return static_cast<To>(v); });
     });
   });
   return record("to_dtype", out, {x}, [](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{to_dtype(g, in[0].dtype())};
-  });
+  }, {});
 }
 
 }  // namespace ag

@@ -17,7 +17,7 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
     std::vector<T> lse(static_cast<std::size_t>(v.outer * v.inner));
     internal::logsumexp_kernel(x.data<T>(), lse.data(), v);
     const T* p = x.data<T>();
-    T* o = out.data<T>();
+    T* o = out.mutable_data<T>();
     for (std::int64_t a = 0; a < v.outer; ++a)
       for (std::int64_t k = 0; k < v.n; ++k)
         for (std::int64_t i = 0; i < v.inner; ++i) {
@@ -25,13 +25,14 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
           o[at] = p[at] - lse[static_cast<std::size_t>(a * v.inner + i)];
         }
   });
-  return record("log_softmax", out, {x}, [v, y = out.detach()](const Tensor& g, const std::vector<Tensor>&) {
+  const Tensor y = out.detach();  // the output, which the rule reads
+  return record("log_softmax", out, {x}, [v, y](const Tensor& g, const std::vector<Tensor>&) {
     Tensor gx = empty(g.shape(), g.dtype());
     dispatch_floating(g.dtype(), "log_softmax backward", [&](auto type) {
       using T = decltype(type);
       const T* pg = g.data<T>();
       const T* py = y.data<T>();
-      T* o = gx.data<T>();
+      T* o = gx.mutable_data<T>();
       for (std::int64_t a = 0; a < v.outer; ++a)
         for (std::int64_t i = 0; i < v.inner; ++i) {
           const std::int64_t base = a * v.n * v.inner + i;
@@ -42,7 +43,7 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
         }
     });
     return std::vector<Tensor>{gx};
-  });
+  }, {y});
 }
 
 // y = log sum_k e^(x_k);  dL/dx_k = dL/dy * e^(x_k - y)
@@ -51,16 +52,17 @@ Tensor logsumexp(const Tensor& x, std::int64_t dim, bool keepdim) {
   Tensor out = empty(internal::reduced_shape(x.shape(), v.dim, keepdim), x.dtype());
   dispatch_floating(x.dtype(), "logsumexp", [&](auto type) {
     using T = decltype(type);
-    internal::logsumexp_kernel(x.data<T>(), out.data<T>(), v);
+    internal::logsumexp_kernel(x.data<T>(), out.mutable_data<T>(), v);
   });
-  return record("logsumexp", out, {x}, [v, y = out.detach()](const Tensor& g, const std::vector<Tensor>& in) {
+  const Tensor y = out.detach();  // the output, which the rule reads
+  return record("logsumexp", out, {x}, [v, y](const Tensor& g, const std::vector<Tensor>& in) {
     Tensor gx = empty(in[0].shape(), g.dtype());
     dispatch_floating(g.dtype(), "logsumexp backward", [&](auto type) {
       using T = decltype(type);
       const T* pg = g.data<T>();
       const T* py = y.data<T>();
       const T* px = in[0].data<T>();
-      T* o = gx.data<T>();
+      T* o = gx.mutable_data<T>();
       for (std::int64_t a = 0; a < v.outer; ++a)
         for (std::int64_t k = 0; k < v.n; ++k)
           for (std::int64_t i = 0; i < v.inner; ++i) {
@@ -69,7 +71,7 @@ Tensor logsumexp(const Tensor& x, std::int64_t dim, bool keepdim) {
           }
     });
     return std::vector<Tensor>{gx};
-  });
+  }, {x, y});
 }
 
 }  // namespace ag

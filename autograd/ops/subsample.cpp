@@ -47,8 +47,8 @@ Tensor subsample(const Tensor& x, const Tensor& coeff, const Tensor& bias, std::
   dispatch_floating(x.dtype(), "subsample", [&](auto type) {
     using T = decltype(type);
     kernels::subsample_forward<T>(geo, batch, x.data<T>(), coeff.data<T>(), bias.defined() ? bias.data<T>() : nullptr,
-                                  internal::kernel_activation(activation), out.data<T>(),
-                                  pooled.defined() ? pooled.data<T>() : nullptr);
+                                  internal::kernel_activation(activation), out.mutable_data<T>(),
+                                  pooled.defined() ? pooled.mutable_data<T>() : nullptr);
   });
   // With a fused activation f, y = f(z) and first G = dL/dz = dL/dy f'(z), from y. Then, with G = dL/dz:
   // dL/dx [N,C,H,W] = coeff[c] G spread over each window;  dL/dcoeff [C] = sum G s;  dL/dbias [C] = sum G
@@ -69,14 +69,14 @@ Tensor subsample(const Tensor& x, const Tensor& coeff, const Tensor& bias, std::
         const std::vector<T> unit(static_cast<std::size_t>(geo.channels), T(1));
         Tensor scratch = empty(g.shape(), g.dtype());
         kernels::subsample_forward<T>(geo, in[0].size(0), in[0].data<T>(), unit.data(), nullptr,
-                                      kernels::Activation::none, scratch.data<T>(), sums.data<T>());
+                                      kernels::Activation::none, scratch.mutable_data<T>(), sums.mutable_data<T>());
       }
       kernels::subsample_backward<T>(geo, in[0].size(0), g.data<T>(), in[1].data<T>(), need_c ? sums.data<T>() : nullptr,
-                            need_x ? gx.data<T>() : nullptr, need_c ? gc.data<T>() : nullptr,
-                            need_b ? gb.data<T>() : nullptr);
+                            need_x ? gx.mutable_data<T>() : nullptr, need_c ? gc.mutable_data<T>() : nullptr,
+                            need_b ? gb.mutable_data<T>() : nullptr);
     });
     return std::vector<Tensor>{gx, gc, gb};
-  });
+  }, {x, coeff, fused.y});
 }
 
 }  // namespace ag

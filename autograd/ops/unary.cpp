@@ -13,9 +13,10 @@ using internal::map_unary;
 // y = e^x;  dL/dx = dL/dy * y
 Tensor exp(const Tensor& x) {
   Tensor out = map_unary("exp", x, [](auto v) { return std::exp(v); });
-  return record("exp", out, {x}, [y = out.detach()](const Tensor& g, const std::vector<Tensor>&) {
+  const Tensor y = out.detach();  // the output, which the rule reads
+  return record("exp", out, {x}, [y](const Tensor& g, const std::vector<Tensor>&) {
     return std::vector<Tensor>{map_binary("exp backward", g, y, [](auto gv, auto yv) { return gv * yv; })};
-  });
+  }, {y});
 }
 
 // y = ln x;  dL/dx = dL/dy / x
@@ -48,9 +49,10 @@ Tensor square(const Tensor& x) {
 // y = sqrt(x);  dL/dx = dL/dy / (2y)
 Tensor sqrt(const Tensor& x) {
   Tensor out = map_unary("sqrt", x, [](auto v) { return std::sqrt(v); });
-  return record("sqrt", out, {x}, [y = out.detach()](const Tensor& g, const std::vector<Tensor>&) {
+  const Tensor y = out.detach();  // the output, which the rule reads
+  return record("sqrt", out, {x}, [y](const Tensor& g, const std::vector<Tensor>&) {
     return std::vector<Tensor>{map_binary("sqrt backward", g, y, [](auto gv, auto yv) { return gv / (2 * yv); })};
-  });
+  }, {y});
 }
 
 }  // namespace ag

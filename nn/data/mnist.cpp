@@ -181,9 +181,9 @@ Batch make_batch(const Dataset& data, std::span<const std::int64_t> indices, con
   if (dtype == DType::i64) fail("make_batch", "images must be float32 or float64, got int64");
   const auto batch = static_cast<std::int64_t>(indices.size());
   Batch result{empty({batch, 1, norm.size, norm.size}, dtype), empty({batch}, DType::i64)};
-  std::int64_t* labels = result.labels.data<std::int64_t>();
-  if (dtype == DType::f32) fill_batch(data, indices, norm, result.images.data<float>(), labels);
-  else fill_batch(data, indices, norm, result.images.data<double>(), labels);
+  std::int64_t* labels = result.labels.mutable_data<std::int64_t>();
+  if (dtype == DType::f32) fill_batch(data, indices, norm, result.images.mutable_data<float>(), labels);
+  else fill_batch(data, indices, norm, result.images.mutable_data<double>(), labels);
   return result;
 }
 

@@ -30,14 +30,14 @@ Conv2d::Conv2d(std::int64_t in_channels, std::int64_t out_channels, std::int64_t
       init_weight(slice, init, fan_in, out_channels * window, gen);
       dispatch_floating(dtype, "Conv2d", [&](auto type) {
         using T = decltype(type);
-        std::copy_n(slice.data<T>(), window, weight.data<T>() + (o * in_channels + c) * window);
+        std::copy_n(slice.data<T>(), window, weight.mutable_data<T>() + (o * in_channels + c) * window);
       });
     }
     Tensor one = empty({1}, dtype);
     init_bias(one, init, fan_in, gen);
     dispatch_floating(dtype, "Conv2d", [&](auto type) {
       using T = decltype(type);
-      bias.data<T>()[o] = one.data<T>()[0];
+      bias.mutable_data<T>()[o] = one.data<T>()[0];
     });
   }
   const std::int64_t connected = options_.table ? options_.table->count() : in_channels * out_channels;

@@ -59,16 +59,16 @@ void adam_elements(T* w, const T* g, T* m, T* v, AdamConstants<T> c, std::int64_
 
 }  // namespace
 
-void Adam::update(std::size_t index, Tensor& value, const void* grad, std::int64_t begin, std::int64_t end) {
-  dispatch_floating(value.dtype(), "adam", [&](auto type) {
+void Adam::update(std::size_t index, void* values, const void* grad, std::int64_t begin, std::int64_t end) {
+  dispatch_floating(parameters_[index].value.dtype(), "adam", [&](auto type) {
     using T = decltype(type);
     const AdamConstants<T> constants{static_cast<T>(options_.beta1),        static_cast<T>(options_.beta2),
                                      static_cast<T>(options_.eps),          static_cast<T>(options_.weight_decay),
                                      static_cast<T>(step_size_), static_cast<T>(inverse_second_correction_)};
-    T* w = value.data<T>() + begin;
+    T* w = static_cast<T*>(values);
     const T* g = static_cast<const T*>(grad);
-    T* m = first_moment_[index].data<T>() + begin;
-    T* v = second_moment_[index].data<T>() + begin;
+    T* m = first_moment_[index].mutable_data<T>() + begin;
+    T* v = second_moment_[index].mutable_data<T>() + begin;
     if (options_.weight_decay == 0)
       adam_elements<false>(w, g, m, v, constants, end - begin);
     else

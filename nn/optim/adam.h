@@ -21,7 +21,7 @@ class Adam : public Optimizer {
 
  protected:
   void begin_step() override;
-  void update(std::size_t index, Tensor& value, const void* grad, std::int64_t begin, std::int64_t end) override;
+  void update(std::size_t index, void* values, const void* grad, std::int64_t begin, std::int64_t end) override;
 
  private:
   AdamOptions options_;

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "autograd/gradient_consumer.h"
+#include "autograd/graph.h"
 #include "autograd/parallel.h"
 #include "nn/optim/moment_floor.h"
 
@@ -32,6 +33,7 @@ void check_optimisable(const Parameter& p) {
 class Optimizer::ParameterConsumer : public GradientConsumer {
  public:
   ParameterConsumer(Optimizer& optimizer, std::size_t index) : optimizer_(optimizer), index_(index) {}
+  void begin(const Tensor&) override { optimizer_.begin_in_backward(index_); }
   void consume(const Tensor&, std::int64_t begin, std::int64_t end, const void* values) override {
     optimizer_.consume(index_, begin, end, values);
   }
@@ -63,12 +65,20 @@ void Optimizer::count_step() {
   begin_step();
 }
 
-void Optimizer::count_step_in_backward() {
-  if (counted_in_backward_.load(std::memory_order_acquire)) return;
-  const std::lock_guard lock(counting_);
-  if (counted_in_backward_.load(std::memory_order_relaxed)) return;
-  count_step();
-  counted_in_backward_.store(true, std::memory_order_release);
+void Optimizer::open_for_update(std::size_t index) {
+  values_.resize(parameters_.size());
+  Tensor& value = parameters_[index].value;
+  dispatch_floating(value.dtype(), "optimizer", [&](auto type) {
+    values_[index] = reinterpret_cast<std::byte*>(value.template mutable_data<decltype(type)>());
+  });
+}
+
+void Optimizer::begin_in_backward(std::size_t index) {
+  if (!counted_in_backward_) {  // the first update of this step
+    count_step();
+    counted_in_backward_ = true;
+  }
+  open_for_update(index);
 }
 
 namespace {
@@ -85,20 +95,19 @@ constexpr std::int64_t kSerialUpdateElements = 256 * 1024;
 }  // namespace
 
 void Optimizer::consume(std::size_t index, std::int64_t begin, std::int64_t end, const void* grad) {
-  count_step_in_backward();
-  Tensor& value = parameters_[index].value;
-  const std::size_t bytes = dtype_size(value.dtype());
+  const std::size_t bytes = dtype_size(parameters_[index].value.dtype());
   const std::int64_t elements = end - begin, pieces = (elements + kBlock - 1) / kBlock;
   parallel_for(pieces, [&](std::int64_t p) {
     const FlushSubnormals flushed;  // on the thread running the block (moment_floor.h says why)
     const std::int64_t b0 = begin + p * kBlock, b1 = std::min(end, b0 + kBlock);
-    update(index, value, static_cast<const std::byte*>(grad) + (b0 - begin) * bytes, b0, b1);
+    update(index, values_[index] + b0 * bytes, static_cast<const std::byte*>(grad) + (b0 - begin) * bytes, b0, b1);
   }, elements < kSerialUpdateElements ? 0 : cost_per_element() * elements);
 }
 
 void Optimizer::step() {
   // Blocks of every parameter in one parallel loop: LeNet-5's ten parameter tensors range from 6 to 48,000
   // elements, and a loop per tensor would leave the small ones on one thread and wake the pool ten times.
+  const NoGradGuard no_grad;  // the parameters are leaves that require a gradient: written outside grad mode
   blocks_.clear();
   grads_.resize(parameters_.size());
   std::int64_t elements = 0;
@@ -107,18 +116,19 @@ void Optimizer::step() {
     grads_[i] = p.value.grad();
     if (!grads_[i].defined()) continue;
     check_optimisable(p);
+    open_for_update(i);
     const std::int64_t count = p.value.numel();
     for (std::int64_t b = 0; b < count; b += kBlock) blocks_.push_back({i, b, std::min(count, b + kBlock)});
     elements += count;
   }
-  if (!counted_in_backward_.load(std::memory_order_relaxed)) count_step();
-  counted_in_backward_.store(false, std::memory_order_relaxed);
+  if (!counted_in_backward_) count_step();
+  counted_in_backward_ = false;
   parallel_for(static_cast<std::int64_t>(blocks_.size()), [this](std::int64_t b) {
     const FlushSubnormals flushed;  // on the thread running the block (moment_floor.h says why)
     const Block& block = blocks_[static_cast<std::size_t>(b)];
-    update(block.index, parameters_[block.index].value,
-           grads_[block.index].impl()->storage.get() + block.begin * dtype_size(grads_[block.index].dtype()),
-           block.begin, block.end);
+    const std::size_t bytes = dtype_size(grads_[block.index].dtype());
+    update(block.index, values_[block.index] + block.begin * bytes,
+           grads_[block.index].impl()->storage.get() + block.begin * bytes, block.begin, block.end);
   }, elements < kSerialUpdateElements ? 0 : cost_per_element() * elements);
   for (auto& grad : grads_) grad = Tensor();  // hold no gradient beyond the step
 }

@@ -1,8 +1,7 @@
 #pragma once
 /// The optimizer interface: updates parameters in place from their accumulated gradients.
-#include <atomic>
+#include <cstddef>
 #include <cstdint>
-#include <mutex>
 #include <memory>
 #include <string>
 #include <utility>
@@ -52,12 +51,11 @@ class Optimizer {
   const std::vector<Parameter>& parameters() const { return parameters_; }
 
  protected:
-  /// Updates elements [begin, end) of parameter `index` (flat, row-major) from their gradient: `grad` points
-  /// at element begin's, in the parameter's dtype. Called concurrently for disjoint ranges, and must not throw;
-  /// an element's update must not depend on the range it comes in, so that results are the same for any thread
-  /// count and with update_in_backward.
-  virtual void update(std::size_t index, Tensor& value, const void* grad, std::int64_t begin,
-                      std::int64_t end) = 0;
+  /// Updates elements [begin, end) of parameter `index` (flat, row-major) from their gradient: `values` and
+  /// `grad` point at element begin's value and gradient, in the parameter's dtype. Called concurrently for
+  /// disjoint ranges, possibly on the kernel threads, and must not throw; an element's update must not depend on
+  /// the range it comes in, so that results are the same for any thread count and with update_in_backward.
+  virtual void update(std::size_t index, void* values, const void* grad, std::int64_t begin, std::int64_t end) = 0;
   /// Called once per step, after the count and before any update: for constants of the step.
   virtual void begin_step() {}
   /// Returns the rough cost of updating one element, in element operations (for the threading decision).
@@ -78,17 +76,20 @@ class Optimizer {
 
   /// Counts a step and sets its constants.
   void count_step();
-  /// Counts the step at the first update in backward, once, whichever thread gets there first.
-  void count_step_in_backward();
+  /// Prepares parameter `index` for updates: its values for writing (a write of the leaf, counted by its
+  /// version; on the calling thread, inside a no-grad scope).
+  void open_for_update(std::size_t index);
+  /// Prepares parameter `index` for updates in backward (its consumer's begin): counts the step at the first.
+  void begin_in_backward(std::size_t index);
   /// Updates elements [begin, end) of parameter `index` from `grad` (element begin's gradient) during backward
   /// (update_in_backward), in blocks spread over the kernel threads when they are worth it.
   void consume(std::size_t index, std::int64_t begin, std::int64_t end, const void* grad);
 
   std::vector<Block> blocks_;  // kept between steps, so that a step allocates nothing
   std::vector<Tensor> grads_;
+  std::vector<std::byte*> values_;  // each parameter's values, opened for writing by open_for_update
   std::vector<std::shared_ptr<ParameterConsumer>> consumers_;  // one per parameter while updating in backward
-  std::atomic<bool> counted_in_backward_{false};  // an update in backward counted the coming step() already
-  std::mutex counting_;
+  bool counted_in_backward_ = false;  // an update in backward counted the coming step() already
 };
 
 }  // namespace ag::nn

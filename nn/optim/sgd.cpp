@@ -18,13 +18,13 @@ std::vector<std::pair<std::string, Tensor>> Sgd::state() const {
   return out;
 }
 
-void Sgd::update(std::size_t index, Tensor& value, const void* grad, std::int64_t begin, std::int64_t end) {
-  dispatch_floating(value.dtype(), "sgd", [&](auto type) {
+void Sgd::update(std::size_t index, void* values, const void* grad, std::int64_t begin, std::int64_t end) {
+  dispatch_floating(parameters_[index].value.dtype(), "sgd", [&](auto type) {
     using T = decltype(type);
     const std::int64_t n = end - begin;
-    T* w = value.data<T>() + begin;
+    T* w = static_cast<T*>(values);
     const T* g = static_cast<const T*>(grad);
-    T* v = velocity_[index].data<T>() + begin;
+    T* v = velocity_[index].mutable_data<T>() + begin;
     const T lr = static_cast<T>(learning_rate_), mu = static_cast<T>(options_.momentum),
             wd = static_cast<T>(options_.weight_decay);
     if (options_.momentum == 0) {

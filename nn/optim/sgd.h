@@ -19,7 +19,7 @@ class Sgd : public Optimizer {
   std::vector<std::pair<std::string, Tensor>> state() const override;
 
  protected:
-  void update(std::size_t index, Tensor& value, const void* grad, std::int64_t begin, std::int64_t end) override;
+  void update(std::size_t index, void* values, const void* grad, std::int64_t begin, std::int64_t end) override;
 
  private:
   SgdOptions options_;

@@ -29,7 +29,7 @@ TEST_CASE("hooks: a hook may change the leaf and drop its gradient, as an optimi
   Tensor w = ag::from_vector({1, 2}, {2}, ag::DType::f64).requires_grad_();
   w.register_post_accumulate_grad_hook([](Tensor& leaf) {
     const ag::NoGradGuard no_grad;
-    double* v = leaf.data<double>();
+    double* v = leaf.mutable_data<double>();
     const double* g = leaf.grad().data<double>();
     for (int i = 0; i < 2; ++i) v[i] -= 0.5 * g[i];
     leaf.zero_grad();
@@ -95,6 +95,8 @@ namespace {
 struct RecordingConsumer : ag::GradientConsumer {
   std::vector<std::pair<std::int64_t, std::int64_t>> blocks;
   std::vector<double> values;
+  int begins = 0;
+  void begin(const Tensor&) override { ++begins; }
   void consume(const Tensor& leaf, std::int64_t begin, std::int64_t end, const void* data) override {
     blocks.emplace_back(begin, end);
     values.resize(static_cast<std::size_t>(leaf.numel()));
@@ -128,6 +130,7 @@ TEST_CASE("gradient consumers: a leaf's gradient goes to its consumer instead of
     CHECK_FALSE(w.grad().defined());
     CHECK(hook_runs == 0);  // the consumer took the gradient: nothing in .grad for the hooks
     CHECK(consumer->values == plain.grad().to_vector());
+    CHECK(consumer->begins == 1);
     // Used once, linear's rule sends its 20 rows in blocks of rows; used twice, the sum arrives whole.
     if (uses == 1) CHECK(consumer->blocks.size() > 1);
     else CHECK(consumer->blocks == std::vector<std::pair<std::int64_t, std::int64_t>>{{0, 100}});

@@ -11,7 +11,8 @@ namespace {
 
 /// w -= lr * dL/dw in place, for a float32 leaf with a gradient; then drops the gradient.
 void sgd_step(ag::Tensor& w, float lr) {
-  float* value = w.data<float>();
+  const ag::NoGradGuard no_grad;  // a leaf that requires a gradient is written outside grad mode
+  float* value = w.mutable_data<float>();
   const float* grad = w.grad().data<float>();
   for (std::int64_t i = 0; i < w.numel(); ++i) value[i] -= lr * grad[i];
   w.zero_grad();

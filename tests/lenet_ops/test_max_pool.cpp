@@ -93,7 +93,7 @@ TEST_CASE("max_pool2d: the hand-written gradient matches the engine's gradient o
       CAPTURE(ag::dtype_name(dtype));
       CAPTURE(ag::shape_str(shape));
       Tensor ties = ag::uniform(shape, 0, 1, gen, DType::f64);
-      for (std::int64_t i = 0; i < ties.numel(); ++i) ties.data<double>()[i] = std::floor(ties.data<double>()[i] * 3);
+      for (std::int64_t i = 0; i < ties.numel(); ++i) ties.mutable_data<double>()[i] = std::floor(ties.data<double>()[i] * 3);
       ties = ag::to_dtype(ties, dtype);
       ties.requires_grad_();
       const Tensor up =

@@ -15,7 +15,7 @@ inline ag::Tensor param(const ag::Shape& shape, ag::Generator& gen, double lo = 
 /// where relu and the like have a kink.
 inline ag::Tensor param_away_from_zero(const ag::Shape& shape, ag::Generator& gen) {
   ag::Tensor t = ag::uniform(shape, 0.1, 1.0, gen, ag::DType::f64);
-  double* p = t.data<double>();
+  double* p = t.mutable_data<double>();
   for (std::int64_t i = 0; i < t.numel(); ++i)
     if (gen.uniform() < 0.5) p[i] = -p[i];
   t.requires_grad_();

@@ -324,3 +324,27 @@ TEST_CASE("storage: released cache blocks are gone, and a limit of 0 keeps nothi
   CHECK(ag::storage_stats().fresh_allocations == 1);
   CHECK(ag::storage_stats().reuses == 1);
 }
+
+TEST_CASE("threads: two user threads training through one shared parameter lose no gradient") {
+  // Each thread runs its own forward and backward passes through graphs that share the leaf w; every pass
+  // adds x to w's .grad (dL/dw for L = sum(w x)), so after both threads the sum is exact: small integers.
+  constexpr std::int64_t kSize = 20000;
+  constexpr int kPasses = 100;
+  Tensor w = ag::ones({kSize}, ag::DType::f64).requires_grad_();
+  std::vector<double> values(static_cast<std::size_t>(kSize));
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<double>(i % 7);
+  const Tensor x = ag::from_vector(values, {kSize}, ag::DType::f64);
+  const auto train = [&] {
+    for (int pass = 0; pass < kPasses; ++pass) ag::sum(ag::mul(w, x)).backward();
+  };
+  for (int run = 0; run < 3; ++run) {
+    w.zero_grad();
+    std::thread a(train), b(train);
+    a.join();
+    b.join();
+    const std::vector<double> grad = w.grad().to_vector();
+    std::int64_t wrong = 0;
+    for (std::size_t i = 0; i < grad.size(); ++i) wrong += grad[i] != 2.0 * kPasses * values[i];
+    CHECK(wrong == 0);
+  }
+}

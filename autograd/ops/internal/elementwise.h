@@ -49,7 +49,7 @@ Tensor map_unary(std::string_view op, const Tensor& x, F f) {
   dispatch_floating(x.dtype(), op, [&](auto type) {
     using T = decltype(type);
     const T* in = x.data<T>();
-    T* o = out.data<T>();
+    T* o = out.mutable_data<T>();
     kernels::for_blocks(x.numel(),
                [=](std::int64_t begin, std::int64_t end) { kernels::map_block(in + begin, o + begin, end - begin, f); });
   });
@@ -66,7 +66,7 @@ Tensor map_binary(std::string_view op, const Tensor& a, const Tensor& b, F f) {
     using T = decltype(type);
     const T* pa = a.data<T>();
     const T* pb = b.data<T>();
-    T* o = out.data<T>();
+    T* o = out.mutable_data<T>();
     const std::int64_t n = out.numel();
     if (a.shape() == b.shape()) {
       kernels::for_blocks(n, [=](std::int64_t begin, std::int64_t end) {
