@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "autograd/tensor.h"
@@ -25,6 +26,8 @@ struct Node {
   /// The versions of the inputs, then of the saved tensors, when the op was recorded: backward refuses to run
   /// the rule on values it reads that were written in place since.
   std::vector<std::uint64_t> versions;
+  /// Hooks on the op's output (Tensor::register_hook), run on its gradient before the rule.
+  std::vector<std::pair<HookId, GradHook>> output_hooks;
   bool released = false;      ///< Set once backward has freed this node (retain_graph = false).
 
   // The state of a backward pass going through this node, used by backward.cpp alone and reset when the pass
