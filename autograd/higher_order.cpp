@@ -94,20 +94,17 @@ GradcheckResult gradgradcheck(const GradcheckFn& f, const std::vector<Tensor>& i
                               const GradcheckOptions& options) {
   std::vector<bool> differentiable(inputs.size());
   for (std::size_t i = 0; i < inputs.size(); ++i) differentiable[i] = inputs[i].defined() && inputs[i].requires_grad();
-  Tensor output;
-  {
-    const NoGradGuard no_grad;
-    output = f(inputs);
-  }
+  const Tensor output = f(inputs);
   if (!output.defined() || output.dtype() != DType::f64)
     return {false, "gradgradcheck: the function must return a defined float64 tensor"};
+  const std::string op = !options.name.empty() ? options.name : output.grad_fn() ? output.grad_fn()->name : "f";
   Generator gen(options.seed + 1);
   std::vector<Tensor> args_and_v = inputs;
   args_and_v.push_back(normal(output.shape(), 0.0, 1.0, gen, DType::f64).requires_grad_());
   for (std::size_t k = 0; k < inputs.size(); ++k) {
     if (!differentiable[k]) continue;
     GradcheckOptions first = options;
-    first.name = fmt::format("the gradient of {} for input {}", options.name.empty() ? "f" : options.name, k);
+    first.name = fmt::format("the gradient of {} for input {}", op, k);
     const GradcheckResult result = gradcheck(
         [&f, &differentiable, k](const std::vector<Tensor>& a) { return gradient_of_input(f, a, differentiable, k); },
         args_and_v, first);
