@@ -13,6 +13,7 @@
 namespace ag {
 
 struct LeafHooks {
+  std::vector<std::pair<HookId, GradHook>> grad_hooks;
   std::vector<std::pair<HookId, PostAccumulateGradHook>> post_accumulate;
   std::shared_ptr<GradientConsumer> consumer;
   // The state of the backward pass going through the leaf, used by backward.cpp alone and reset when the pass
@@ -21,10 +22,10 @@ struct LeafHooks {
   int uses = 0;                     ///< The leaf's uses in that pass's graph.
   int uses_left = 0;                ///< Those whose gradient has not arrived yet.
   bool sent_in_blocks = false;      ///< A rule sent the gradient to the consumer in blocks (gradient_blocks).
-  Tensor pending;                   ///< The gradient summed so far for the consumer (when there is no .grad).
+  Tensor pending;                   ///< The pass's gradient summed so far, before its hooks and consumer.
 
   /// Returns true when there is anything for a backward pass to serve.
-  bool active() const { return consumer || !post_accumulate.empty(); }
+  bool active() const { return consumer || !post_accumulate.empty() || !grad_hooks.empty(); }
   /// Resets the pass's state.
   void end_pass() {
     backward_pass = 0;

@@ -144,14 +144,23 @@ void Tensor::zero_grad() {
 TensorImpl::TensorImpl() = default;
 TensorImpl::~TensorImpl() = default;
 
+namespace {
+
+/// Returns a fresh id for a hook.
+HookId next_hook_id() {
+  static std::atomic<HookId> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace
+
 HookId Tensor::register_post_accumulate_grad_hook(PostAccumulateGradHook hook) {
-  static std::atomic<HookId> next_id{1};
   if (!is_leaf()) throw Error("Tensor::register_post_accumulate_grad_hook: only leaf tensors take one; this one is made by an op");
   if (!requires_grad())
     throw Error("Tensor::register_post_accumulate_grad_hook: the tensor does not require a gradient, so none is accumulated");
   if (!hook) throw Error("Tensor::register_post_accumulate_grad_hook: the hook is empty");
   if (!impl_->hooks) impl_->hooks = std::make_unique<LeafHooks>();
-  const HookId id = next_id.fetch_add(1, std::memory_order_relaxed);
+  const HookId id = next_hook_id();
   impl_->hooks->post_accumulate.emplace_back(id, std::move(hook));
   return id;
 }
@@ -169,10 +178,25 @@ std::shared_ptr<GradientConsumer> Tensor::gradient_consumer() const {
   return hooks ? hooks->consumer : nullptr;
 }
 
+HookId Tensor::register_hook(GradHook hook) {
+  if (!requires_grad()) throw Error("Tensor::register_hook: the tensor does not require a gradient, so none reaches it");
+  if (!hook) throw Error("Tensor::register_hook: the hook is empty");
+  const HookId id = next_hook_id();
+  if (grad_fn()) {
+    grad_fn()->output_hooks.emplace_back(id, std::move(hook));
+  } else {
+    if (!impl_->hooks) impl_->hooks = std::make_unique<LeafHooks>();
+    impl_->hooks->grad_hooks.emplace_back(id, std::move(hook));
+  }
+  return id;
+}
+
 void Tensor::remove_hook(HookId id) {
-  if (!checked().hooks) return;
-  auto& hooks = impl_->hooks->post_accumulate;
-  std::erase_if(hooks, [id](const auto& entry) { return entry.first == id; });
+  const auto matches = [id](const auto& entry) { return entry.first == id; };
+  if (const auto& node = checked().grad_fn) std::erase_if(node->output_hooks, matches);
+  if (!impl_->hooks) return;
+  std::erase_if(impl_->hooks->post_accumulate, matches);
+  std::erase_if(impl_->hooks->grad_hooks, matches);
 }
 
 void Tensor::set_grad(const Tensor& grad) {
@@ -186,7 +210,9 @@ void Tensor::set_grad(const Tensor& grad) {
 
 const std::shared_ptr<Node>& Tensor::grad_fn() const { return checked().grad_fn; }
 
-void Tensor::backward(const Tensor& grad, bool retain_graph) const { run_backward(*this, grad, retain_graph); }
+void Tensor::backward(const Tensor& grad, bool retain_graph, bool create_graph) const {
+  run_backward(*this, grad, retain_graph, create_graph);
+}
 
 Tensor Tensor::detach() const {
   const auto& impl = checked();

@@ -26,6 +26,10 @@ using HookId = std::uint64_t;
 /// A function backward runs with a leaf once it has accumulated the leaf's whole gradient of the pass into
 /// .grad (every use of the leaf in the graph has sent its share), like PyTorch's post-accumulate-grad hook.
 using PostAccumulateGradHook = std::function<void(Tensor& leaf)>;
+/// A function backward runs with the gradient of a tensor (its total over the pass, before the tensor's op
+/// uses it, or before a leaf accumulates it); it returns a replacement of the same shape and dtype, or an
+/// undefined tensor to keep the gradient as it is. Like PyTorch's Tensor.register_hook.
+using GradHook = std::function<Tensor(const Tensor& grad)>;
 
 /// Shared ownership of a tensor's values: a 64-byte aligned block from the storage cache (memory.h), whose
 /// reference count sits in a header in front of the values. Like std::shared_ptr<std::byte[]>, but taking
@@ -115,7 +119,11 @@ class Tensor {
   /// ag::grad, which touches no .grad); hooks run in the order registered. Returns the id for remove_hook.
   /// Leaves that require a gradient only.
   HookId register_post_accumulate_grad_hook(PostAccumulateGradHook hook);
-  /// Removes the hook registered under `id`; does nothing when there is none.
+  /// Registers `hook` to see, and possibly replace, this tensor's gradient in every backward pass (and in
+  /// ag::grad) that reaches it; hooks run in the order registered. Returns the id for remove_hook. Tensors
+  /// that require a gradient only.
+  HookId register_hook(GradHook hook);
+  /// Removes the hook (of either kind) registered under `id`; does nothing when there is none.
   void remove_hook(HookId id);
   /// Gives this leaf a consumer that takes its complete gradient of each backward pass instead of .grad
   /// (whole, or in blocks as a rule computes it: autograd/gradient_consumer.h); null removes it. Its
@@ -127,8 +135,10 @@ class Tensor {
   const std::shared_ptr<Node>& grad_fn() const;
 
   /// Back-propagates from this tensor: from a one-element tensor with gradient 1 when `grad` is undefined,
-  /// otherwise with `grad` (same shape) as the upstream gradient. Frees the graph unless `retain_graph`.
-  void backward(const Tensor& grad = Tensor(), bool retain_graph = false) const;
+  /// otherwise with `grad` (same shape) as the upstream gradient. Frees the graph unless `retain_graph`. With
+  /// `create_graph`, the gradients are themselves recorded (so .grad can be differentiated again) and the
+  /// graph is kept.
+  void backward(const Tensor& grad = Tensor(), bool retain_graph = false, bool create_graph = false) const;
 
   /// Returns a tensor sharing these values but cut from the graph (no grad_fn, no requires_grad).
   Tensor detach() const;

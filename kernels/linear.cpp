@@ -1,5 +1,5 @@
-// The fully connected layer's kernels: a fast path of register-blocked products, and the reference, plain
-// loops over the definition (the tests compare the two; a reference build runs the second alone).
+// The fully connected layer's kernels: a fast path of register-blocked products, and the entry points that
+// pick it or the reference (linear_reference.cpp; the tests compare the two, a reference build runs the second).
 #include "kernels/linear.h"
 
 #include <algorithm>
@@ -8,6 +8,7 @@
 
 #include "kernels/dots.h"
 #include "kernels/products.h"
+#include "kernels/linear_reference.h"
 #include "kernels/reference.h"
 #include "kernels/transpose.h"
 
@@ -96,43 +97,13 @@ void fast_backward(std::int64_t batch, std::int64_t outputs, std::int64_t featur
   if (gw || w_sink) weight_gradient_by_rows(batch, outputs, features, g, x, gw, w_sink);
 }
 
-// y[n,o] = bias[o] + sum_i x[n,i] W[o,i], in order of i.
-template <class T>
-void reference_forward(std::int64_t batch, std::int64_t outputs, std::int64_t features, const T* x, const T* w,
-                       const T* bias, T* y) {
-  for (std::int64_t n = 0; n < batch; ++n)
-    for (std::int64_t o = 0; o < outputs; ++o) {
-      T sum = bias ? bias[o] : T(0);
-      for (std::int64_t i = 0; i < features; ++i) sum += x[n * features + i] * w[o * features + i];
-      y[n * outputs + o] = sum;
-    }
-}
-
-// dL/dx[n,i] = sum_o G[n,o] W[o,i];  dL/dW[o,i] = sum_n G[n,o] x[n,i];  dL/dbias[o] = sum_n G[n,o]
-template <class T>
-void reference_backward(std::int64_t batch, std::int64_t outputs, std::int64_t features, const T* x, const T* w,
-                        const T* g, T* gx, T* gw, T* gb) {
-  if (gx) std::fill_n(gx, batch * features, T(0));
-  if (gw) std::fill_n(gw, outputs * features, T(0));
-  if (gb) std::fill_n(gb, outputs, T(0));
-  for (std::int64_t n = 0; n < batch; ++n)
-    for (std::int64_t o = 0; o < outputs; ++o) {
-      const T go = g[n * outputs + o];
-      if (gb) gb[o] += go;
-      for (std::int64_t i = 0; i < features; ++i) {
-        if (gx) gx[n * features + i] += go * w[o * features + i];
-        if (gw) gw[o * features + i] += go * x[n * features + i];
-      }
-    }
-}
-
 }  // namespace
 
 template <class T>
 void linear_forward(std::int64_t batch, std::int64_t outputs, std::int64_t features, const T* x, const T* w,
                     const T* bias, Activation activation, T* y, Implementation impl) {
   if (impl == Implementation::reference)
-    reference_forward(batch, outputs, features, x, w, bias, y);
+    linear_reference_forward(batch, outputs, features, x, w, bias, y);
   else
     fast_forward(batch, outputs, features, x, w, bias, y);
   activate_in_place(activation, y, batch * outputs);
@@ -143,7 +114,7 @@ void linear_backward(std::int64_t batch, std::int64_t outputs, std::int64_t feat
                      const T* g, T* gx, T* gw, T* gb, const BlockSink* w_sink, Implementation impl) {
   if (impl == Implementation::fast) return fast_backward(batch, outputs, features, x, w, g, gx, gw, gb, w_sink);
   std::vector<T> whole(w_sink ? static_cast<std::size_t>(outputs * features) : 0);
-  reference_backward(batch, outputs, features, x, w, g, gx, w_sink ? whole.data() : gw, gb);
+  linear_reference_backward(batch, outputs, features, x, w, g, gx, w_sink ? whole.data() : gw, gb);
   if (w_sink) w_sink->send(0, outputs * features, whole.data());
 }
 

@@ -25,9 +25,9 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
     fail("reshape", "cannot reshape {} ({} elements) into {}", shape_str(x.shape()), x.numel(), shape_str(shape));
   Tensor out = x.detach();  // a new handle on the same values
   out.impl()->shape = target;
-  return record("reshape", out, {x}, [](const Tensor& g, const std::vector<Tensor>& in) {
+  return record("reshape", out, {x}, composed([](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{reshape(g, in[0].shape())};
-  }, {});
+  }), {});
 }
 
 Tensor flatten(const Tensor& x, std::int64_t start_dim, std::int64_t end_dim) {
@@ -62,9 +62,9 @@ Tensor transpose(const Tensor& x, std::int64_t d0, std::int64_t d1) {
       for (std::int64_t j = 0; j < inner; ++j) o[off[0] + j] = in[off[1] + j * step];
     });
   });
-  return record("transpose", out, {x}, [a, b](const Tensor& g, const std::vector<Tensor>&) {
+  return record("transpose", out, {x}, composed([a, b](const Tensor& g, const std::vector<Tensor>&) {
     return std::vector<Tensor>{transpose(g, a, b)};
-  }, {});
+  }), {});
 }
 
 // y = x converted;  dL/dx = dL/dy converted back to x's dtype
@@ -78,9 +78,9 @@ Tensor to_dtype(const Tensor& x, DType dtype) {
       std::transform(x.data<From>(), x.data<From>() + x.numel(), out.mutable_data<To>(), [](From v) { return static_cast<To>(v); });
     });
   });
-  return record("to_dtype", out, {x}, [](const Tensor& g, const std::vector<Tensor>& in) {
+  return record("to_dtype", out, {x}, composed([](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{to_dtype(g, in[0].dtype())};
-  }, {});
+  }), {});
 }
 
 }  // namespace ag

@@ -5,6 +5,10 @@
 #include "autograd/ops/internal/axis.h"
 #include "autograd/ops/internal/logsumexp.h"
 #include "autograd/graph.h"
+#include "autograd/ops/arithmetic.h"
+#include "autograd/ops/reduce.h"
+#include "autograd/ops/shape_ops.h"
+#include "autograd/ops/unary.h"
 
 namespace ag {
 
@@ -26,7 +30,11 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
         }
   });
   const Tensor y = out.detach();  // the output, which the rule reads
-  return record("log_softmax", out, {x}, [v, y](const Tensor& g, const std::vector<Tensor>&) {
+  // The recorded rule, with y recomputed from x: dL/dx = dL/dy - e^y sum_k dL/dy_k.
+  const auto recorded = [d = v.dim](const Tensor& g, const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{sub(g, mul(exp(log_softmax(in[0], d)), sum(g, d, true)))};
+  };
+  const auto fast = [v, y](const Tensor& g, const std::vector<Tensor>&) {
     Tensor gx = empty(g.shape(), g.dtype());
     dispatch_floating(g.dtype(), "log_softmax backward", [&](auto type) {
       using T = decltype(type);
@@ -43,7 +51,8 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
         }
     });
     return std::vector<Tensor>{gx};
-  }, {y});
+  };
+  return record("log_softmax", out, {x}, Rules{fast, recorded}, {y});
 }
 
 // y = log sum_k e^(x_k);  dL/dx_k = dL/dy * e^(x_k - y)
@@ -55,7 +64,12 @@ Tensor logsumexp(const Tensor& x, std::int64_t dim, bool keepdim) {
     internal::logsumexp_kernel(x.data<T>(), out.mutable_data<T>(), v);
   });
   const Tensor y = out.detach();  // the output, which the rule reads
-  return record("logsumexp", out, {x}, [v, y](const Tensor& g, const std::vector<Tensor>& in) {
+  // The recorded rule, with y recomputed from x (kept as a dimension of 1): dL/dx_k = dL/dy e^(x_k - y).
+  const auto recorded = [d = v.dim](const Tensor& g, const std::vector<Tensor>& in) {
+    const Tensor y_kept = logsumexp(in[0], d, true);
+    return std::vector<Tensor>{mul(reshape(g, y_kept.shape()), exp(sub(in[0], y_kept)))};
+  };
+  const auto fast = [v, y](const Tensor& g, const std::vector<Tensor>& in) {
     Tensor gx = empty(in[0].shape(), g.dtype());
     dispatch_floating(g.dtype(), "logsumexp backward", [&](auto type) {
       using T = decltype(type);
@@ -71,7 +85,8 @@ Tensor logsumexp(const Tensor& x, std::int64_t dim, bool keepdim) {
           }
     });
     return std::vector<Tensor>{gx};
-  }, {x, y});
+  };
+  return record("logsumexp", out, {x}, Rules{fast, recorded}, {x, y});
 }
 
 }  // namespace ag
