@@ -91,8 +91,12 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   // dL/dx [N,C,H,W] = col2im(W^T G);  dL/dW [O,C,kh,kw] = sum_n G col^T (0 where unconnected);
   // dL/dbias [O] = sum over n, i, j of G
   const internal::FusedActivation fused = internal::fused_activation("conv2d", options.activation, out);
-  // The recorded rule: G from the convolution recomputed (with its graph), then the two gradient ops.
-  const auto recorded = [options](const Tensor& gy, const std::vector<Tensor>& in) {
+  // The recorded rule: G from the convolution recomputed (with its graph), then the two gradient ops. It holds the
+  // options through a shared pointer: GCC 12 (-O3) warned that the copy of their optional table that a capture by
+  // value makes inside std::function "may be used uninitialized", failing the -Werror build.
+  const auto recorded = [shared = std::make_shared<const Conv2dOptions>(options)](const Tensor& gy,
+                                                                                  const std::vector<Tensor>& in) {
+    const Conv2dOptions& options = *shared;
     const Tensor g = options.activation == Activation::none
                          ? gy
                          : activation_backward(options.activation, gy, conv2d(in[0], in[1], in[2], options));
