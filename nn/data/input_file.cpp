@@ -56,6 +56,13 @@ InputFile::InputFile(const std::filesystem::path& path, std::string_view noun, s
     const std::string special = describe_special_file(path);  // a socket cannot be opened: say what it is
     if (!special.empty())
       throw InputFileError(fmt::format("cannot read the {}: it is {}, not a regular file", noun, special));
+    // A link to nothing is not a missing file: say where it leads.
+    struct stat link {};
+    if (error == ENOENT && ::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode)) {
+      std::error_code ec;
+      throw InputFileError(fmt::format("cannot open the {}: it is a symbolic link to {}, which does not exist", noun,
+                                       std::filesystem::read_symlink(path, ec).string()));
+    }
     throw InputFileError(fmt::format("cannot open the {}: {}", noun, std::strerror(error)));
   }
   struct stat st {};

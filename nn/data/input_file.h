@@ -26,7 +26,8 @@ class InputFile {
   /// Opens `path` for reading without blocking (a FIFO would block until a writer came), then refuses a path
   /// that is not a regular file and a file of more than `max_bytes`. `noun` names the file in messages
   /// ("config file": "cannot open the config file: No such file or directory"); `limit` says what the bound
-  /// is ("a config file may hold"). Throws InputFileError naming the fault and the system's reason.
+  /// is ("a config file may hold"). Throws InputFileError naming the fault and the system's reason (a symbolic
+  /// link to nothing is said to be one, with where it leads).
   InputFile(const std::filesystem::path& path, std::string_view noun, std::uint64_t max_bytes, std::string_view limit);
 
   /// Returns the file's size in bytes when it was opened.

@@ -95,6 +95,13 @@ TEST_CASE("read_idx: only a regular file is read, refused before a byte is read 
                                           "symbolic link), not a regular file")
                            .c_str(),
                        ag::Error);
+  // A link to nothing is said to be one, not reported as a missing file.
+  std::filesystem::create_symlink(dir / "nowhere", dir / "dangling");
+  CHECK_THROWS_WITH_AS(read_idx(dir / "dangling", 3),
+                       msg(dir / "dangling", "cannot open the IDX file: it is a symbolic link to " +
+                                                 (dir / "nowhere").string() + ", which does not exist")
+                           .c_str(),
+                       ag::Error);
   // A link to a good file is read through.
   write_file(dir / "labels", idx_bytes({3}, {1, 2, 3}));
   std::filesystem::create_symlink(dir / "labels", dir / "link");
