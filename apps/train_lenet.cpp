@@ -111,13 +111,14 @@ int main(int argc, char** argv) {
     const StartMode mode = !cli.resume_dir.empty() ? StartMode::resume
                            : cli.overwrite         ? StartMode::overwrite
                                                    : StartMode::fresh;
-    // The report (report.html in output.dir) after each end-of-epoch checkpoint and at the end, even when stopped.
+    // The report (report.html in output.dir) after each end-of-epoch checkpoint and at the end, even when stopped
+    // (but not when nothing was trained), each time while the run holds output.dir's lock.
     const std::filesystem::path out_dir = resolved["output"]["dir"].get<std::string>();
     TrainHooks hooks;
     hooks.after_checkpoint = report_after_checkpoint(out_dir);
+    hooks.at_end = [&out_dir](const TrainResult&) { write_run_report(out_dir); };
     const TrainResult result = train(resolved, mode, hooks);
-    if (result.trained_nothing) return stopped_before_training(result, cli);  // nothing to report
-    write_run_report(out_dir);
+    if (result.trained_nothing) return stopped_before_training(result, cli);
     if (result.stopped_early) return kExitStopped;
     fmt::print("done: {} epochs, test error {:.2f}% ({})\n", result.epochs_completed, 100 * result.test_error,
                resolved["output"]["dir"].get<std::string>());

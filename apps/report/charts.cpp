@@ -19,6 +19,10 @@ struct Range {
   double lo = 0, hi = 1;
 };
 
+// The least value a log axis shows: smaller positive values (denormals, which a damaged metrics file may hold) have
+// decades that round to 0.
+constexpr double kLeastLog = 1e-300;
+
 /// The smallest of 1, 2, 5 times a power of ten that is at least `raw`.
 double nice_step(double raw) {
   const double power = std::pow(10.0, std::floor(std::log10(raw)));
@@ -40,10 +44,12 @@ Range y_range(const std::vector<Series>& series, bool log) {
   double lo = std::numeric_limits<double>::max(), hi = std::numeric_limits<double>::lowest();
   for (const auto& s : series)
     for (const double y : s.y)
-      if (std::isfinite(y) && (!log || y > 0)) lo = std::min(lo, y), hi = std::max(hi, y);
+      if (std::isfinite(y) && (!log || y >= kLeastLog)) lo = std::min(lo, y), hi = std::max(hi, y);
   if (lo > hi) return log ? Range{1e-4, 1} : Range{0, 1};
   if (log) {
-    Range r{std::pow(10.0, std::floor(std::log10(lo))), std::pow(10.0, std::ceil(std::log10(hi)))};
+    // Decades that a double holds: a bound of 0 or infinity would give an endless run of ticks.
+    Range r{std::max(std::pow(10.0, std::floor(std::log10(lo))), kLeastLog),
+            std::min(std::pow(10.0, std::ceil(std::log10(hi))), std::numeric_limits<double>::max())};
     if (r.hi <= r.lo) r.hi = r.lo * 10;
     return r;
   }
@@ -63,10 +69,14 @@ std::vector<double> axis_ticks(double lo, double hi, bool log) {
   std::vector<double> ticks;
   if (!(hi > lo)) return {lo};
   if (log) {
+    // Counted decades: from 0, to infinity or near the largest double, a loop until a decade passed `hi` never ended.
+    if (!(lo > 0 && std::isfinite(hi))) return {lo};
     const bool fine = hi / lo <= 1000;
-    for (double decade = lo; decade <= hi * (1 + 1e-9); decade *= 10)
+    const auto decades = static_cast<int>(std::log10(hi) - std::log10(lo) + 1e-9);  // at most 632
+    double decade = lo;
+    for (int d = 0; d <= decades; ++d, decade *= 10)
       for (const double m : {1.0, 2.0, 5.0})
-        if ((m == 1.0 || fine) && decade * m <= hi * (1 + 1e-9)) ticks.push_back(decade * m);
+        if ((m == 1.0 || fine) && decade * m / hi <= 1 + 1e-9) ticks.push_back(decade * m);
     return ticks;
   }
   const double step = nice_step((hi - lo) / 5);

@@ -2,10 +2,9 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
-
 #include "apps/report/html.h"
 #include "apps/report/sections.h"
+#include "apps/train/file_output.h"
 #include "autograd/error.h"
 
 namespace ag::app {
@@ -89,15 +88,11 @@ std::string render_report(const ReportData& d) {
 
 void write_report(const std::filesystem::path& run_dir, const std::filesystem::path& out, const ReportOptions& options) {
   const std::string page = render_report(gather_report(run_dir, options));
-  const std::filesystem::path partial = out.string() + ".partial";
-  {
-    std::ofstream file(partial, std::ios::binary | std::ios::trunc);
-    file << page;
-    if (!file.flush()) throw Error(fmt::format("report: {}: cannot write the file", partial.string()));
+  try {
+    write_output_file(out, page);
+  } catch (const Error& e) {
+    throw Error(fmt::format("report: {}", e.what()));
   }
-  std::error_code ec;
-  std::filesystem::rename(partial, out, ec);
-  if (ec) throw Error(fmt::format("report: {}: cannot write the file: {}", out.string(), ec.message()));
 }
 
 }  // namespace ag::app

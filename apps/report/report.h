@@ -11,8 +11,10 @@ namespace ag::app {
 /// Returns the page for `data` as HTML text.
 std::string render_report(const ReportData& data);
 
-/// Writes the report of the run folder `run_dir` to `out` (through a temporary file and a rename, so a
-/// reader never sees half a page). Throws ag::Error or ConfigError naming the file that cannot be read or written.
+/// Writes the report of the run folder `run_dir` to `out` as write_output_file does: through a temporary file of a
+/// unique name and a rename, so that a reader never sees half a page and two writers never share a temporary file;
+/// directly when `out` is a device or a FIFO (/dev/stdout). Throws ag::Error or ConfigError naming the file that
+/// cannot be read or written and the system's reason.
 void write_report(const std::filesystem::path& run_dir, const std::filesystem::path& out, const ReportOptions& options = {});
 
 }  // namespace ag::app

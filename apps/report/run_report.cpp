@@ -5,12 +5,14 @@
 #include <exception>
 
 #include "apps/report/report.h"
+#include "apps/train/file_output.h"
 
 namespace ag::app {
 
 bool write_run_report(const std::filesystem::path& run_dir) {
   try {
-    write_report(run_dir, run_dir / kReportFile);
+    // The run's own file: replaced atomically, whatever is there (a FIFO put in its place would block a writer).
+    write_file_atomically(run_dir / kReportFile, render_report(gather_report(run_dir)));
     return true;
   } catch (const std::exception& e) {
     fmt::print(stderr, "train_lenet: report not written: {}\n", e.what());

@@ -10,8 +10,9 @@ namespace ag::app {
 /// The report's file name inside a run folder.
 inline constexpr const char* kReportFile = "report.html";
 
-/// Writes run_dir/report.html; on failure prints one line "train_lenet: report not written: ..." to stderr
-/// and returns false instead of throwing (a report is never worth losing a run over).
+/// Writes run_dir/report.html (atomically: a temporary file of a unique name renamed over it); on failure prints
+/// one line "train_lenet: report not written: ..." to stderr and returns false instead of throwing (a report is
+/// never worth losing a run over).
 bool write_run_report(const std::filesystem::path& run_dir);
 
 /// Returns a TrainHooks::after_checkpoint callback that writes the report after each checkpoint taken at the

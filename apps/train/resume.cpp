@@ -13,9 +13,6 @@
 namespace ag::app {
 namespace {
 
-// A line per epoch of a few hundred bytes, for at most 1000 epochs: far below this.
-constexpr std::uint64_t kMaxMetricsBytes = std::uint64_t{64} << 20;
-
 // "in the middle of epoch 3 (after batch 5)".
 std::string position(const CheckpointContents& c) {
   return fmt::format("in the middle of epoch {} (after batch {})", c.epoch + 1, c.batches_done);
@@ -85,7 +82,7 @@ std::string metrics_up_to(const std::filesystem::path& path, std::int64_t epoch)
   if (std::error_code ec; !std::filesystem::exists(std::filesystem::symlink_status(path, ec))) return {};
   std::string text;
   try {
-    data::InputFile file(path, "metrics file", kMaxMetricsBytes, "a metrics file may hold");
+    data::InputFile file(path, "metrics file", kMaxMetricsFileBytes, "a metrics file may hold");
     text = file.read_all();
   } catch (const data::InputFileError& e) {
     fail("resume", "{}: {}", path.string(), e.what());

@@ -11,6 +11,10 @@
 
 namespace ag::app {
 
+/// The most bytes a metrics.jsonl is read with: a line per epoch of a few hundred bytes, for at most 1000 epochs,
+/// is far below it.
+inline constexpr std::uint64_t kMaxMetricsFileBytes = std::uint64_t{64} << 20;
+
 /// Checks that `config` keeps the sample order of `checkpoint` (loaded from `where`), with `train_samples` the
 /// training samples an epoch now holds and `batches` the batches it now has. Within an epoch the order and the
 /// position are fixed: a change of train.batch_size, data.train_limit or the data is refused with a ConfigError

@@ -366,7 +366,9 @@ TrainResult train(const nlohmann::json& resolved, StartMode mode, const TrainHoo
   const StopRequestScope scope;
   try {
     Trainer trainer(resolved, mode, hooks);
-    return trainer.run();
+    const TrainResult result = trainer.run();
+    if (hooks.at_end) hooks.at_end(result);  // while the trainer holds output.dir's lock
+    return result;
   } catch (const StopBeforeTraining& stop) {
     TrainResult result;
     result.stopped_early = true;

@@ -36,6 +36,9 @@ struct TrainHooks {
   std::function<void(int epochs_done, std::int64_t batches_done)> after_checkpoint;
   /// Called after each step of setting a run up, with what it did ("loading the training data").
   std::function<void(const std::string& step)> after_setup_step;
+  /// Called when a run ends after training (finished, or stopped with a checkpoint written), with what it reports,
+  /// before train() returns: output.dir is still locked, so that what it writes there has no other writer.
+  std::function<void(const TrainResult& result)> at_end;
 };
 
 /// Trains by `resolved` (a load_config result) into output.dir, which it locks against other writers for the

@@ -9,10 +9,15 @@
 #include <apps/report/sections.h>
 #include <apps/train/config.h>
 #include <apps/train/evaluation.h>
+#include <apps/train/file_output.h>
+#include <apps/train/output_folder.h>
 #include <apps/train/trainer.h>
 #include <apps/inspect/trained_run.h>
 
+#include <sys/stat.h>
+
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "support/idx_writer.h"
@@ -118,11 +123,24 @@ TEST_CASE("train_lenet's hooks write the report after each end-of-epoch checkpoi
     if (epoch == 2 && batch == 0) seen_in_epoch_2 = read_text(dir / "run" / ag::app::kReportFile);
     if (epoch == 3 && batch == 1) ag::app::request_stop();
   };
+  // As train_lenet does when the run ends: while the run still holds its folder, which no other writer may take.
+  bool written_at_end = false;
+  std::string other_writer;
+  hooks.at_end = [&](const ag::app::TrainResult& result) {
+    CHECK(result.stopped_early);
+    written_at_end = ag::app::write_run_report(dir / "run");
+    try {
+      ag::app::OutputFolder other(dir / "run", "another run");
+    } catch (const std::exception& e) {
+      other_writer = e.what();
+    }
+  };
   const auto result = ag::app::train(config, false, hooks);
   CHECK(result.stopped_early);
   CHECK(seen_in_epoch_2.find("1 of 3 epochs recorded") != std::string::npos);
   CHECK(seen_in_epoch_2.find("checkpoint taken after epoch 1.") != std::string::npos);
-  CHECK(ag::app::write_run_report(dir / "run"));  // as train_lenet does when train() returns
+  CHECK(written_at_end);
+  CHECK(other_writer.find("is in use by another process") != std::string::npos);
   const std::string page = read_text(dir / "run" / ag::app::kReportFile);
   CHECK(page.find("2 of 3 epochs recorded") != std::string::npos);
   CHECK(page.find("checkpoint taken after batch 2 of epoch 3.") != std::string::npos);
@@ -136,7 +154,38 @@ TEST_CASE("write_report refuses a folder that is not a run, and train_lenet's wr
   std::ofstream(dir / "config.json") << "{}";
   std::ofstream(dir / "metrics.jsonl") << "{\"epoch\": 1}\n";
   CHECK_THROWS_WITH(ag::app::write_report(dir.path(), dir / "r.html"),
-                    doctest::Contains("metrics.jsonl:1: the field \"lr\" is missing or not a number"));
+                    doctest::Contains("metrics.jsonl:1: the field \"lr\" is missing or not a finite number"));
+  // An epoch number that no run writes, which would not convert to an integer.
+  std::ofstream(dir / "metrics.jsonl") << "{\"epoch\": 1e300}\n";
+  CHECK_THROWS_WITH(ag::app::write_report(dir.path(), dir / "r.html"),
+                    doctest::Contains("metrics.jsonl:1: the field \"epoch\" is 1e+300; an epoch is a whole number"));
+  // Files that are not regular ones are refused before a byte is read (a FIFO would block, /dev/zero never end).
+  std::filesystem::remove(dir / "metrics.jsonl");
+  std::filesystem::create_symlink("/dev/zero", dir / "metrics.jsonl");
+  CHECK_THROWS_WITH(ag::app::write_report(dir.path(), dir / "r.html"),
+                    doctest::Contains("metrics.jsonl: cannot read the metrics file: it is a character device (/dev/zero"));
+  std::filesystem::remove(dir / "metrics.jsonl");
+  REQUIRE(::mkfifo((dir / "summary.json").c_str(), 0644) == 0);
+  CHECK_THROWS_WITH(ag::app::write_report(dir.path(), dir / "r.html"),
+                    doctest::Contains("summary.json: cannot read the summary file: it is a FIFO (named pipe)"));
+  CHECK_FALSE(std::filesystem::exists(dir / "r.html"));
+}
+
+TEST_CASE("write_report names the file it cannot write and the system's reason, and leaves no temporary file") {
+  TempDir dir;
+  std::ofstream(dir / "config.json") << "{}";
+  const std::string missing = "report: cannot write " + (dir / "missing" / "r.html").string() + " (creating its temporary file ";
+  CHECK_THROWS_WITH(ag::app::write_report(dir.path(), dir / "missing" / "r.html"), doctest::Contains(missing.c_str()));
+  CHECK_THROWS_WITH(ag::app::write_report(dir.path(), dir / "missing" / "r.html"),
+                    doctest::Contains("): No such file or directory"));
+  // A device is written to, never replaced: a rename over it made /dev/full a regular file (run as root).
+  CHECK_THROWS_WITH(ag::app::write_report(dir.path(), "/dev/full"),
+                    doctest::Contains("report: cannot write /dev/full (writing it): No space left on device"));
+  CHECK(std::filesystem::is_character_file("/dev/full"));
+  ag::app::write_report(dir.path(), dir / "r.html");
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
+    CHECK_FALSE(ag::app::is_temporary_name(entry.path().filename().string()));
+  CHECK(read_text(dir / "r.html").find("<!DOCTYPE html>") == 0);
 }
 
 TEST_CASE("the misclassified gallery shows the first N in test order, most confident first, and says how many more") {
@@ -190,6 +239,13 @@ TEST_CASE("chart axes: decades (with 2 and 5 over few) on log axes, steps of 1, 
   CHECK(near(ag::app::axis_ticks(1e-5, 1, true), {1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1}));
   CHECK(near(ag::app::axis_ticks(0, 40, false), {0, 10, 20, 30, 40}));
   CHECK(near(ag::app::axis_ticks(0.5, 2.5, false), {0.5, 1, 1.5, 2, 2.5}));
+  // A log axis from 0 or to infinity has no decades to count, and one near the largest double ends: a denormal or a
+  // huge value in a damaged metrics.jsonl once made the loop over decades endless.
+  CHECK(ag::app::axis_ticks(0, 1e-323, true).size() == 1);
+  CHECK(ag::app::axis_ticks(1, std::numeric_limits<double>::infinity(), true).size() == 1);
+  CHECK(near(ag::app::axis_ticks(1e307, std::numeric_limits<double>::max(), true), {1e307, 2e307, 5e307, 1e308}));
+  const std::string tiny = ag::app::line_chart({{"train", "red", {1, 2}, {5e-324, 1.7e308}}}, {"t", "epoch", "error", true, true});
+  CHECK(count(tiny, "<circle ") == 2);
   // A zero error on a log axis is drawn at the bottom edge, not as NaN.
   const std::string svg = ag::app::line_chart({{"train", "red", {1, 2, 3}, {0.5, 0.01, 0}}}, {"t", "epoch", "error", true, true});
   CHECK(svg.find("nan") == std::string::npos);
