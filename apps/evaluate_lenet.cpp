@@ -36,7 +36,7 @@ bool writes_into(const std::filesystem::path& run_dir, const std::filesystem::pa
 
 int main(int argc, char** argv) {
   using namespace ag::app;
-  try {
+  return run_app("evaluate_lenet", [&] {
     const ParsedArguments args = parse_arguments(argc, argv,
                                                  {{"--run", "the run folder"},
                                                   {"--json", "the file name"},
@@ -64,11 +64,5 @@ int main(int argc, char** argv) {
     if (args.has("--json")) write_output_file(json_path, to_json(result).dump(2) + "\n");
     if (args.has("--report")) write_report(dir, report_path, ReportOptions{args.all("--set"), nullptr});
     return 0;
-  } catch (const ConfigError& e) {
-    fmt::print(stderr, "evaluate_lenet: {}\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "evaluate_lenet: {}\n", e.what());
-    return 1;
-  }
+  });
 }

@@ -53,7 +53,7 @@ ag::models::Variant variant_argument(const ag::app::ParsedArguments& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
+  return ag::app::run_app("model_summary", [&] {
     const ag::app::ParsedArguments args =
         ag::app::parse_arguments(argc, argv, {{"--dot", "the file name"}, {"--help", ""}}, {1, "see --help"});
     if (args.has("--help")) {
@@ -71,11 +71,5 @@ int main(int argc, char** argv) {
       fmt::print("\nwrote the graph of one forward pass and its loss to {}\n", args.value("--dot"));
     }
     return 0;
-  } catch (const ag::app::ConfigError& e) {
-    fmt::print(stderr, "model_summary: {}\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "model_summary: {}\n", e.what());
-    return 1;
-  }
+  });
 }

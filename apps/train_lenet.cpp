@@ -12,13 +12,12 @@
 
 #include "apps/report/run_report.h"
 #include "apps/train/config.h"
+#include "apps/train/options.h"
 #include "apps/train/trainer.h"
 #include "autograd/error.h"
 
 namespace {
 
-constexpr int kExitFault = 1;
-constexpr int kExitUsage = 2;
 constexpr int kExitStopped = 3;
 
 // The first signal asks for a stop (after the current batch, or at once before training); the handler then
@@ -92,7 +91,7 @@ int stopped_before_training(const ag::app::TrainResult& result, const ag::app::C
 int main(int argc, char** argv) {
   using namespace ag::app;
   handle_stop_signals();
-  try {
+  return run_app("train_lenet", [&] {
     const CommandLine cli = parse_command_line(argc, argv);
     if (cli.help) {
       fmt::print("{}", usage_text("train_lenet"));
@@ -123,11 +122,5 @@ int main(int argc, char** argv) {
     fmt::print("done: {} epochs, test error {:.2f}% ({})\n", result.epochs_completed, 100 * result.test_error,
                resolved["output"]["dir"].get<std::string>());
     return 0;
-  } catch (const ConfigError& e) {
-    fmt::print(stderr, "train_lenet: {}\n", e.what());
-    return kExitUsage;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "train_lenet: {}\n", e.what());
-    return kExitFault;
-  }
+  });  // a usage or config error: status 2; any other fault: 1
 }

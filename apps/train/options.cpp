@@ -81,4 +81,16 @@ ParsedArguments parse_arguments(int argc, const char* const argv[], const std::v
   return result;
 }
 
+int run_app(std::string_view program, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const ConfigError& e) {
+    fmt::print(stderr, "{}: {}\n", program, e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "{}: {}\n", program, e.what());
+    return 1;
+  }
+}
+
 }  // namespace ag::app

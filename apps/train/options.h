@@ -1,7 +1,8 @@
 #pragma once
-/// The command-line options of the apps (train_lenet, evaluate_lenet, model_summary): one parser, so that every
-/// app refuses an unknown, repeated or dangling option the same way, as a usage error (exit status 2).
+/// The command-line options of the apps (train_lenet, evaluate_lenet, predict_lenet, model_summary): one parser,
+/// so that every app refuses an unknown, repeated or dangling option the same way, as a usage error (exit status 2).
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -43,5 +44,10 @@ struct Positionals {
 /// (naming both values), or more positional arguments than allowed.
 ParsedArguments parse_arguments(int argc, const char* const argv[], const std::vector<OptionSpec>& specs,
                                 const Positionals& positionals = {});
+
+/// Runs the body of an app's main() and returns the app's exit status: the body's own; 2 after a ConfigError (a
+/// usage or config error); 1 after any other exception. An exception's message goes to stderr as
+/// "<program>: <message>".
+int run_app(std::string_view program, const std::function<int()>& body);
 
 }  // namespace ag::app
