@@ -5,10 +5,12 @@
 // or the run cannot be loaded; 2 a usage or config error.
 #include <fmt/format.h>
 
-#include <cstdio>
+#include <cstddef>
+#include <limits>
 
 #include "apps/inspect/trained_run.h"
 #include "apps/predict/predict.h"
+#include "apps/train/options.h"
 
 namespace {
 
@@ -21,70 +23,41 @@ constexpr const char* kUsage =
     "  --json  prints a JSON array, one object per image ({file, error} for a picture that failed)\n"
     "  --set   overrides a key of DIR/config.json\n";
 
-struct Options {
-  std::string run_dir;
-  std::vector<std::string> files, overrides;
-  bool show = false, json = false;
-};
-
-/// Returns the options, or nothing after printing the usage (help) or a usage error (sets `status`).
-std::optional<Options> parse(int argc, char** argv, int& status) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (arg == "--help" || arg == "-h") {
-      fmt::print("{}", kUsage);
-      status = 0;
-      return std::nullopt;
-    }
-    if (arg == "--run" && has_value) o.run_dir = argv[++i];
-    else if (arg == "--set" && has_value) o.overrides.emplace_back(argv[++i]);
-    else if (arg == "--show") o.show = true;
-    else if (arg == "--json") o.json = true;
-    else if (arg.starts_with("--")) {
-      fmt::print(stderr, "predict_lenet: unexpected argument '{}'\n{}", arg, kUsage);
-      status = 2;
-      return std::nullopt;
-    } else o.files.push_back(arg);
-  }
-  if (o.run_dir.empty() || o.files.empty()) {
-    fmt::print(stderr, "predict_lenet: {} required\n{}", o.run_dir.empty() ? "--run DIR is" : "at least one IMAGE is", kUsage);
-    status = 2;
-    return std::nullopt;
-  }
-  return o;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace ag::app;
-  int status = 0;
-  const auto options = parse(argc, argv, status);
-  if (!options) return status;
-  try {
-    TrainedRun run = load_trained_run(options->run_dir, options->overrides);
-    const auto predictions = predict_files(run, options->files);
+  return run_app("predict_lenet", [&] {
+    const ParsedArguments args = parse_arguments(argc, argv,
+                                                 {{"--run", "the run folder"},
+                                                  {"--show", ""},
+                                                  {"--json", ""},
+                                                  {"--set", "key.path=value", true},
+                                                  {"--help", ""}},
+                                                 {std::numeric_limits<std::size_t>::max(), "see --help"});
+    if (args.has("--help")) {
+      fmt::print("{}", kUsage);
+      return 0;
+    }
+    if (args.value("--run").empty()) throw ConfigError(std::string("--run DIR is required\n") + kUsage);
+    if (args.positional.empty()) throw ConfigError(std::string("at least one IMAGE is required\n") + kUsage);
+    const bool show = args.has("--show"), json = args.has("--json");
+    TrainedRun run = load_trained_run(args.value("--run"), args.all("--set"));
+    const auto predictions = predict_files(run, args.positional);
     // The network's input values of paper and of full ink, for the text art.
     const double lo = run.setup.norm.offset, hi = run.setup.norm.offset + run.setup.norm.scale;
+    int status = 0;
     nlohmann::json all = nlohmann::json::array();
     for (const auto& p : predictions) {
       if (!p.error.empty()) {
         fmt::print(stderr, "predict_lenet: {}\n", p.error);
         status = 1;
-      } else if (!options->json) {
-        fmt::print("{}", format_prediction(p, run.setup.loss, options->show, lo, hi));
+      } else if (!json) {
+        fmt::print("{}", format_prediction(p, run.setup.loss, show, lo, hi));
       }
-      if (options->json) all.push_back(prediction_json(p, run.setup.loss, options->show, lo, hi));
+      if (json) all.push_back(prediction_json(p, run.setup.loss, show, lo, hi));
     }
-    if (options->json) fmt::print("{}\n", all.dump(2));
+    if (json) fmt::print("{}\n", all.dump(2));
     return status;
-  } catch (const ConfigError& e) {
-    fmt::print(stderr, "predict_lenet: {}\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "predict_lenet: {}\n", e.what());
-    return 1;
-  }
+  });
 }

@@ -1,13 +1,15 @@
 # Included by apps/CMakeLists.txt: the training report (report.html), predict_lenet, and their libraries.
 
-# Images: PNG (libpng) and PGM/PPM decoding, PNG encoding, with limits for untrusted files.
+# Images: PNG (libpng) and PGM/PPM decoding, PNG encoding, with limits for untrusted files (opened as every input
+# of the apps is, by nn/data/input_file.cpp: regular files only, of a bounded size).
 add_library(lenetgrad_image STATIC
   image/image.cpp
   image/image_file.cpp
   image/netpbm.cpp
   image/png_codec.cpp)
 target_include_directories(lenetgrad_image PUBLIC ${PROJECT_SOURCE_DIR})
-target_link_libraries(lenetgrad_image PUBLIC PNG::PNG fmt::fmt $<BUILD_INTERFACE:lenetgrad_options>)
+target_link_libraries(lenetgrad_image PUBLIC PNG::PNG fmt::fmt $<BUILD_INTERFACE:lenetgrad_options>
+  PRIVATE lenetgrad::nn)
 
 # A trained run loaded back from its folder, its outputs as class scores, and per-layer activations.
 add_library(lenetgrad_inspect STATIC

@@ -3,32 +3,29 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <fstream>
+#include <span>
+#include <string>
 
 #include "apps/image/netpbm.h"
 #include "apps/image/png_codec.h"
+#include "nn/data/input_file.h"
 
 namespace ag::image {
 
 namespace {
 
-std::vector<std::uint8_t> read_bytes(const std::filesystem::path& path, const std::string& name) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw ImageError(fmt::format("{}: is a folder, not an image file", name));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ImageError(fmt::format("{}: cannot open the file: {}", name, std::strerror(errno)));
-  in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  if (size < 0) throw ImageError(fmt::format("{}: cannot read the file", name));
-  if (size == 0) throw ImageError(fmt::format("{}: the file is empty", name));
-  if (size > kMaxFileBytes)
-    throw ImageError(fmt::format("{}: the file is too large ({} bytes; at most {})", name, size, kMaxFileBytes));
-  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(size));
-  in.seekg(0);
-  in.read(reinterpret_cast<char*>(bytes.data()), size);
-  if (!in) throw ImageError(fmt::format("{}: cannot read the file", name));
+// The whole file, which must be a regular file (after following links) of at most kMaxFileBytes: a FIFO, a
+// device or an oversized file is refused before a byte is read, with what it is or the system's reason.
+std::string read_bytes(const std::filesystem::path& path, const std::string& name) {
+  std::string bytes;
+  try {
+    data::InputFile file(path, "image file", static_cast<std::uint64_t>(kMaxFileBytes), "an image file may hold");
+    bytes = file.read_all();
+  } catch (const data::InputFileError& e) {
+    throw ImageError(fmt::format("{}: {}", name, e.what()));
+  }
+  if (bytes.empty()) throw ImageError(fmt::format("{}: the file is empty", name));
   return bytes;
 }
 
@@ -36,7 +33,8 @@ std::vector<std::uint8_t> read_bytes(const std::filesystem::path& path, const st
 
 Image read_image_file(const std::filesystem::path& path) {
   const std::string name = path.string();
-  const std::vector<std::uint8_t> bytes = read_bytes(path, name);
+  const std::string file = read_bytes(path, name);
+  const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(file.data()), file.size());
   if (bytes.size() >= sizeof kPngSignature && std::equal(std::begin(kPngSignature), std::end(kPngSignature), bytes.begin()))
     return decode_png(bytes, name);
   if (looks_like_netpbm(bytes)) return decode_netpbm(bytes, name);

@@ -77,9 +77,14 @@ Image decode_netpbm(std::span<const std::uint8_t> bytes, const std::string& name
   if (maxval < 1 || maxval > 65535)
     throw ImageError(fmt::format("{}: malformed {}: maximum value {}; expected 1 to 65535", name, reader.kind(), maxval));
   check_dimensions(name, width, height);
-  Image image = make_image(width, height, channels);
-  const std::size_t samples = image.pixels.size();
+  // The header's sizes are checked against the bytes that follow before the pixels' memory is taken.
+  const auto samples = static_cast<std::size_t>(width * height * channels);
   if (text) {
+    // Each sample is at least a digit and a separator.
+    if (reader.rest().size() + 1 < 2 * samples)
+      throw ImageError(fmt::format("{}: truncated {}: {}x{} pixels need at least {} bytes of text, the file holds {}",
+                                   name, reader.kind(), width, height, 2 * samples - 1, reader.rest().size()));
+    Image image = make_image(width, height, channels);
     for (std::size_t i = 0; i < samples; ++i) {
       const std::int64_t v = reader.number("pixel value");
       if (v > maxval)
@@ -94,6 +99,7 @@ Image decode_netpbm(std::span<const std::uint8_t> bytes, const std::string& name
   if (raster.size() < samples * sample_bytes)
     throw ImageError(fmt::format("{}: truncated {}: {}x{} pixels need {} bytes, the file holds {}", name, reader.kind(),
                                  width, height, samples * sample_bytes, raster.size()));
+  Image image = make_image(width, height, channels);
   for (std::size_t i = 0; i < samples; ++i) {
     const std::int64_t v = sample_bytes == 2 ? raster[2 * i] << 8 | raster[2 * i + 1] : raster[i];
     image.pixels[i] = to_byte(std::min(v, maxval), maxval);

@@ -22,6 +22,31 @@ png_uint_32 png_format(int channels) {
   }
 }
 
+// The samples per pixel of PNG colour type `type` (IHDR): grey, RGB, palette index, grey+alpha, RGBA.
+int samples_per_pixel(int type) {
+  switch (type) {
+    case 2: return 3;
+    case 4: return 2;
+    case 6: return 4;
+    default: return 1;
+  }
+}
+
+// Refuses a PNG whose header claims more pixels than its bytes can hold, before their memory is taken: the pixels'
+// bits, at the header's bit depth, cannot be more than deflate's largest compression factor (1032) times the file.
+void check_claim(std::span<const std::uint8_t> bytes, const std::string& name, std::uint64_t width, std::uint64_t height) {
+  // IHDR is the first chunk (libpng has checked): its bit depth and colour type follow the width and height.
+  constexpr std::size_t kDepth = 24, kColourType = 25;
+  constexpr std::uint64_t kMaxDeflateFactor = 1032;
+  if (bytes.size() <= kColourType) return;
+  const int bits_per_pixel = bytes[kDepth] * samples_per_pixel(bytes[kColourType]);
+  const std::uint64_t least = (width * height * static_cast<std::uint64_t>(bits_per_pixel) + 7) / 8;
+  if (least > kMaxDeflateFactor * bytes.size())
+    throw ImageError(fmt::format("{}: truncated or damaged PNG: the header claims {}x{} pixels of {} bits ({} bytes), "
+                                 "more than a file of {} bytes can hold (deflate compresses at most {} to 1)",
+                                 name, width, height, bits_per_pixel, least, bytes.size(), kMaxDeflateFactor));
+}
+
 }  // namespace
 
 Image decode_png(std::span<const std::uint8_t> bytes, const std::string& name) {
@@ -31,6 +56,7 @@ Image decode_png(std::span<const std::uint8_t> bytes, const std::string& name) {
   if (!png_image_begin_read_from_memory(&png, bytes.data(), bytes.size()))
     throw ImageError(fmt::format("{}: not a valid PNG file ({})", name, png.message));
   check_dimensions(name, png.width, png.height);
+  check_claim(bytes, name, png.width, png.height);
   Image image = make_image(png.width, png.height, 4);
   png.format = PNG_FORMAT_RGBA;
   if (!png_image_finish_read(&png, nullptr, image.pixels.data(), 0, nullptr))

@@ -5,10 +5,12 @@
 //   fault_fixture bad-data ROOT               ROOT/<case>/: one folder per data fault (see make_bad_data)
 //   fault_fixture bad-checkpoints RUN ROOT    ROOT/<case>/: RUN's config.json beside a damaged checkpoint.bin
 //   fault_fixture bad-configs ROOT            ROOT/<case>.json: config files no text editor writes
+//   fault_fixture bad-images ROOT             ROOT/<file>: a good picture of a digit and malformed ones
+//   fault_fixture bad-run-files RUN ROOT      ROOT/<case>/: RUN's files with metrics or summary not a regular file
 //   fault_fixture same-weights A B            exit 0 when the checkpoints A and B hold bitwise equal tensors
 //
 // Exit status 0 on success, 1 with a message on stderr otherwise. The checkpoints are written by
-// fixture_checkpoints.cpp.
+// fixture_checkpoints.cpp, the pictures and run files by fixture_pictures.cpp.
 #include <fmt/format.h>
 
 #include <cstdint>
@@ -235,12 +237,16 @@ int main(int argc, char** argv) {
       make_bad_checkpoints(args[1], args[2]);
     } else if (args.size() == 2 && args[0] == "bad-configs") {
       make_bad_configs(args[1]);
+    } else if (args.size() == 2 && args[0] == "bad-images") {
+      make_bad_images(args[1]);
+    } else if (args.size() == 3 && args[0] == "bad-run-files") {
+      make_bad_run_files(args[1], args[2]);
     } else if (args.size() == 3 && args[0] == "same-weights") {
       return same_weights(args[1], args[2]) ? 0 : 1;
     } else {
       fmt::print(stderr,
                  "usage: fault_fixture dataset DIR COUNT SEED | bad-data ROOT | bad-checkpoints RUN ROOT | "
-                 "bad-configs ROOT | same-weights A B\n");
+                 "bad-configs ROOT | bad-images ROOT | bad-run-files RUN ROOT | same-weights A B\n");
       return 2;
     }
     return 0;

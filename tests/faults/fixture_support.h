@@ -29,6 +29,13 @@ void make_bad_data(const fs::path& root);
 /// Writes ROOT/<case>/: RUN's config.json beside a damaged (or crafted) checkpoint.bin.
 void make_bad_checkpoints(const fs::path& run, const fs::path& root);
 
+/// Writes ROOT/<file>: pictures for predict_lenet, good.pgm (a digit) and others each wrong in one way.
+void make_bad_images(const fs::path& root);
+
+/// Writes ROOT/<case>/: RUN's files with metrics.jsonl or summary.json replaced by a file that is not a regular one;
+/// and ROOT/report_fifo/, an output folder whose report.html is a FIFO.
+void make_bad_run_files(const fs::path& run, const fs::path& root);
+
 /// Returns true when the checkpoints at a and b hold the same tensor bytes under the same header.
 bool same_weights(const fs::path& a, const fs::path& b);
 

@@ -3,14 +3,15 @@
 # limit, and no case may print a sanitizer report.
 #
 # cmake -DTABLE=cases.json -DTRAIN=train_lenet -DEVALUATE=evaluate_lenet -DSUMMARY=model_summary
-#       -DFIXTURE=fault_fixture -DRUNNER=fault_run -DWORK=scratch-dir [-DMAX_RSS_MB=64] [-DONLY=regex] -P run_malformed.cmake
+#       -DPREDICT=predict_lenet -DFIXTURE=fault_fixture -DRUNNER=fault_run -DWORK=scratch-dir [-DMAX_RSS_MB=64]
+#       [-DONLY=regex] -P run_malformed.cmake
 #
 # Every case runs under fault_run (tests/faults/fault_run.cpp): killed after its timeout (a hang
 # fails the case, it does not hang the suite), its peak resident memory measured and compared with MAX_RSS_MB.
 #
 # A case is an object:
 #   name      unique; its scratch folder is @CASE@ = WORK/cases/<name>
-#   app       "train_lenet" (default), "evaluate_lenet" or "model_summary"
+#   app       "train_lenet" (default), "evaluate_lenet", "predict_lenet" or "model_summary"
 #   config    optional text written to @CONFIG@ = @CASE@/config.json (a malformed config, say)
 #   copy      optional [from, to]: a folder copied before the run (a damaged checkpoint's run folder, say)
 #   args      the command-line arguments
@@ -26,9 +27,11 @@
 # 40-sample dataset), @BAD@ (fault_fixture bad-data: one folder per data fault), @CKPT@ (fault_fixture
 # bad-checkpoints: one run folder per checkpoint fault), @WORK@/configs (fault_fixture bad-configs: config
 # files that are not text), @GOOD@ (a good 1-epoch config, lecun1998 and SGD),
-# @GOOD_MODERN@ (the same with the modern variant), @RUN@ and @RUN_MODERN@ (their finished runs).
+# @GOOD_MODERN@ (the same with the modern variant), @RUN@ and @RUN_MODERN@ (their finished runs), @IMG@
+# (fault_fixture bad-images: good.pgm, a digit, and malformed pictures), @RUNFILES@ (fault_fixture bad-run-files:
+# copies of @RUN@ whose metrics or summary is not a regular file, and report_fifo/).
 cmake_minimum_required(VERSION 3.20)
-foreach(var TABLE TRAIN EVALUATE SUMMARY FIXTURE RUNNER WORK)
+foreach(var TABLE TRAIN EVALUATE SUMMARY PREDICT FIXTURE RUNNER WORK)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "run_malformed.cmake: -D${var}=... is required")
   endif()
@@ -37,7 +40,7 @@ if(NOT DEFINED MAX_RSS_MB)
   set(MAX_RSS_MB 64)
 endif()
 
-foreach(var TRAIN EVALUATE SUMMARY FIXTURE RUNNER WORK TABLE)
+foreach(var TRAIN EVALUATE SUMMARY PREDICT FIXTURE RUNNER WORK TABLE)
   get_filename_component(${var} "${${var}}" ABSOLUTE)  # the cases run in their own folders
 endforeach()
 file(REMOVE_RECURSE "${WORK}")
@@ -55,6 +58,7 @@ run_checked("writing the dataset" "${FIXTURE}" dataset "${WORK}/data" 40 3)
 run_checked("writing a smaller dataset" "${FIXTURE}" dataset "${WORK}/data32" 32 3)
 run_checked("writing the bad data" "${FIXTURE}" bad-data "${WORK}/bad")
 run_checked("writing the bad configs" "${FIXTURE}" bad-configs "${WORK}/configs")
+run_checked("writing the bad pictures" "${FIXTURE}" bad-images "${WORK}/images")
 foreach(variant lecun1998 modern)
   set(suffix "")
   if(variant STREQUAL "modern")
@@ -70,6 +74,7 @@ foreach(variant lecun1998 modern)
   run_checked("the good ${variant} run" "${TRAIN}" --config "${WORK}/good${suffix}.json")
 endforeach()
 run_checked("writing the bad checkpoints" "${FIXTURE}" bad-checkpoints "${WORK}/run" "${WORK}/ckpt")
+run_checked("writing the bad run files" "${FIXTURE}" bad-run-files "${WORK}/run" "${WORK}/runfiles")
 
 # ----- the cases -------------------------------------------------------------------------------------------
 file(READ "${TABLE}" table)
@@ -86,7 +91,8 @@ set(sanitizer_regex "AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|r
 function(expand out text)
   foreach(pair "@CONFIG@=${case_dir}/config.json" "@CASE@=${case_dir}" "@GOOD_MODERN@=${WORK}/good_modern.json"
                "@GOOD@=${WORK}/good.json" "@RUN_MODERN@=${WORK}/run_modern" "@RUN@=${WORK}/run"
-               "@DATA@=${WORK}/data" "@BAD@=${WORK}/bad" "@CKPT@=${WORK}/ckpt" "@WORK@=${WORK}")
+               "@DATA@=${WORK}/data" "@BAD@=${WORK}/bad" "@CKPT@=${WORK}/ckpt" "@IMG@=${WORK}/images"
+               "@RUNFILES@=${WORK}/runfiles" "@WORK@=${WORK}")
     string(FIND "${pair}" "=" eq)
     string(SUBSTRING "${pair}" 0 ${eq} key)
     math(EXPR eq "${eq} + 1")
@@ -136,6 +142,8 @@ foreach(i RANGE ${last})
     set(program "${EVALUATE}")
   elseif(NOT no_app AND app STREQUAL "model_summary")
     set(program "${SUMMARY}")
+  elseif(NOT no_app AND app STREQUAL "predict_lenet")
+    set(program "${PREDICT}")
   else()
     set(app "train_lenet")
   endif()

@@ -8,6 +8,8 @@
 #include <png.h>
 #include <zlib.h>
 
+#include <sys/stat.h>
+
 #include <fstream>
 #include <string>
 
@@ -152,12 +154,49 @@ TEST_CASE("every malformed file is refused with a one-line message naming it") {
     CHECK(message.find(expected[i]) != std::string::npos);
     CHECK(message.find('\n') == std::string::npos);
   }
-  CHECK(read_error(dir / "missing.png") == (dir / "missing.png").string() + ": cannot open the file: No such file or directory");
-  CHECK(read_error(dir.path()) == dir.path().string() + ": is a folder, not an image file");
+  CHECK(read_error(dir / "missing.png") ==
+        (dir / "missing.png").string() + ": cannot open the image file: No such file or directory");
+  CHECK(read_error(dir.path()) ==
+        dir.path().string() + ": cannot read the image file: it is a directory, not a regular file");
   {
     std::ofstream big(dir / "big.png", std::ios::binary);  // sparse: refused by its size before it is read
     big.seekp(ag::image::kMaxFileBytes);
     big.put('\0');
   }
-  CHECK(read_error(dir / "big.png").find("the file is too large (67108865 bytes; at most 67108864)") != std::string::npos);
+  CHECK(read_error(dir / "big.png") ==
+        (dir / "big.png").string() +
+            ": cannot read the image file: it holds 67108865 bytes, more than the 67108864 that an image file may hold");
+}
+
+TEST_CASE("only regular files are read as pictures: a FIFO, a device or a link to one is refused unread") {
+  test::TempDir dir;
+  REQUIRE(::mkfifo((dir / "fifo.png").c_str(), 0644) == 0);  // opened without waiting for a writer
+  CHECK(read_error(dir / "fifo.png") ==
+        (dir / "fifo.png").string() + ": cannot read the image file: it is a FIFO (named pipe), not a regular file");
+  CHECK(read_error("/dev/zero") == "/dev/zero: cannot read the image file: it is a character device, not a regular file");
+  std::filesystem::create_symlink("/dev/urandom", dir / "noise.pgm");
+  CHECK(read_error(dir / "noise.pgm") == (dir / "noise.pgm").string() +
+                                             ": cannot read the image file: it is a character device (/dev/urandom, "
+                                             "through a symbolic link), not a regular file");
+  std::filesystem::create_symlink("noise.pgm.loop", dir / "noise.pgm.loop");
+  CHECK(read_error(dir / "noise.pgm.loop").ends_with(": cannot open the image file: Too many levels of symbolic links"));
+}
+
+TEST_CASE("a header that claims more pixels than the file holds is refused before their memory is taken") {
+  test::TempDir dir;
+  // 16384 x 2560 pixels (the most an image may have), in a few bytes: a binary and a text PGM, a PPM.
+  test::write_file(dir / "tall.pgm", text_bytes("P5 16384 2560 255\n\x01\x02"));
+  CHECK(read_error(dir / "tall.pgm").ends_with("truncated PGM: 16384x2560 pixels need 41943040 bytes, the file holds 2"));
+  test::write_file(dir / "tall_text.pgm", text_bytes("P2 16384 2560 255\n1 2 3\n"));
+  CHECK(read_error(dir / "tall_text.pgm")
+            .ends_with("truncated PGM: 16384x2560 pixels need at least 83886079 bytes of text, the file holds 7"));
+  // 11 bytes of text may hold the 6 samples of 2x1 RGB pixels: read, and found one short.
+  test::write_file(dir / "short_text.ppm", text_bytes("P3 2 1 255\n1 2 3 4 5\n"));
+  CHECK(read_error(dir / "short_text.ppm").ends_with("malformed PPM: expected the pixel value, found the end of the file"));
+  // A PNG whose header claims 16384 x 2560 grey pixels of 8 bits: 41943040 bytes, which no 69-byte file can hold.
+  test::write_file(dir / "tall.png", png_claiming(16384, 2560));
+  const std::string tall = read_error(dir / "tall.png");
+  CHECK(tall.find("truncated or damaged PNG: the header claims 16384x2560 pixels of 8 bits (41943040 bytes), more "
+                  "than a file of ") != std::string::npos);
+  CHECK(tall.ends_with("bytes can hold (deflate compresses at most 1032 to 1)"));
 }

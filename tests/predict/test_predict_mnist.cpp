@@ -123,7 +123,7 @@ TEST_CASE("predict_lenet classifies MNIST test digits in other picture forms as 
   const auto result = test::run_command(args);
   CHECK(result.status == 1);
   for (const std::string bad : {"empty.png: the file is empty", "notes.png: not an image this program reads",
-                                "blank.pgm: no digit found", "missing.png: cannot open the file"})
+                                "blank.pgm: no digit found", "missing.png: cannot open the image file: No such file or directory"})
     CHECK(result.err.find("predict_lenet: " + (dir / bad).string()) != std::string::npos);
   const auto predictions = nlohmann::json::parse(result.out);
   REQUIRE(predictions.size() == args.size() - 4);
