@@ -156,4 +156,18 @@ std::vector<std::int64_t> broadcast_strides(const Shape& from, const Shape& to);
 /// Turns a possibly negative dimension index into 0..rank-1; throws naming `op` when out of range.
 std::int64_t normalize_dim(std::string_view op, std::int64_t dim, std::int64_t rank);
 
+/// A size along a map's two axes, height then width (a stride, a padding, a dilation); one number means
+/// both: `options.stride = 2`, or `options.stride = {2, 1}` for 2 down and 1 across.
+struct Size2 {
+  std::int64_t h = 0, w = 0;
+  constexpr Size2() = default;
+  constexpr Size2(std::int64_t both) : h(both), w(both) {}  // NOLINT: one number for both axes, implicitly
+  constexpr Size2(std::int64_t height, std::int64_t width) : h(height), w(width) {}
+  bool operator==(const Size2&) const = default;
+  /// Returns the smaller of the two.
+  constexpr std::int64_t min() const { return h < w ? h : w; }
+  /// Returns "2" when both axes agree, else "2x1" (height x width), for messages and summaries.
+  std::string str() const { return h == w ? std::to_string(h) : std::to_string(h) + "x" + std::to_string(w); }
+};
+
 }  // namespace ag

@@ -12,9 +12,11 @@
 namespace ag::kernels {
 
 /// The shape of one convolution call, all a plan depends on: input maps C of H x W, O output maps, kh x kw
-/// kernels, stride, zero padding, and the O x C connection table's 0/1 entries (row-major; empty for none).
+/// kernels, the stride, zero padding and dilation along each axis, and the O x C connection table's 0/1
+/// entries (row-major; empty for none).
 struct ConvShape {
-  std::int64_t channels = 0, height = 0, width = 0, outputs = 0, kh = 0, kw = 0, stride = 1, padding = 0;
+  std::int64_t channels = 0, height = 0, width = 0, outputs = 0, kh = 0, kw = 0;
+  std::int64_t stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dilation_h = 1, dilation_w = 1;
   std::span<const std::uint8_t> table;
 };
 

@@ -1,5 +1,6 @@
-// The max-pooling kernels: a fast path (the 2 x 2, stride 2 case kLanes<T> windows at a time, branch-free),
-// and the reference, the plain window loop (the tests compare the two; a reference build runs the second).
+// The max-pooling kernels: a fast path for square windows without padding (the 2 x 2, stride 2 case kLanes<T>
+// windows at a time, branch-free), and the reference, the plain window loop for every shape (the tests compare
+// the two; a reference build, and any other shape, runs the second).
 #include "kernels/max_pool.h"
 
 #include <algorithm>
@@ -116,7 +117,7 @@ void max_pool_row_2x2(const T* r0, std::int64_t base, std::int64_t w, std::int64
 template <class T, int K>
 void max_pool_planes(const MaxPoolShape& g, std::int64_t first, std::int64_t last, const T* x, T* y,
                      std::int32_t* index) {
-  const std::int64_t w = g.width, oh = g.out_h(), ow = g.out_w(), s = g.stride;
+  const std::int64_t w = g.width, oh = g.out_h(), ow = g.out_w(), s = g.stride_h;
   const std::int64_t in_plane = g.height * w, out_plane = oh * ow;
   const T* x_end = x + g.planes * in_plane;
   const T* y_end = y + last * out_plane;  // this chunk's outputs end here
@@ -128,8 +129,32 @@ void max_pool_planes(const MaxPoolShape& g, std::int64_t first, std::int64_t las
       if (K == 2 && s == 2)
         max_pool_row_2x2<T>(top, i * s * w, w, ow, yrow, at, x_end, y_end);
       else
-        max_pool_row<T, K>(top, i * s * w, w, ow, s, g.k, yrow, at);
+        max_pool_row<T, K>(top, i * s * w, w, ow, s, g.kh, yrow, at);
     }
+}
+
+// The reference, for every shape: y[p,i,j] = the first maximum, in row-major window order (a strict >), of
+// x[p, i sh + a - ph, j sw + b - pw] over a < kh, b < kw, skipping the rows and columns in the padding.
+template <class T>
+void reference_max_pool(const MaxPoolShape& g, const T* x, T* y, std::int32_t* index) {
+  const std::int64_t oh = g.out_h(), ow = g.out_w();
+  for (std::int64_t p = 0; p < g.planes; ++p)
+    for (std::int64_t i = 0; i < oh; ++i)
+      for (std::int64_t j = 0; j < ow; ++j) {
+        std::int64_t where = -1;
+        for (std::int64_t a = 0; a < g.kh; ++a) {
+          const std::int64_t r = i * g.stride_h + a - g.pad_h;
+          if (r < 0 || r >= g.height) continue;
+          for (std::int64_t b = 0; b < g.kw; ++b) {
+            const std::int64_t c = j * g.stride_w + b - g.pad_w;
+            if (c < 0 || c >= g.width) continue;
+            const std::int64_t at = r * g.width + c;
+            if (where < 0 || x[p * g.height * g.width + at] > x[p * g.height * g.width + where]) where = at;
+          }
+        }
+        y[(p * oh + i) * ow + j] = x[p * g.height * g.width + where];
+        if (index) index[(p * oh + i) * ow + j] = static_cast<std::int32_t>(where);
+      }
 }
 
 }  // namespace
@@ -139,14 +164,14 @@ template <class T>
 void max_pool_forward(const MaxPoolShape& g, const T* x, Activation activation, T* y, std::int32_t* index,
                       Implementation impl) {
   const auto chunks = sample_chunks(g.planes);
-  if (impl == Implementation::reference) {
-    max_pool_planes<T, 0>(g, 0, g.planes, x, y, index);
+  if (impl == Implementation::reference || !g.uniform()) {
+    reference_max_pool(g, x, y, index);
   } else {
     parallel_for(chunks.count, [&](std::int64_t ch) {
       const std::int64_t first = chunks.begin(ch), last = chunks.end(ch);
-      if (g.k == 2)
+      if (g.kh == 2)
         max_pool_planes<T, 2>(g, first, last, x, y, index);
-      else if (g.k == 3)
+      else if (g.kh == 3)
         max_pool_planes<T, 3>(g, first, last, x, y, index);
       else
         max_pool_planes<T, 0>(g, first, last, x, y, index);

@@ -7,11 +7,15 @@
 
 namespace ag::kernels {
 
-/// The shape of a call: `planes` maps (N C) of H x W, k x k windows `stride` apart.
+/// The shape of a call: `planes` maps (N C) of H x W, kh x kw windows stride_h down and stride_w across,
+/// over the maps padded by pad_h rows and pad_w columns on each side (padding is never a maximum: each window
+/// holds an element of the map while padding is at most half the window).
 struct MaxPoolShape {
-  std::int64_t planes = 0, height = 0, width = 0, k = 1, stride = 1;
-  std::int64_t out_h() const { return (height - k) / stride + 1; }
-  std::int64_t out_w() const { return (width - k) / stride + 1; }
+  std::int64_t planes = 0, height = 0, width = 0, kh = 1, kw = 1, stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0;
+  std::int64_t out_h() const { return (height + 2 * pad_h - kh) / stride_h + 1; }
+  std::int64_t out_w() const { return (width + 2 * pad_w - kw) / stride_w + 1; }
+  /// True for square windows, one stride and no padding: the shapes the fast path serves.
+  bool uniform() const { return kh == kw && stride_h == stride_w && pad_h == 0 && pad_w == 0; }
 };
 
 /// y [planes, OH, OW] = activation(the maximum of each window of x [planes, H, W]); `index` (when not null)

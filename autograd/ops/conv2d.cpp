@@ -59,12 +59,20 @@ void check_arguments(const Tensor& x, const Tensor& weight, const Tensor& bias, 
     fail("conv2d", "input has {} channels but weight expects {}: {}", x.size(1), w[1], shapes(x, weight));
   if (bias.defined() && (bias.dim() != 1 || bias.size(0) != w[0]))
     fail("conv2d", "bias {} does not match weight {}: expects [{}]", shape_str(bias.shape()), shape_str(w), w[0]);
-  if (options.stride < 1) fail("conv2d", "stride must be at least 1, got {}: {}", options.stride, shapes(x, weight));
-  if (options.padding < 0) fail("conv2d", "padding must be at least 0, got {}: {}", options.padding, shapes(x, weight));
-  const std::int64_t ph = x.size(2) + 2 * options.padding, pw = x.size(3) + 2 * options.padding;
-  if (w[2] > ph || w[3] > pw)
-    fail("conv2d", "kernel {}x{} is larger than the padded input {}x{} (padding {}): {}", w[2], w[3], ph, pw,
-         options.padding, shapes(x, weight));
+  if (options.stride.min() < 1)
+    fail("conv2d", "stride must be at least 1, got {}: {}", options.stride.str(), shapes(x, weight));
+  if (options.padding.min() < 0)
+    fail("conv2d", "padding must be at least 0, got {}: {}", options.padding.str(), shapes(x, weight));
+  if (options.dilation.min() < 1)
+    fail("conv2d", "dilation must be at least 1, got {}: {}", options.dilation.str(), shapes(x, weight));
+  const std::int64_t ph = x.size(2) + 2 * options.padding.h, pw = x.size(3) + 2 * options.padding.w;
+  // The span of a dilated kernel: d (k - 1) + 1 input positions.
+  const std::int64_t span_h = options.dilation.h * (w[2] - 1) + 1, span_w = options.dilation.w * (w[3] - 1) + 1;
+  if (span_h > ph || span_w > pw)
+    fail("conv2d", "kernel {}x{} {}is larger than the padded input {}x{} (padding {}): {}", w[2], w[3],
+         options.dilation == Size2(1) ? "" : fmt::format("(spanning {}x{} at dilation {}) ", span_h, span_w,
+                                                          options.dilation.str()),
+         ph, pw, options.padding.str(), shapes(x, weight));
   if (options.table && (options.table->outputs() != w[0] || options.table->inputs() != w[1]))
     fail("conv2d", "connection table is {} but weight {} needs {}x{}", options.table->size_str(), shape_str(w), w[0],
          w[1]);
@@ -74,10 +82,12 @@ void check_arguments(const Tensor& x, const Tensor& weight, const Tensor& bias, 
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dOptions& options) {
   check_arguments(x, weight, bias, options);
-  const std::int64_t batch = x.size(0), padded_h = x.size(2) + 2 * options.padding;
-  const std::int64_t out_h = (padded_h - weight.size(2)) / options.stride + 1;
-  const std::int64_t out_w = (x.size(3) + 2 * options.padding - weight.size(3)) / options.stride + 1;
-  std::shared_ptr<const kernels::ConvPlan> plan = 
+  const std::int64_t batch = x.size(0);
+  const std::int64_t out_h = internal::conv_output_size(x.size(2), weight.size(2), options.stride.h,
+                                                        options.padding.h, options.dilation.h);
+  const std::int64_t out_w = internal::conv_output_size(x.size(3), weight.size(3), options.stride.w,
+                                                        options.padding.w, options.dilation.w);
+  std::shared_ptr<const kernels::ConvPlan> plan =
       kernels::conv_plan(internal::conv_shape(x.shape(), weight.shape(), options));
   Tensor out = empty({batch, weight.size(0), out_h, out_w}, x.dtype());
   const kernels::Activation activation = internal::kernel_activation(options.activation);

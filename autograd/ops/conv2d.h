@@ -44,8 +44,9 @@ class ConnectionTable {
 
 /// The settings of conv2d beyond its tensors.
 struct Conv2dOptions {
-  std::int64_t stride = 1;   ///< step between windows, the same along both axes; >= 1
-  std::int64_t padding = 0;  ///< zeros added on each of the four sides; >= 0
+  Size2 stride = 1;    ///< step between windows along each axis (one number: both); >= 1
+  Size2 padding = 0;   ///< zeros added before and after each axis (one number: all four sides); >= 0
+  Size2 dilation = 1;  ///< step between a kernel's taps along each axis (1: adjacent); >= 1
   /// O x C table of connected map pairs; unset means every output map reads every input map.
   std::optional<ConnectionTable> table = std::nullopt;
   /// An activation applied to each output as it is written (while it is in the cache: no pass of its own,
@@ -54,10 +55,12 @@ struct Conv2dOptions {
   Activation activation = Activation::none;
 };
 
-/// Returns y[n,o,i,j] = bias[o] + sum_{c,ki,kj} weight[o,c,ki,kj] x[n,c, i s+ki-p, j s+kj-p] (zero outside x),
-/// summed only over the c that options.table connects to o: x [N,C,H,W], weight [O,C,kh,kw], bias [O] or
-/// undefined (no bias) -> [N,O,(H+2p-kh)/s+1,(W+2p-kw)/s+1], then options.activation applied to it. Weights of
-/// unconnected pairs are skipped and get a gradient of exactly 0.
+/// Returns y[n,o,i,j] = bias[o] + sum_{c,ki,kj} weight[o,c,ki,kj] x[n,c, i sh+ki dh-ph, j sw+kj dw-pw] (zero
+/// outside x), summed only over the c that options.table connects to o, for each axis's stride s, dilation d
+/// and padding p: x [N,C,H,W], weight [O,C,kh,kw], bias [O] or undefined (no bias) ->
+/// [N,O,(H+2ph-dh(kh-1)-1)/sh+1,(W+2pw-dw(kw-1)-1)/sw+1], then options.activation applied to it. Weights of
+/// unconnected pairs are skipped and get a gradient of exactly 0. One stride and padding for both axes and
+/// no dilation run on the fast kernels; other geometries on the plain reference loops (docs/performance.md).
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(), const Conv2dOptions& options = {});
 
 }  // namespace ag

@@ -33,12 +33,13 @@ void check_call(const char* op, const Shape& input_shape, const Shape& weight_sh
   if (input_shape.size() != 4 || weight_shape.size() != 4 || grad_output.dim() != 4)
     fail(op, "expects 4-dimensional shapes: {}", shapes());
   // The forward's own checks (channels, kernel size, table), on tensors of the shapes that hold no values.
-  const std::int64_t out_h = (input_shape[2] + 2 * options.padding - weight_shape[2]) / options.stride + 1;
-  const std::int64_t out_w = (input_shape[3] + 2 * options.padding - weight_shape[3]) / options.stride + 1;
-  if (options.stride < 1 || options.padding < 0 || input_shape[1] != weight_shape[1] ||
-      grad_output.shape() != Shape{input_shape[0], weight_shape[0], out_h, out_w})
-    fail(op, "grad_output is not the shape of conv2d's output (stride {}, padding {}): {}", options.stride,
-         options.padding, shapes());
+  const Size2 &s = options.stride, &p = options.padding, &d = options.dilation;
+  if (s.min() < 1 || p.min() < 0 || d.min() < 1 || input_shape[1] != weight_shape[1] ||
+      grad_output.shape() != Shape{input_shape[0], weight_shape[0],
+                                   internal::conv_output_size(input_shape[2], weight_shape[2], s.h, p.h, d.h),
+                                   internal::conv_output_size(input_shape[3], weight_shape[3], s.w, p.w, d.w)})
+    fail(op, "grad_output is not the shape of conv2d's output (stride {}, padding {}, dilation {}): {}", s.str(),
+         p.str(), d.str(), shapes());
   if (options.table && (options.table->outputs() != weight_shape[0] || options.table->inputs() != weight_shape[1]))
     fail(op, "connection table is {} but the weight is {}", options.table->size_str(), shape_str(weight_shape));
 }

@@ -15,27 +15,32 @@ namespace ag {
 
 namespace {
 
-void check_arguments(const Tensor& x, std::int64_t k, std::int64_t s) {
+void check_arguments(const Tensor& x, Size2 k, Size2 s, Size2 p) {
   if (!x.defined()) fail("max_pool2d", "the input must be a defined tensor");
   if (x.dim() != 4) fail("max_pool2d", "expects input [N,C,H,W], got {}", shape_str(x.shape()));
   if (x.dtype() == DType::i64)
     fail("max_pool2d", "expects a float32 or float64 tensor, got int64: input {}", shape_str(x.shape()));
-  if (k < 1 || s < 1)
-    fail("max_pool2d", "kernel and stride must be at least 1, got kernel {} and stride {}: input {}", k, s,
+  if (k.min() < 1 || s.min() < 1)
+    fail("max_pool2d", "kernel and stride must be at least 1, got kernel {} and stride {}: input {}", k.str(), s.str(),
          shape_str(x.shape()));
+  if (p.min() < 0 || 2 * p.h > k.h || 2 * p.w > k.w)
+    fail("max_pool2d", "padding must be between 0 and half the kernel, got padding {} for kernel {}: input {}", p.str(),
+         k.str(), shape_str(x.shape()));
   if (x.size(2) * x.size(3) > std::numeric_limits<std::int32_t>::max())
     fail("max_pool2d", "maps of {}x{} are too large for its 32-bit argmax offsets: input {}", x.size(2), x.size(3),
          shape_str(x.shape()));
-  if (k > x.size(2) || k > x.size(3))
-    fail("max_pool2d", "kernel {}x{} is larger than the input {}x{}: input {}", k, k, x.size(2), x.size(3),
-         shape_str(x.shape()));
+  const std::int64_t h = x.size(2) + 2 * p.h, w = x.size(3) + 2 * p.w;
+  if (k.h > h || k.w > w)
+    fail("max_pool2d", "kernel {}x{} is larger than the {}input {}x{}: input {}", k.h, k.w,
+         p == Size2(0) ? "" : "padded ", h, w, shape_str(x.shape()));
 }
 
 }  // namespace
 
-Tensor max_pool2d(const Tensor& x, std::int64_t kernel, std::int64_t stride, Activation activation) {
-  check_arguments(x, kernel, stride);
-  const kernels::MaxPoolShape geo{x.size(0) * x.size(1), x.size(2), x.size(3), kernel, stride};
+Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, Activation activation) {
+  check_arguments(x, kernel, stride, padding);
+  const kernels::MaxPoolShape geo{x.size(0) * x.size(1), x.size(2), x.size(3), kernel.h,  kernel.w,
+                                  stride.h,                stride.w,  padding.h, padding.w};
   Tensor out = empty({x.size(0), x.size(1), geo.out_h(), geo.out_w()}, x.dtype());
   // The argmax offsets, kept for the backward only when x will get a gradient: 32-bit integers in the bytes
   // of a float32 tensor of the same count, so that they come from (and return to) the storage cache.
@@ -51,11 +56,12 @@ Tensor max_pool2d(const Tensor& x, std::int64_t kernel, std::int64_t stride, Act
   const internal::FusedActivation fused = internal::fused_activation("max_pool2d", activation, out);
   // The recorded rule: G from the pool recomputed (with its graph), scattered to each window's maximum, as
   // flat positions into x (plane * H W + the kernel's offset within the plane).
-  const auto recorded = [geo, index, offsets, kernel, stride, activation](const Tensor& gy,
-                                                                          const std::vector<Tensor>& in) {
-    const Tensor g = activation == Activation::none
-                         ? gy
-                         : activation_backward(activation, gy, max_pool2d(in[0], kernel, stride, activation));
+  const auto recorded = [geo, index, offsets, kernel, stride, padding, activation](const Tensor& gy,
+                                                                                   const std::vector<Tensor>& in) {
+    const Tensor g =
+        activation == Activation::none
+            ? gy
+            : activation_backward(activation, gy, max_pool2d(in[0], kernel, stride, padding, activation));
     Tensor flat = empty(g.shape(), DType::i64);
     const std::int64_t in_plane = geo.height * geo.width, out_plane = geo.out_h() * geo.out_w();
     const std::int32_t* within = offsets(index);
@@ -76,6 +82,10 @@ Tensor max_pool2d(const Tensor& x, std::int64_t kernel, std::int64_t stride, Act
   return record(fused.name, out, {x}, Rules{fast, recorded}, {fused.y});
 }
 
-Tensor max_pool2d(const Tensor& x, std::int64_t kernel) { return max_pool2d(x, kernel, kernel); }
+Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Activation activation) {
+  return max_pool2d(x, kernel, stride, 0, activation);
+}
+
+Tensor max_pool2d(const Tensor& x, Size2 kernel) { return max_pool2d(x, kernel, kernel); }
 
 }  // namespace ag

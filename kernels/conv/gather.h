@@ -46,14 +46,14 @@ template <class T, int NV>
 /// tap k's one value apart stalled the scatter form's loads), and nothing to zero.
 template <class T>
 void gather_shifted_adjoint(const ConvGeometry& g, std::int64_t padded_w, const T* dcol, std::int64_t ld, T* dx) {
-  assert(g.stride == 1);
+  assert(g.stride() == 1);
   constexpr int L = kWideLanes<T>;
   const std::int64_t kh = g.kh, kw = g.kw, map = g.height * g.width;
   // Without padding the padded map is the input map, so a whole map is one run of outputs; else each row.
-  const bool whole_maps = g.padding == 0;
+  const bool whole_maps = g.padding() == 0;
   const std::int64_t runs = whole_maps ? 1 : g.height, run = whole_maps ? map : g.width;
   for (std::int64_t r = 0; r < runs; ++r) {
-    const std::int64_t t0 = whole_maps ? 0 : (r + g.padding) * padded_w + g.padding;
+    const std::int64_t t0 = whole_maps ? 0 : (r + g.padding()) * padded_w + g.padding();
     T* out = dx + r * run;
     if (run < L) {
       for (std::int64_t i = 0; i < run; ++i) {

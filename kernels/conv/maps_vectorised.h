@@ -114,7 +114,7 @@ void direct_weight_gradient(const ConvGeometry& g, std::int64_t padded_w, std::i
                             std::int64_t x_step, const std::int64_t* offsets, const T* grad, std::int64_t g_step,
                             Wide<T>* acc) {
   const std::int64_t taps = g.taps();
-  const bool by_rows = g.stride == 1 && with_row_kernel_shape(g.out_w, g.kw, [&](auto ow, auto kw) {
+  const bool by_rows = g.stride() == 1 && with_row_kernel_shape(g.out_w, g.kw, [&](auto ow, auto kw) {
     constexpr int OW = decltype(ow)::value, KW = decltype(kw)::value;
     const std::int64_t map_step = g.padded_h() * padded_w;
     for (std::int64_t c = 0; c < g.channels; ++c)
@@ -180,19 +180,19 @@ template <class T, int OW, int KW>
 /// with_row_kernel_shape(g.out_w, g.kw).
 template <class T>
 void direct_input_gradient(const ConvGeometry& g, const T* gt, const T* wt, T* dx, bool accumulate) {
-  assert(g.stride == 1);
+  assert(g.stride() == 1);
   with_row_kernel_shape(g.out_w, g.kw, [&](auto ow, auto kw) {
     constexpr int IW = decltype(ow)::value + decltype(kw)::value - 1;
     T sums[IW];
     for (std::int64_t c = 0; c < g.channels; ++c)
       for (std::int64_t y = 0; y < g.height; ++y) {
         // Padded row y + pad reads output rows y + pad - ki, for the ki that land in [0, OH).
-        const std::int64_t row = y + g.padding;
+        const std::int64_t row = y + g.padding();
         const std::int64_t ki_begin = std::max<std::int64_t>(0, row - g.out_h + 1), ki_end = std::min(g.kh, row + 1);
         direct_input_row<T, decltype(ow)::value, decltype(kw)::value>(row, ki_begin, ki_end, gt,
                                                                       wt + c * g.kh * g.kw * kWideLanes<T>, sums);
         T* dst = dx + (c * g.height + y) * g.width;
-        const T* row_sums = sums + g.padding;  // the padded row's interior
+        const T* row_sums = sums + g.padding();  // the padded row's interior
         for (std::int64_t x = 0; x < g.width; ++x) dst[x] = accumulate ? dst[x] + row_sums[x] : row_sums[x];
       }
   });

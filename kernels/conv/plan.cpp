@@ -9,9 +9,9 @@ namespace ag::kernels {
 template <class T>
 ConvPaths choose_paths(const ConvPlan& plan) {
   const ConvGeometry& g = plan.geo;
-  if (kReferenceKernels) return {};
+  if (kReferenceKernels || !g.uniform()) return {};  // per-axis strides or paddings, dilation: the reference
   if (plan.table.empty() && g.positions() < kPatchMajorBelow) return {ConvLayout::patch_major};
-  if (g.stride != 1 || plan.grid > 2 * g.positions()) return {ConvLayout::im2col};
+  if (g.stride() != 1 || plan.grid > 2 * g.positions()) return {ConvLayout::im2col};
   // The shifted layout. Multiply-adds per tap of a map: the grid computes every connected (output, input)
   // map pair on all its columns; over the maps, every pair (0 weights for the unconnected) of whole vectors
   // of maps on the positions only; along the rows, every connected pair on whole vectors of each row.
@@ -96,13 +96,14 @@ void add_row_groups(ConvPlan& plan) {
 ConvPlan make_plan(const ConvShape& shape) {
   ConvPlan plan;
   ConvGeometry& g = plan.geo;
-  g = {shape.channels, shape.height, shape.width, shape.kh, shape.kw, shape.stride, shape.padding, 0, 0};
-  g.out_h = (g.padded_h() - g.kh) / g.stride + 1;
-  g.out_w = (g.padded_w() - g.kw) / g.stride + 1;
+  g = {shape.channels, shape.height, shape.width, shape.kh, shape.kw, shape.stride_h, shape.stride_w,
+       shape.pad_h, shape.pad_w, shape.dilation_h, shape.dilation_w, 0, 0};
+  g.out_h = (g.padded_h() - g.dilation_h * (g.kh - 1) - 1) / g.stride_h + 1;
+  g.out_w = (g.padded_w() - g.dilation_w * (g.kw - 1) - 1) / g.stride_w + 1;
   plan.outputs = shape.outputs;
   plan.table.assign(shape.table.begin(), shape.table.end());
   plan.grid = g.out_h * g.padded_w();
-  if (g.stride == 1) {
+  if (g.uniform() && g.stride() == 1) {
     // The shifted layout's padded maps one after another, then slack for the whole vectors read past the
     // last map's grid; and each tap's shift in them.
     plan.padded_size = g.channels * g.padded_h() * g.padded_w() + g.kw + 2 * kWideLanes<float>;
@@ -121,8 +122,10 @@ ConvPlan make_plan(const ConvShape& shape) {
 bool made_for(const ConvPlan& plan, const ConvShape& shape) {
   const ConvGeometry& g = plan.geo;
   return g.channels == shape.channels && g.height == shape.height && g.width == shape.width &&
-         plan.outputs == shape.outputs && g.kh == shape.kh && g.kw == shape.kw && g.stride == shape.stride &&
-         g.padding == shape.padding && std::ranges::equal(plan.table, shape.table);
+         plan.outputs == shape.outputs && g.kh == shape.kh && g.kw == shape.kw && g.stride_h == shape.stride_h &&
+         g.stride_w == shape.stride_w && g.pad_h == shape.pad_h && g.pad_w == shape.pad_w &&
+         g.dilation_h == shape.dilation_h && g.dilation_w == shape.dilation_w &&
+         std::ranges::equal(plan.table, shape.table);
 }
 
 }  // namespace

@@ -17,7 +17,8 @@ namespace ag::kernels {
 
 /// How the unrolled input (the columns, geometry.h) of a call is laid out:
 ///  - reference: none; plain loops over the definition (reference.cpp), the path every other one is tested
-///    against, and the only one in a build with LENETGRAD_REFERENCE_KERNELS;
+///    against, the only one in a build with LENETGRAD_REFERENCE_KERNELS, and the one for the geometries the
+///    others do not serve (strides or paddings that differ between the axes, dilation);
 ///  - patch_major: each output a dot product of a weight row with a contiguous receptive field, for outputs
 ///    of few positions without a table (LeNet-5's C5: 1x1 outputs) (patch_major.cpp);
 ///  - shifted: for stride 1, each sample zero-padded into maps of width Wp; tap (c,ki,kj)'s row of the
@@ -158,7 +159,7 @@ void pad_into(const ConvPlan& plan, const T* x, T* padded) {
   for (std::int64_t c = 0; c < g.channels; ++c)
     for (std::int64_t y = 0; y < g.height; ++y)
       copy_short(x + (c * g.height + y) * g.width, g.width,
-                 padded + (c * g.padded_h() + y + g.padding) * g.padded_w() + g.padding);
+                 padded + (c * g.padded_h() + y + g.padding()) * g.padded_w() + g.padding());
 }
 
 }  // namespace ag::kernels

@@ -19,10 +19,10 @@ void for_each_tap(const ConvPlan& plan, std::int64_t o, std::int64_t i, std::int
   for (std::int64_t c = 0; c < g.channels; ++c) {
     if (!plan.reads(o, c)) continue;
     for (std::int64_t ki = 0; ki < g.kh; ++ki) {
-      const std::int64_t xi = i * g.stride + ki - g.padding;
+      const std::int64_t xi = i * g.stride_h + ki * g.dilation_h - g.pad_h;
       if (xi < 0 || xi >= g.height) continue;
       for (std::int64_t kj = 0; kj < g.kw; ++kj) {
-        const std::int64_t xj = j * g.stride + kj - g.padding;
+        const std::int64_t xj = j * g.stride_w + kj * g.dilation_w - g.pad_w;
         if (xj >= 0 && xj < g.width) f(c, ki, kj, xi, xj);
       }
     }
@@ -31,7 +31,8 @@ void for_each_tap(const ConvPlan& plan, std::int64_t o, std::int64_t i, std::int
 
 }  // namespace
 
-// y[n,o,i,j] = f(bias[o] + sum over the connected c and taps (ki,kj) of w[o,c,ki,kj] x[n,c,i s+ki-p,j s+kj-p])
+// y[n,o,i,j] = f(bias[o] + sum over the connected c and taps (ki,kj) of w[o,c,ki,kj] x[n,c,i s+ki d-p,j s+kj d-p])
+// (s, d, p: each axis's stride, dilation and padding)
 template <class T>
 void reference_forward(const ConvPlan& plan, const ConvForward<T>& a) {
   const ConvGeometry& g = plan.geo;

@@ -28,7 +28,7 @@ void rows_vectorised_forward(const ConvPlan& plan, const ConvForward<T>& a) {
   const auto chunks = sample_chunks(a.batch);
   parallel_for(chunks.count, [&](std::int64_t ch) {
     // Unpadded inputs are read in place; padded ones copied into zero-bordered maps first.
-    T* padded = g.padding > 0 ? thread_scratch<RowsScratch>().padded.get<T>(plan.padded_size) : nullptr;
+    T* padded = g.padding() > 0 ? thread_scratch<RowsScratch>().padded.get<T>(plan.padded_size) : nullptr;
     if (padded) std::fill_n(padded, plan.padded_size, T(0));
     const std::int64_t in_w = padded ? g.padded_w() : g.width;
     const std::int64_t map_step = padded ? g.padded_h() * g.padded_w() : g.height * g.width;

@@ -32,7 +32,7 @@ ShiftedChunk<T> prepare_chunk(const ConvPlan& plan, const ConvPaths& paths, cons
   ShiftedChunk<T> chunk{first, last - first};
   chunk.gy = output_gradient(plan, a, first, last, scratch.output_gradient.get<T>(chunk.m * out_size));
   const bool on_grid = (a.gw && paths.weights == ShiftedKernel::grid) || (a.gx && paths.inputs == ShiftedKernel::grid);
-  const bool x_in_place = paths.weights == ShiftedKernel::along_rows && g.padding == 0;
+  const bool x_in_place = paths.weights == ShiftedKernel::along_rows && g.padding() == 0;
   const bool transposed =
       (a.gw && paths.weights == ShiftedKernel::over_maps) || (a.gx && paths.inputs == ShiftedKernel::over_maps);
   T* grids = on_grid ? scratch.grids.get<T>(chunk.m * grid_size) : nullptr;

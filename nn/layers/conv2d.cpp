@@ -56,8 +56,9 @@ Tensor Conv2d::forward(const Tensor& x) { return conv2d(x, weight, bias, options
 
 std::string Conv2d::describe() const {
   std::string text = fmt::format("Conv2d({}->{}, {}x{}", in_channels_, out_channels_, kernel_, kernel_);
-  if (options_.stride != 1) text += fmt::format(", stride {}", options_.stride);
-  if (options_.padding != 0) text += fmt::format(", pad {}", options_.padding);
+  if (options_.stride != 1) text += fmt::format(", stride {}", options_.stride.str());
+  if (options_.padding != 0) text += fmt::format(", pad {}", options_.padding.str());
+  if (options_.dilation != 1) text += fmt::format(", dilation {}", options_.dilation.str());
   if (options_.table) text += fmt::format(", table {}", options_.table->size_str());
   return text + then_text(options_.activation) + ")";
 }

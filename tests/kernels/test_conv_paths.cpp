@@ -45,19 +45,19 @@ std::vector<Case> cases() {
     out.back().shape.table = out.back().table;
   };
   for (const std::int64_t batch : {1, 3, 17}) {
-    add("C1", {1, 32, 32, 6, 5, 5, 1, 0, {}}, batch);
-    add("modern C1 (padding 2)", {1, 28, 28, 6, 5, 5, 1, 2, {}}, batch);
-    add("C3 with Table I", {6, 14, 14, 16, 5, 5, 1, 0, {}}, batch, c3_table());
-    add("C3 without a table", {6, 14, 14, 16, 5, 5, 1, 0, {}}, batch);
-    add("C5", {16, 5, 5, 120, 5, 5, 1, 0, {}}, batch);
+    add("C1", {1, 32, 32, 6, 5, 5, 1, 1, 0, 0, 1, 1, {}}, batch);
+    add("modern C1 (padding 2)", {1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 1, 1, {}}, batch);
+    add("C3 with Table I", {6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, {}}, batch, c3_table());
+    add("C3 without a table", {6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, {}}, batch);
+    add("C5", {16, 5, 5, 120, 5, 5, 1, 1, 0, 0, 1, 1, {}}, batch);
   }
-  add("rows of 28, padding 1, a table", {3, 30, 30, 4, 5, 5, 1, 1, {}}, 2, {1, 0, 1, 0, 1, 1, 1, 1, 0, 0, 1, 0});
-  add("rows of 10, padding 1", {2, 12, 12, 5, 5, 5, 1, 1, {}}, 3);
-  add("stride 2, padding 1", {3, 11, 11, 5, 3, 3, 2, 1, {}}, 4);
-  add("stride 3, 2x4 kernels", {2, 13, 10, 3, 2, 4, 3, 0, {}}, 2);
-  add("1x1 kernels", {4, 6, 7, 9, 1, 1, 1, 0, {}}, 3);
-  add("odd maps, a table", {3, 9, 7, 4, 3, 2, 1, 0, {}}, 5, {1, 1, 0, 0, 1, 0, 1, 1, 1, 0, 0, 1});
-  add("patch-major with padding", {2, 3, 3, 7, 3, 3, 1, 1, {}}, 2);
+  add("rows of 28, padding 1, a table", {3, 30, 30, 4, 5, 5, 1, 1, 1, 1, 1, 1, {}}, 2, {1, 0, 1, 0, 1, 1, 1, 1, 0, 0, 1, 0});
+  add("rows of 10, padding 1", {2, 12, 12, 5, 5, 5, 1, 1, 1, 1, 1, 1, {}}, 3);
+  add("stride 2, padding 1", {3, 11, 11, 5, 3, 3, 2, 2, 1, 1, 1, 1, {}}, 4);
+  add("stride 3, 2x4 kernels", {2, 13, 10, 3, 2, 4, 3, 3, 0, 0, 1, 1, {}}, 2);
+  add("1x1 kernels", {4, 6, 7, 9, 1, 1, 1, 1, 0, 0, 1, 1, {}}, 3);
+  add("odd maps, a table", {3, 9, 7, 4, 3, 2, 1, 1, 0, 0, 1, 1, {}}, 5, {1, 1, 0, 0, 1, 0, 1, 1, 1, 0, 0, 1});
+  add("patch-major with padding", {2, 3, 3, 7, 3, 3, 1, 1, 1, 1, 1, 1, {}}, 2);
   return out;
 }
 
@@ -67,7 +67,7 @@ std::vector<ConvPaths> applicable_paths(const ConvPlan& plan) {
   const ConvGeometry& g = plan.geo;
   std::vector<ConvPaths> out{{ConvLayout::im2col}};
   if (plan.table.empty()) out.push_back({ConvLayout::patch_major});
-  if (g.stride != 1) return out;
+  if (g.stride() != 1) return out;
   std::vector<ShiftedKernel> forward{ShiftedKernel::grid, ShiftedKernel::over_maps}, inputs{ShiftedKernel::grid};
   if (with_row_vectorised_shape<T>(g.out_w, g.kh, g.kw, [](auto, auto, auto) {}))
     forward.push_back(ShiftedKernel::along_rows);
@@ -180,14 +180,18 @@ TEST_CASE("conv paths: the plan's choice for LeNet-5's layers (float)") {
     return describe(make_conv_plan(shape).float_paths);
   };
   if (kReferenceKernels) {
-    CHECK(paths_of({6, 14, 14, 16, 5, 5, 1, 0, {}}, c3_table()) == "reference");
+    CHECK(paths_of({6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, {}}, c3_table()) == "reference");
     return;
   }
-  CHECK(paths_of({16, 5, 5, 120, 5, 5, 1, 0, {}}) == "patch_major");  // C5
-  CHECK(paths_of({6, 14, 14, 16, 5, 5, 1, 0, {}}, c3_table()) ==
+  CHECK(paths_of({16, 5, 5, 120, 5, 5, 1, 1, 0, 0, 1, 1, {}}) == "patch_major");  // C5
+  CHECK(paths_of({6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, {}}, c3_table()) ==
         "shifted forward over_maps, weights over_maps, inputs over_maps");  // C3
-  CHECK(paths_of({3, 11, 11, 5, 3, 3, 2, 1, {}}) == "im2col");            // stride 2
+  CHECK(paths_of({3, 11, 11, 5, 3, 3, 2, 2, 1, 1, 1, 1, {}}) == "im2col");            // stride 2
+  // Geometries the fast paths do not serve take the reference: per-axis strides or paddings, dilation.
+  CHECK(paths_of({3, 11, 11, 5, 3, 3, 2, 1, 1, 1, 1, 1, {}}) == "reference");
+  CHECK(paths_of({3, 11, 11, 5, 3, 3, 1, 1, 1, 0, 1, 1, {}}) == "reference");
+  CHECK(paths_of({3, 11, 11, 5, 3, 3, 1, 1, 0, 0, 2, 2, {}}) == "reference");
   // C1 takes the row kernels where they fit the registers (AVX-512, AVX2); the SSE2 build has too few.
   if (with_row_vectorised_shape<float>(28, 5, 5, [](auto, auto, auto) {}))
-    CHECK(paths_of({1, 32, 32, 6, 5, 5, 1, 0, {}}) == "shifted forward along_rows, weights along_rows, inputs grid");
+    CHECK(paths_of({1, 32, 32, 6, 5, 5, 1, 1, 0, 0, 1, 1, {}}) == "shifted forward along_rows, weights along_rows, inputs grid");
 }

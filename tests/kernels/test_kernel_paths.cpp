@@ -92,8 +92,8 @@ void check_subsample(const SubsampleShape& shape, std::int64_t batch) {
 template <class T>
 void check_max_pool(const MaxPoolShape& shape) {
   CAPTURE(shape.width);
-  CAPTURE(shape.k);
-  CAPTURE(shape.stride);
+  CAPTURE(shape.kh);
+  CAPTURE(shape.stride_h);
   const auto x = random_values<T>(shape.planes * shape.height * shape.width, 9);
   const std::int64_t out = shape.planes * shape.out_h() * shape.out_w();
   std::vector<T> y[2];
@@ -139,11 +139,11 @@ TEST_CASE("kernel paths: sub-sampling, fast against reference") {
 }
 
 TEST_CASE("kernel paths: max-pooling, fast against reference (bitwise: no arithmetic)") {
-  check_max_pool<float>({2 * 6, 28, 28, 2, 2});
-  check_max_pool<double>({3 * 16, 10, 10, 2, 2});
-  check_max_pool<float>({4, 11, 9, 3, 2});
-  check_max_pool<float>({4, 7, 7, 3, 3});
-  check_max_pool<float>({5, 9, 9, 4, 1});
+  check_max_pool<float>({2 * 6, 28, 28, 2, 2, 2, 2});
+  check_max_pool<double>({3 * 16, 10, 10, 2, 2, 2, 2});
+  check_max_pool<float>({4, 11, 9, 3, 3, 2, 2});
+  check_max_pool<float>({4, 7, 7, 3, 3, 3, 3});
+  check_max_pool<float>({5, 9, 9, 4, 4, 1, 1});
 }
 
 TEST_CASE("kernel paths: RBF distances, fast against reference") {

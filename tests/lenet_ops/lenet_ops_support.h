@@ -98,23 +98,24 @@ inline Tensor selection(std::int64_t outs, std::int64_t ins, std::int64_t stride
   return m;
 }
 
-/// Returns the shifted slice s[n,c,i,j] = x[n,c, i stride + di, j stride + dj] (0 outside x), i < oh, j < ow,
-/// composed from two matmuls with constant selection matrices: [N,C,H,W] -> [N,C,oh,ow].
-inline Tensor shifted(const Tensor& x, std::int64_t oh, std::int64_t ow, std::int64_t stride, std::int64_t di,
+/// Returns the shifted slice s[n,c,i,j] = x[n,c, i stride.h + di, j stride.w + dj] (0 outside x), i < oh,
+/// j < ow, composed from two matmuls with constant selection matrices: [N,C,H,W] -> [N,C,oh,ow].
+inline Tensor shifted(const Tensor& x, std::int64_t oh, std::int64_t ow, ag::Size2 stride, std::int64_t di,
                       std::int64_t dj) {
-  const Tensor rows = selection(oh, x.size(2), stride, di, x.dtype());                       // [oh,H]
-  const Tensor cols = ag::transpose(selection(ow, x.size(3), stride, dj, x.dtype()), 0, 1);  // [W,ow]
+  const Tensor rows = selection(oh, x.size(2), stride.h, di, x.dtype());                       // [oh,H]
+  const Tensor cols = ag::transpose(selection(ow, x.size(3), stride.w, dj, x.dtype()), 0, 1);  // [W,ow]
   return ag::matmul(ag::matmul(rows, x), cols);
 }
 
-/// conv2d composed from primitives: the sum over kernel offsets (ki,kj) of the shifted input slice times the
+/// conv2d composed from primitives (any per-axis stride, padding and dilation): the sum over kernel offsets
+/// (ki,kj) of the shifted input slice times the
 /// tap weight[:,:,ki,kj], every tap cut (by a matmul with a one-hot column) from the same shared weight
 /// tensor, so the engine's accumulation produces the shared-weight gradient. A table multiplies the weight
 /// by its 0/1 mask first.
 inline Tensor conv2d_composed(const Tensor& x, const Tensor& w, const Tensor& b, const ag::Conv2dOptions& o) {
   const std::int64_t n = x.size(0), c = x.size(1), out = w.size(0), kh = w.size(2), kw = w.size(3);
-  const std::int64_t oh = (x.size(2) + 2 * o.padding - kh) / o.stride + 1;
-  const std::int64_t ow = (x.size(3) + 2 * o.padding - kw) / o.stride + 1;
+  const std::int64_t oh = (x.size(2) + 2 * o.padding.h - o.dilation.h * (kh - 1) - 1) / o.stride.h + 1;
+  const std::int64_t ow = (x.size(3) + 2 * o.padding.w - o.dilation.w * (kw - 1) - 1) / o.stride.w + 1;
   Tensor weight = w;
   if (o.table) {
     Tensor mask = ag::zeros({out, c, 1, 1}, w.dtype());
@@ -129,7 +130,9 @@ inline Tensor conv2d_composed(const Tensor& x, const Tensor& w, const Tensor& b,
       Tensor onehot = ag::zeros({kh * kw, 1}, w.dtype());
       onehot.set({ki * kw + kj, 0}, 1.0);
       const Tensor tap = ag::reshape(ag::matmul(flat, onehot), {out, c});  // [O,C]
-      const Tensor slice = ag::reshape(shifted(x, oh, ow, o.stride, ki - o.padding, kj - o.padding), {n, c, oh * ow});
+      const Tensor slice = ag::reshape(
+          shifted(x, oh, ow, o.stride, ki * o.dilation.h - o.padding.h, kj * o.dilation.w - o.padding.w),
+          {n, c, oh * ow});
       const Tensor term = ag::matmul(tap, slice);  // [N,O,P]
       y = y.defined() ? ag::add(y, term) : term;
     }

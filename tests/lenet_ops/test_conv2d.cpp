@@ -391,3 +391,43 @@ TEST_CASE("ConnectionTable: invalid tables are refused") {
   CHECK_THROWS_WITH_AS(ag::ConnectionTable(0, 2, {}), "ConnectionTable: sizes must be at least 1, got 0x2", ag::Error);
   CHECK(ag::ConnectionTable(1, 1, {1}).size_str() == "1x1");
 }
+
+TEST_CASE("conv2d: per-axis strides and paddings, and dilation, against the composed convolution") {
+  ag::Generator gen(23);
+  struct Geometry {
+    ag::Size2 stride, padding, dilation;
+  };
+  for (const Geometry& geo : {Geometry{{2, 1}, {1, 0}, 1}, Geometry{1, {0, 2}, 1}, Geometry{1, 1, 2},
+                              Geometry{{1, 2}, {2, 1}, {2, 1}}}) {
+    CAPTURE(geo.stride.str());
+    CAPTURE(geo.padding.str());
+    CAPTURE(geo.dilation.str());
+    ag::Conv2dOptions options;
+    options.stride = geo.stride;
+    options.padding = geo.padding;
+    options.dilation = geo.dilation;
+    const Tensor x = test::param({2, 2, 7, 6}, gen), w = test::param({3, 2, 3, 2}, gen), b = test::param({3}, gen);
+    const Tensor y = ag::conv2d(x, w, b, options);
+    CHECK(max_abs_diff(y, conv2d_composed(x, w, b, options)) < 1e-13);
+    const auto f = [&](const Inputs& v) { return ag::conv2d(v[0], v[1], v[2], options); };
+    CHECK(ag::gradcheck(f, {x, w, b}));
+    CHECK(ag::gradgradcheck(f, {x, w, b}));
+  }
+  // Output sizes: (H + 2p - d (k - 1) - 1) / s + 1 along each axis.
+  ag::Conv2dOptions options;
+  options.stride = {2, 1};
+  options.padding = {0, 1};
+  options.dilation = {1, 3};
+  CHECK(ag::conv2d(ag::zeros({1, 1, 9, 9}), ag::zeros({1, 1, 3, 3}), Tensor(), options).shape() ==
+        Shape{1, 1, 4, 5});
+  ag::Conv2dOptions dilation0;
+  dilation0.dilation = {1, 0};
+  CHECK_THROWS_WITH_AS(ag::conv2d(ag::zeros({1, 1, 8, 8}), ag::zeros({2, 1, 3, 3}), Tensor(), dilation0),
+                       "conv2d: dilation must be at least 1, got 1x0: input [1,1,8,8], weight [2,1,3,3]", ag::Error);
+  ag::Conv2dOptions wide;
+  wide.dilation = 4;
+  CHECK_THROWS_WITH_AS(ag::conv2d(ag::zeros({1, 1, 8, 8}), ag::zeros({2, 1, 3, 3}), Tensor(), wide),
+                       "conv2d: kernel 3x3 (spanning 9x9 at dilation 4) is larger than the padded input 8x8 "
+                       "(padding 0): input [1,1,8,8], weight [2,1,3,3]",
+                       ag::Error);
+}

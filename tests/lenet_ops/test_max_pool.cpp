@@ -161,3 +161,28 @@ TEST_CASE("max_pool2d: bad arguments name the op and the shapes") {
   CHECK_THROWS_WITH_AS(ag::max_pool2d(ag::from_indices({1, 2, 3, 4}, {1, 1, 2, 2}), 2),
                        "max_pool2d: expects a float32 or float64 tensor, got int64: input [1,1,2,2]", ag::Error);
 }
+
+TEST_CASE("max_pool2d: windows, strides and padding per axis") {
+  using ag::zeros;
+  // x = 1..16 in a 4x4 map. A 2x3 window (2 rows, 3 columns), stride (2, 1), padding (0, 1): columns -1..4.
+  const Tensor x = ag::from_vector({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, {1, 1, 4, 4}, DType::f64);
+  const Tensor y = ag::max_pool2d(x, {2, 3}, {2, 1}, {0, 1});
+  CHECK(y.shape() == Shape{1, 1, 2, 4});
+  CHECK(y.to_vector() == std::vector<double>{6, 7, 8, 8, 14, 15, 16, 16});
+  // Negative values: the padding is never the maximum (it is no value, not 0).
+  const Tensor negative = ag::mul(x, -1.0);
+  CHECK(ag::max_pool2d(negative, 3, 1, 1).to_vector()[0] == -1);
+  ag::Generator gen(44);
+  const Tensor r = test::param({2, 2, 5, 6}, gen);
+  for (const auto activation : {ag::Activation::none, ag::Activation::tanh}) {
+    const auto f = [&](const Inputs& v) { return ag::max_pool2d(v[0], {3, 2}, {2, 1}, {1, 1}, activation); };
+    CHECK(ag::gradcheck(f, {r}));
+    CHECK(ag::gradgradcheck(f, {r}));
+  }
+  CHECK_THROWS_WITH_AS(ag::max_pool2d(zeros({1, 1, 4, 4}), 2, 2, {0, 2}),
+                       "max_pool2d: padding must be between 0 and half the kernel, got padding 0x2 for kernel 2: "
+                       "input [1,1,4,4]",
+                       ag::Error);
+  CHECK_THROWS_WITH_AS(ag::max_pool2d(zeros({1, 1, 1, 4}), 4, 1, 1),
+                       "max_pool2d: kernel 4x4 is larger than the padded input 3x6: input [1,1,1,4]", ag::Error);
+}

@@ -6,10 +6,28 @@
 
 namespace ag::internal {
 
+/// Returns the output size along one axis: (size + 2 padding - dilation (kernel - 1) - 1) / stride + 1.
+inline std::int64_t conv_output_size(std::int64_t size, std::int64_t kernel, std::int64_t stride,
+                                     std::int64_t padding, std::int64_t dilation) {
+  return (size + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1;
+}
+
 /// Returns the shape of a call on input [N,C,H,W] and weight [O,C,kh,kw], for its plan (the table's entries
 /// are borrowed from `options`, which must outlive the plan's creation).
 inline kernels::ConvShape conv_shape(const Shape& x, const Shape& weight, const Conv2dOptions& options) {
-  kernels::ConvShape shape{x[1], x[2], x[3], weight[0], weight[2], weight[3], options.stride, options.padding, {}};
+  kernels::ConvShape shape{x[1],
+                           x[2],
+                           x[3],
+                           weight[0],
+                           weight[2],
+                           weight[3],
+                           options.stride.h,
+                           options.stride.w,
+                           options.padding.h,
+                           options.padding.w,
+                           options.dilation.h,
+                           options.dilation.w,
+                           {}};
   if (options.table) shape.table = options.table->entries();
   return shape;
 }
