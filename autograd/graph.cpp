@@ -17,6 +17,9 @@ bool grad_mode_enabled() { return grad_mode; }
 NoGradGuard::NoGradGuard() : previous_(grad_mode) { grad_mode = false; }
 NoGradGuard::~NoGradGuard() { grad_mode = previous_; }
 
+EnableGradGuard::EnableGradGuard() : previous_(grad_mode) { grad_mode = true; }
+EnableGradGuard::~EnableGradGuard() { grad_mode = previous_; }
+
 Node::Node(std::string op_name, std::vector<Tensor> op_inputs, BackwardFn rule, std::vector<Tensor> saved_tensors,
            std::uint64_t inputs_read)
     : name(std::move(op_name)),

@@ -51,7 +51,8 @@ struct Node {
   void check_versions() const;
 };
 
-/// Returns true while ops record themselves (the default; false inside a NoGradGuard).
+/// Returns true while ops record themselves (the default; false inside a NoGradGuard, true again inside an
+/// EnableGradGuard). The mode is per thread.
 bool grad_mode_enabled();
 
 /// While alive, ops record nothing: their results never require a gradient. Restores the mode on exit.
@@ -61,6 +62,19 @@ class NoGradGuard {
   ~NoGradGuard();
   NoGradGuard(const NoGradGuard&) = delete;
   NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+/// While alive, ops record themselves again, also inside a NoGradGuard (PyTorch's torch.enable_grad), e.g. to
+/// build a graph of one step within code that runs without one. Restores the previous mode on exit.
+class EnableGradGuard {
+ public:
+  EnableGradGuard();
+  ~EnableGradGuard();
+  EnableGradGuard(const EnableGradGuard&) = delete;
+  EnableGradGuard& operator=(const EnableGradGuard&) = delete;
 
  private:
   bool previous_;
