@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <optional>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -31,7 +32,8 @@ void check_gradient(const Node& node, std::size_t slot, const Tensor& input, con
 
 Tensor seed_gradient(const Tensor& root, const Tensor& grad) {
   if (!root.requires_grad())
-    throw Error("backward: the tensor does not require a gradient (no input of the ops that made it requires one)");
+    throw Error("backward: the tensor does not require a gradient (no input of the ops that made it requires one; "
+                "a gradient can be differentiated again only when computed with create_graph = true)");
   if (grad.defined()) {
     if (grad.shape() != root.shape() || grad.dtype() != root.dtype())
       fail("backward", "upstream gradient of shape {} {} for a result of shape {} {}", shape_str(grad.shape()),
@@ -65,10 +67,56 @@ void count_uses(const Tensor& root, PassNodes& reached, const GradientSink& sink
   }
 }
 
+/// Returns the gradients `node`'s rule gives for its inputs from dL/d(its output); with `create_graph`, from
+/// its recorded rule (refusing an op that has none).
+std::vector<Tensor> run_rule(Node& node, const Tensor& grad_output, bool create_graph) {
+  if (!node.backward) fail(node.name, "backward not implemented");
+  if (create_graph && !node.recorded)
+    fail(node.name, "its backward rule is not differentiable yet (no recorded rule), so a pass with create_graph "
+                    "cannot go through it (docs/extending.md: making a rule differentiable)");
+  node.check_versions(create_graph);  // a recorded rule recomputes from every input
+  const ProfileScope timed([&] { return "backward " + node.name + " " + shape_str(grad_output.shape()); });
+  std::vector<Tensor> input_grads = (create_graph ? node.recorded : node.backward)(grad_output, node.inputs);
+  if (input_grads.size() != node.inputs.size())
+    fail(node.name, "backward returned {} gradients for {} inputs", input_grads.size(), node.inputs.size());
+  return input_grads;
+}
+
+/// Sends the gradients of `node`'s inputs on: into their producers' sums (queuing a producer once all its
+/// consumers have sent theirs), or to the leaves.
+void send_gradients(Node& node, std::vector<Tensor>& input_grads, GradientSink& sink, std::vector<Node*>& ready) {
+  for (std::size_t i = 0; i < node.inputs.size(); ++i) {
+    const Tensor& input = node.inputs[i];
+    if (!input.defined() || !input.requires_grad()) continue;
+    const bool has_grad = i < input_grads.size() && input_grads[i].defined();
+    if (has_grad) check_gradient(node, i, input, input_grads[i]);
+    Node* producer = input.grad_fn().get();
+    if (!producer) {
+      if (has_grad && sent_in_blocks(input))
+        fail(node.name, "backward sent the gradient of input {} in blocks and returned it too", i);
+      if (has_grad) leaf_receives(input, std::move(input_grads[i]), sink.leaves);
+      if (counts_uses(input, sink.leaves)) leaf_use_done(input, sink.leaves);
+      continue;
+    }
+    if (has_grad) accumulate(producer->gradient_sum, input_grads[i]);
+    if (--producer->consumers_left == 0) ready.push_back(producer);
+  }
+}
+
+/// The grad mode of a pass's rules: off (they compute with ops, which must not record), or on for create_graph.
+struct RuleMode {
+  explicit RuleMode(bool record) {
+    if (record) enable.emplace();
+    else disable.emplace();
+  }
+  std::optional<EnableGradGuard> enable;
+  std::optional<NoGradGuard> disable;
+};
+
 void execute(const Tensor& root, const Tensor& seed, bool retain_graph, GradientSink& sink) {
   PassNodes reached;
+  const RuleMode mode(sink.leaves.create_graph);
   if (!root.grad_fn()) {
-    const NoGradGuard no_grad;  // as for the leaves of a graph
     const bool counted = counts_uses(root, sink.leaves);
     if (counted) reached.add_leaf_use(root);
     leaf_receives(root, seed, sink.leaves);
@@ -76,9 +124,7 @@ void execute(const Tensor& root, const Tensor& seed, bool retain_graph, Gradient
     return;
   }
   count_uses(root, reached, sink);
-
   // Pass 2: run each node's rule once all its consumers have added their gradient (Kahn's order).
-  NoGradGuard no_grad;  // rules compute with ops, which must not record
   root.grad_fn()->gradient_sum = seed;
   std::vector<Node*> ready{root.grad_fn().get()};
   while (!ready.empty()) {
@@ -89,47 +135,27 @@ void execute(const Tensor& root, const Tensor& seed, bool retain_graph, Gradient
       grad_output = run_grad_hooks(node->output_hooks, std::move(grad_output), "the output of " + node->name);
     if (auto c = sink.captured_nodes.find(node); c != sink.captured_nodes.end())
       accumulate(sink.leaves.capture[c->second], grad_output);
-
-    std::vector<Tensor> input_grads;
-    if (grad_output.defined()) {  // undefined: no gradient reached this node, so none leaves it
-      if (!node->backward) fail(node->name, "backward not implemented");
-      node->check_versions();
-      const ProfileScope timed([&] { return "backward " + node->name + " " + shape_str(grad_output.shape()); });
-      input_grads = node->backward(grad_output, node->inputs);
-      if (input_grads.size() != node->inputs.size())
-        fail(node->name, "backward returned {} gradients for {} inputs", input_grads.size(), node->inputs.size());
-    }
-    for (std::size_t i = 0; i < node->inputs.size(); ++i) {
-      const Tensor& input = node->inputs[i];
-      if (!input.defined() || !input.requires_grad()) continue;
-      const bool has_grad = i < input_grads.size() && input_grads[i].defined();
-      if (has_grad) check_gradient(*node, i, input, input_grads[i]);
-      Node* producer = input.grad_fn().get();
-      if (!producer) {
-        if (has_grad && sent_in_blocks(input))
-          fail(node->name, "backward sent the gradient of input {} in blocks and returned it too", i);
-        if (has_grad) leaf_receives(input, std::move(input_grads[i]), sink.leaves);
-        if (counts_uses(input, sink.leaves)) leaf_use_done(input, sink.leaves);
-        continue;
-      }
-      if (has_grad) accumulate(producer->gradient_sum, input_grads[i]);
-      if (--producer->consumers_left == 0) ready.push_back(producer);
-    }
-    if (!retain_graph) node->release();
+    // Undefined: no gradient reached this node, so none leaves it.
+    std::vector<Tensor> input_grads =
+        grad_output.defined() ? run_rule(*node, grad_output, sink.leaves.create_graph) : std::vector<Tensor>();
+    send_gradients(*node, input_grads, sink, ready);
+    if (!retain_graph && !sink.leaves.create_graph) node->release();
   }
 }
 
 }  // namespace
 
-void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
+void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph, bool create_graph) {
   GradientSink sink;
+  sink.leaves.create_graph = create_graph;
   execute(root, seed_gradient(root, grad), retain_graph, sink);
 }
 
 std::vector<Tensor> grad(const Tensor& root, const std::vector<Tensor>& inputs, const Tensor& grad_output,
-                         bool retain_graph) {
+                         bool retain_graph, bool create_graph) {
   GradientSink sink;
   sink.leaves.capturing = true;
+  sink.leaves.create_graph = create_graph;
   for (const auto& input : inputs) {
     if (!input.requires_grad()) throw Error("grad: an input does not require a gradient");
     sink.leaves.capture[input.impl().get()] = Tensor();

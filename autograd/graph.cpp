@@ -20,11 +20,12 @@ NoGradGuard::~NoGradGuard() { grad_mode = previous_; }
 EnableGradGuard::EnableGradGuard() : previous_(grad_mode) { grad_mode = true; }
 EnableGradGuard::~EnableGradGuard() { grad_mode = previous_; }
 
-Node::Node(std::string op_name, std::vector<Tensor> op_inputs, BackwardFn rule, std::vector<Tensor> saved_tensors,
+Node::Node(std::string op_name, std::vector<Tensor> op_inputs, Rules rules, std::vector<Tensor> saved_tensors,
            std::uint64_t inputs_read)
     : name(std::move(op_name)),
       inputs(std::move(op_inputs)),
-      backward(std::move(rule)),
+      backward(rules.fast ? std::move(rules.fast) : rules.recorded),
+      recorded(std::move(rules.recorded)),
       saved(std::move(saved_tensors)),
       read_inputs(inputs_read) {
   versions.reserve(inputs.size() + saved.size());
@@ -32,10 +33,10 @@ Node::Node(std::string op_name, std::vector<Tensor> op_inputs, BackwardFn rule, 
   for (const auto& tensor : saved) versions.push_back(tensor.defined() ? tensor.version() : 0);
 }
 
-void Node::check_versions() const {
+void Node::check_versions(bool every_input) const {
   for (std::size_t k = 0; k < inputs.size() + saved.size(); ++k) {
     const bool input = k < inputs.size();
-    if (input && (k >= 64 || !((read_inputs >> k) & 1))) continue;
+    if (input && !every_input && (k >= 64 || !((read_inputs >> k) & 1))) continue;
     const Tensor& t = input ? inputs[k] : saved[k - inputs.size()];
     if (!t.defined() || t.version() == versions[k]) continue;
     fail(name, "{} {} was written in place after the op used it (version {} now, {} when the op ran); its backward "
@@ -57,6 +58,7 @@ Node::~Node() {
   }
   inputs.clear();
   backward = nullptr;
+  recorded = nullptr;
   if (draining) return;
   draining = true;
   while (!doomed.empty()) {
@@ -71,6 +73,7 @@ void Node::release() {
   inputs.clear();
   saved.clear();
   backward = nullptr;
+  recorded = nullptr;
   released = true;
 }
 
@@ -85,14 +88,14 @@ namespace {
 
 /// Makes `output` the result of op `name` (record's work); `inputs_read` has bit i set when the rule reads
 /// input i's values.
-Tensor record_node(std::string name, Tensor output, std::vector<Tensor> inputs, BackwardFn backward,
+Tensor record_node(std::string name, Tensor output, std::vector<Tensor> inputs, Rules rules,
                    std::vector<Tensor> saved, std::uint64_t inputs_read) {
   if (anomaly_mode_enabled()) check_finite(name, "forward", output);
   if (!any_requires_grad(inputs)) return output;
   // A result must be fresh: never turn a user's leaf (or a detached view of one) into an op result.
   auto& impl = *output.impl();
   impl.requires_grad = true;
-  impl.grad_fn = std::make_shared<Node>(std::move(name), std::move(inputs), std::move(backward), std::move(saved),
+  impl.grad_fn = std::make_shared<Node>(std::move(name), std::move(inputs), std::move(rules), std::move(saved),
                                         inputs_read);
   return output;
 }
@@ -100,11 +103,21 @@ Tensor record_node(std::string name, Tensor output, std::vector<Tensor> inputs, 
 }  // namespace
 
 Tensor record(std::string name, Tensor output, std::vector<Tensor> inputs, BackwardFn backward) {
-  return record_node(std::move(name), std::move(output), std::move(inputs), std::move(backward), {}, ~std::uint64_t{0});
+  return record_node(std::move(name), std::move(output), std::move(inputs), Rules{std::move(backward), nullptr}, {},
+                     ~std::uint64_t{0});
 }
 
 Tensor record(std::string name, Tensor output, std::vector<Tensor> inputs, BackwardFn backward,
               std::vector<Tensor> saved) {
+  return record(std::move(name), std::move(output), std::move(inputs), Rules{std::move(backward), nullptr},
+                std::move(saved));
+}
+
+Tensor record(std::string name, Tensor output, std::vector<Tensor> inputs, Rules rules) {
+  return record_node(std::move(name), std::move(output), std::move(inputs), std::move(rules), {}, ~std::uint64_t{0});
+}
+
+Tensor record(std::string name, Tensor output, std::vector<Tensor> inputs, Rules rules, std::vector<Tensor> saved) {
   // The saved tensors that are inputs are checked as inputs; the others (an output the rule kept) as saved.
   std::uint64_t inputs_read = 0;
   std::vector<Tensor> extra;
@@ -115,7 +128,7 @@ Tensor record(std::string name, Tensor output, std::vector<Tensor> inputs, Backw
     if (input != inputs.end() && input - inputs.begin() < 64) inputs_read |= std::uint64_t{1} << (input - inputs.begin());
     else extra.push_back(std::move(tensor));
   }
-  return record_node(std::move(name), std::move(output), std::move(inputs), std::move(backward), std::move(extra),
+  return record_node(std::move(name), std::move(output), std::move(inputs), std::move(rules), std::move(extra),
                      inputs_read);
 }
 

@@ -16,11 +16,22 @@ namespace ag {
 /// "no gradient" (always allowed; skip the work for inputs where !inputs[i].requires_grad()).
 using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_output, const std::vector<Tensor>& inputs)>;
 
+/// An op's backward rules. `fast` computes the gradients with any code (kernels, loops) and serves every plain
+/// pass. `recorded` computes the same with recorded ops (ag::mul, ag::conv2d, ...), so that a pass with
+/// create_graph can differentiate the gradients again; a rule written with ops only can be given as
+/// `recorded` alone and serves both. An op without `recorded` works in plain passes, and a create_graph pass
+/// refuses it by name.
+struct Rules {
+  BackwardFn fast;
+  BackwardFn recorded;
+};
+
 /// One recorded op. Owned by its result tensor (grad_fn); owns its inputs until backward releases it.
 struct Node {
   std::string name;           ///< The op's name, used in every error message about it.
   std::vector<Tensor> inputs; ///< The op's tensor inputs, in the order its backward rule expects.
-  BackwardFn backward;        ///< Null for an op without a backward rule.
+  BackwardFn backward;        ///< The plain pass's rule (Rules::fast, else recorded); null for an op without one.
+  BackwardFn recorded;        ///< The rule written with recorded ops, for create_graph; null when there is none.
   std::vector<Tensor> saved;  ///< Tensors besides its inputs whose values the rule reads (the op's output).
   std::uint64_t read_inputs = ~std::uint64_t{0};  ///< Bit i set when the rule reads input i's values.
   /// The versions of the inputs, then of the saved tensors, when the op was recorded: backward refuses to run
@@ -38,7 +49,7 @@ struct Node {
   int consumers_left = 0;        ///< Consumers in that pass's graph that have not yet sent their gradient.
   Tensor gradient_sum;           ///< dL/d(this node's result), summed over those consumers so far.
 
-  Node(std::string op_name, std::vector<Tensor> op_inputs, BackwardFn rule, std::vector<Tensor> saved_tensors = {},
+  Node(std::string op_name, std::vector<Tensor> op_inputs, Rules rules, std::vector<Tensor> saved_tensors = {},
        std::uint64_t inputs_read = ~std::uint64_t{0});
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
@@ -46,9 +57,10 @@ struct Node {
   ~Node();
   /// Frees the inputs and the rule (and what it captured), keeping the name for error messages.
   void release();
-  /// Throws naming the op, the tensor and both versions when a saved tensor has been written in place since
-  /// the op was recorded.
-  void check_versions() const;
+  /// Throws naming the op, the tensor and both versions when a tensor the rule reads has been written in place
+  /// since the op was recorded: the saved ones, and with `every_input` (a create_graph pass, whose recorded
+  /// rule recomputes from the inputs) every input.
+  void check_versions(bool every_input = false) const;
 };
 
 /// Returns true while ops record themselves (the default; false inside a NoGradGuard, true again inside an
@@ -92,6 +104,17 @@ Tensor record(std::string name, Tensor output, std::vector<Tensor> inputs, Backw
 /// place after the op without harm (add reads no values: saved is empty).
 Tensor record(std::string name, Tensor output, std::vector<Tensor> inputs, BackwardFn backward,
               std::vector<Tensor> saved);
+
+/// As record, with both rules (Rules: a fast one and one written with recorded ops, for create_graph), the
+/// rules reading the values of exactly the tensors in `saved`.
+Tensor record(std::string name, Tensor output, std::vector<Tensor> inputs, Rules rules, std::vector<Tensor> saved);
+
+/// As record with both rules, the rules reading the values of all the inputs.
+Tensor record(std::string name, Tensor output, std::vector<Tensor> inputs, Rules rules);
+
+/// The Rules of an op whose one rule is written with recorded ops alone: it serves plain passes (where
+/// nothing records) and create_graph passes (where its ops record, so the gradient can be differentiated).
+inline Rules composed(BackwardFn rule) { return Rules{nullptr, std::move(rule)}; }
 
 /// Returns true when grad mode is on and some tensor in `inputs` requires a gradient.
 bool any_requires_grad(const std::vector<Tensor>& inputs);

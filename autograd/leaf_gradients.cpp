@@ -18,11 +18,13 @@ void accumulate(Tensor& slot, const Tensor& g) { slot = slot.defined() ? add(slo
 
 namespace {
 
-/// Adds `g` into a leaf's gradient `slot` (its .grad, or the pass's sum kept before its hooks and consumer).
+/// Adds `g` into a leaf's gradient `slot` (its .grad, or the pass's sum kept before its hooks and consumer);
+/// with create_graph, as a recorded sum.
 /// The slot owns its storage, so adding in place is safe: the first gradient becomes the slot itself when
 /// nothing else refers to it or to its values (a fresh result of a backward rule, the usual case: no copy),
 /// and a copy otherwise.
-void accumulate_leaf(Tensor& slot, Tensor g) {
+void accumulate_leaf(Tensor& slot, Tensor g, const LeafSink& sink) {
+  if (sink.create_graph) return accumulate(slot, g);  // a recorded sum, so that the total keeps its graph
   if (!slot.defined()) {
     const bool exclusive = g.impl().use_count() == 1 && g.impl()->storage.use_count() == 1 && !g.grad_fn();
     slot = exclusive ? std::move(g) : g.clone();
@@ -71,8 +73,8 @@ void leaf_receives(const Tensor& leaf, Tensor g, LeafSink& sink) {
   LeafHooks* hooks = impl.hooks.get();
   // Passes on other threads may accumulate into the same leaf: its .grad is read and written under its lock.
   const std::lock_guard lock(grad_lock(&impl));
-  if (summed_apart(impl, hooks, sink)) return accumulate_leaf(hooks->pending, std::move(g));
-  if (!sink.capturing) return accumulate_leaf(impl.grad, std::move(g));
+  if (summed_apart(impl, hooks, sink)) return accumulate_leaf(hooks->pending, std::move(g), sink);
+  if (!sink.capturing) return accumulate_leaf(impl.grad, std::move(g), sink);
   if (auto it = sink.capture.find(&impl); it != sink.capture.end()) accumulate(it->second, g);
 }
 
@@ -93,7 +95,7 @@ void leaf_use_done(const Tensor& leaf, LeafSink& sink) {
         return;
       }
       const std::lock_guard lock(grad_lock(&impl));
-      accumulate_leaf(hooks.consumer && !impl.grad.defined() ? hooks.pending : impl.grad, std::move(pass));
+      accumulate_leaf(hooks.consumer && !impl.grad.defined() ? hooks.pending : impl.grad, std::move(pass), sink);
     }
   }
   if (sink.capturing) return;

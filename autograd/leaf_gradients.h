@@ -13,6 +13,7 @@ namespace ag {
 /// leaves only (no .grad touched).
 struct LeafSink {
   bool capturing = false;
+  bool create_graph = false;  ///< gradients are graph results: summed with recorded ops, never in place
   std::unordered_map<const TensorImpl*, Tensor> capture;
 };
 

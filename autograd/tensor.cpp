@@ -210,7 +210,9 @@ void Tensor::set_grad(const Tensor& grad) {
 
 const std::shared_ptr<Node>& Tensor::grad_fn() const { return checked().grad_fn; }
 
-void Tensor::backward(const Tensor& grad, bool retain_graph) const { run_backward(*this, grad, retain_graph); }
+void Tensor::backward(const Tensor& grad, bool retain_graph, bool create_graph) const {
+  run_backward(*this, grad, retain_graph, create_graph);
+}
 
 Tensor Tensor::detach() const {
   const auto& impl = checked();

@@ -135,8 +135,10 @@ class Tensor {
   const std::shared_ptr<Node>& grad_fn() const;
 
   /// Back-propagates from this tensor: from a one-element tensor with gradient 1 when `grad` is undefined,
-  /// otherwise with `grad` (same shape) as the upstream gradient. Frees the graph unless `retain_graph`.
-  void backward(const Tensor& grad = Tensor(), bool retain_graph = false) const;
+  /// otherwise with `grad` (same shape) as the upstream gradient. Frees the graph unless `retain_graph`. With
+  /// `create_graph`, the gradients are themselves recorded (so .grad can be differentiated again) and the
+  /// graph is kept.
+  void backward(const Tensor& grad = Tensor(), bool retain_graph = false, bool create_graph = false) const;
 
   /// Returns a tensor sharing these values but cut from the graph (no grad_fn, no requires_grad).
   Tensor detach() const;

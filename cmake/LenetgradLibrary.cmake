@@ -11,6 +11,8 @@ function(lenetgrad_add_library layer)
     $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}> $<INSTALL_INTERFACE:include>)
   target_link_libraries(lenetgrad_${layer} PUBLIC ${ARG_DEPENDS} $<BUILD_INTERFACE:lenetgrad_options>
     PRIVATE ${ARG_PRIVATE_DEPENDS})
+  # The headers are C++20 (ag::Shape's comparisons, spans, concepts): a consumer's compile must be too.
+  target_compile_features(lenetgrad_${layer} PUBLIC cxx_std_20)
   install(TARGETS lenetgrad_${layer} EXPORT lenetgradTargets ARCHIVE DESTINATION lib LIBRARY DESTINATION lib)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${layer}/ DESTINATION include/${layer} FILES_MATCHING PATTERN "*.h"
     PATTERN "internal" EXCLUDE)

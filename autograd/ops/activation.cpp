@@ -3,6 +3,8 @@
 #include "autograd/ops/internal/elementwise.h"
 #include "kernels/activation.h"
 #include "autograd/graph.h"
+#include "autograd/ops/arithmetic.h"
+#include "autograd/ops/unary.h"
 
 namespace ag {
 
@@ -12,16 +14,21 @@ static_assert(kScaledTanhA == kernels::kScaledTanhA && kScaledTanhS == kernels::
 namespace {
 
 /// y = Rule::value(x) elementwise, recorded with dL/dx = Rule::gradient(dL/dy, y) (each rule's maths is in
-/// kernels/activation.h, written in terms of the output y, which the node keeps).
+/// kernels/activation.h, written in terms of the output y, which the node keeps); the recorded rule
+/// recomputes y from x, so that a create_graph pass can differentiate the gradient.
 /// The names are string literals (the backward's is used in its error messages).
 template <class Rule>
-Tensor activation_op(const char* name, const char* backward_name, const Tensor& x) {
+Tensor activation_op(Activation activation, const char* name, const char* backward_name, const Tensor& x) {
   Tensor out = internal::map_unary(name, x, [](auto v) { return Rule::value(v); });
   const Tensor y = out.detach();  // the output, which the rule reads
-  return record(name, out, {x}, [backward_name, y](const Tensor& g, const std::vector<Tensor>&) {
+  const auto fast = [backward_name, y](const Tensor& g, const std::vector<Tensor>&) {
     return std::vector<Tensor>{
         internal::map_binary(backward_name, g, y, [](auto gv, auto yv) { return Rule::gradient(gv, yv); })};
-  }, {y});
+  };
+  const auto recorded = [activation](const Tensor& g, const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{activation_backward(activation, g, activate(in[0], activation))};
+  };
+  return record(name, out, {x}, Rules{fast, recorded}, {y});
 }
 
 }  // namespace
@@ -58,12 +65,36 @@ Tensor activate(const Tensor& x, Activation activation) {
   return x;
 }
 
-Tensor tanh(const Tensor& x) { return activation_op<kernels::TanhRule>("tanh", "tanh backward", x); }
+// The rules of kernels/activation.h with ops: relu's 0/1 mask is a constant (its own derivative is 0 almost
+// everywhere); tanh's 1 - y^2; scaled tanh's (S/A)(A^2 - y^2); sigmoid's y (1 - y).
+Tensor activation_backward(Activation activation, const Tensor& grad_output, const Tensor& output) {
+  switch (activation) {
+    case Activation::relu:
+      return mul(grad_output, internal::map_unary("relu backward", output.detach(), [](auto v) {
+        return v > 0 ? decltype(v)(1) : decltype(v)(0);
+      }));
+    case Activation::tanh:
+      return mul(grad_output, rsub(1.0, square(output)));
+    case Activation::scaled_tanh:
+      return mul(grad_output, mul(rsub(kScaledTanhA * kScaledTanhA, square(output)), kScaledTanhS / kScaledTanhA));
+    case Activation::sigmoid:
+      return mul(grad_output, mul(output, rsub(1.0, output)));
+    case Activation::none:
+      break;
+  }
+  return grad_output;
+}
 
-Tensor scaled_tanh(const Tensor& x) { return activation_op<kernels::ScaledTanhRule>("scaled_tanh", "scaled_tanh backward", x); }
+Tensor tanh(const Tensor& x) { return activation_op<kernels::TanhRule>(Activation::tanh, "tanh", "tanh backward", x); }
 
-Tensor sigmoid(const Tensor& x) { return activation_op<kernels::SigmoidRule>("sigmoid", "sigmoid backward", x); }
+Tensor scaled_tanh(const Tensor& x) {
+  return activation_op<kernels::ScaledTanhRule>(Activation::scaled_tanh, "scaled_tanh", "scaled_tanh backward", x);
+}
 
-Tensor relu(const Tensor& x) { return activation_op<kernels::ReluRule>("relu", "relu backward", x); }
+Tensor sigmoid(const Tensor& x) {
+  return activation_op<kernels::SigmoidRule>(Activation::sigmoid, "sigmoid", "sigmoid backward", x);
+}
+
+Tensor relu(const Tensor& x) { return activation_op<kernels::ReluRule>(Activation::relu, "relu", "relu backward", x); }
 
 }  // namespace ag

@@ -14,6 +14,11 @@ std::string_view activation_name(Activation activation);
 /// Returns the activation applied to x, same shape (none returns x itself).
 Tensor activate(const Tensor& x, Activation activation);
 
+/// Returns dL/dx from dL/dy `grad_output` and the activation's output y (both of one shape), written with
+/// recorded ops: a differentiable rule for the activation ops and for the ops that fuse one (linear,
+/// conv2d, subsample), when y was recomputed so that it carries its input's graph.
+Tensor activation_backward(Activation activation, const Tensor& grad_output, const Tensor& output);
+
 /// The constants of LeNet-5's squashing function f(a) = A tanh(S a): f(1) = 1, f(-1) = -1.
 inline constexpr double kScaledTanhA = 1.7159;
 inline constexpr double kScaledTanhS = 2.0 / 3.0;

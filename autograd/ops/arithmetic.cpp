@@ -3,6 +3,7 @@
 #include "autograd/ops/internal/elementwise.h"
 #include "autograd/graph.h"
 #include "autograd/ops/broadcast.h"
+#include "autograd/ops/unary.h"
 
 namespace ag {
 
@@ -21,78 +22,82 @@ Tensor reduce_for(const Tensor& input, const Tensor& g) {
 // y = a + b;  dL/da = dL/dy,  dL/db = dL/dy  (each summed over its broadcast dimensions)
 Tensor add(const Tensor& a, const Tensor& b) {
   Tensor out = map_binary("add", a, b, [](auto x, auto y) { return x + y; });
-  return record("add", out, {a, b}, [](const Tensor& g, const std::vector<Tensor>& in) {
+  return record("add", out, {a, b}, composed([](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{reduce_for(in[0], g), reduce_for(in[1], g)};
-  }, {});
+  }), {});
 }
 
 // y = a - b;  dL/da = dL/dy,  dL/db = -dL/dy
 Tensor sub(const Tensor& a, const Tensor& b) {
   Tensor out = map_binary("sub", a, b, [](auto x, auto y) { return x - y; });
-  return record("sub", out, {a, b}, [](const Tensor& g, const std::vector<Tensor>& in) {
+  return record("sub", out, {a, b}, composed([](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{reduce_for(in[0], g), in[1].requires_grad() ? reduce_for(in[1], neg(g)) : Tensor()};
-  }, {});
+  }), {});
 }
 
 // y = a * b;  dL/da = dL/dy * b,  dL/db = dL/dy * a
 Tensor mul(const Tensor& a, const Tensor& b) {
   Tensor out = map_binary("mul", a, b, [](auto x, auto y) { return x * y; });
-  return record("mul", out, {a, b}, [](const Tensor& g, const std::vector<Tensor>& in) {
+  return record("mul", out, {a, b}, composed([](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{in[0].requires_grad() ? reduce_for(in[0], mul(g, in[1])) : Tensor(),
                                in[1].requires_grad() ? reduce_for(in[1], mul(g, in[0])) : Tensor()};
-  });
+  }));
 }
 
 // y = a / b;  dL/da = dL/dy / b,  dL/db = -dL/dy * a / b^2
 Tensor div(const Tensor& a, const Tensor& b) {
   Tensor out = map_binary("div", a, b, [](auto x, auto y) { return x / y; });
-  return record("div", out, {a, b}, [](const Tensor& g, const std::vector<Tensor>& in) {
+  return record("div", out, {a, b}, composed([](const Tensor& g, const std::vector<Tensor>& in) {
     Tensor ga, gb;
     if (in[0].requires_grad()) ga = reduce_for(in[0], div(g, in[1]));
     if (in[1].requires_grad()) gb = reduce_for(in[1], neg(div(mul(g, in[0]), mul(in[1], in[1]))));
     return std::vector<Tensor>{ga, gb};
-  });
+  }));
 }
 
 // y = -x;  dL/dx = -dL/dy
 Tensor neg(const Tensor& x) {
   Tensor out = map_unary("neg", x, [](auto v) { return -v; });
-  return record("neg", out, {x}, [](const Tensor& g, const std::vector<Tensor>&) {
+  return record("neg", out, {x}, composed([](const Tensor& g, const std::vector<Tensor>&) {
     return std::vector<Tensor>{neg(g)};
-  }, {});
+  }), {});
 }
 
 // y = x + s;  dL/dx = dL/dy
 Tensor add(const Tensor& x, double s) {
   Tensor out = map_unary("add", x, [s](auto v) { return v + static_cast<decltype(v)>(s); });
-  return record("add_scalar", out, {x}, [](const Tensor& g, const std::vector<Tensor>&) {
+  return record("add_scalar", out, {x}, composed([](const Tensor& g, const std::vector<Tensor>&) {
     return std::vector<Tensor>{g};
-  }, {});
+  }), {});
 }
 
 // y = x * s;  dL/dx = s dL/dy
 Tensor mul(const Tensor& x, double s) {
   Tensor out = map_unary("mul", x, [s](auto v) { return v * static_cast<decltype(v)>(s); });
-  return record("mul_scalar", out, {x}, [s](const Tensor& g, const std::vector<Tensor>&) {
+  return record("mul_scalar", out, {x}, composed([s](const Tensor& g, const std::vector<Tensor>&) {
     return std::vector<Tensor>{mul(g, s)};
-  }, {});
+  }), {});
 }
 
 // y = s - x;  dL/dx = -dL/dy
 Tensor rsub(double s, const Tensor& x) {
   Tensor out = map_unary("rsub", x, [s](auto v) { return static_cast<decltype(v)>(s) - v; });
-  return record("rsub_scalar", out, {x}, [](const Tensor& g, const std::vector<Tensor>&) {
+  return record("rsub_scalar", out, {x}, composed([](const Tensor& g, const std::vector<Tensor>&) {
     return std::vector<Tensor>{neg(g)};
-  }, {});
+  }), {});
 }
 
 // y = s / x;  dL/dx = -dL/dy * s / x^2 = -dL/dy * y / x
 Tensor rdiv(double s, const Tensor& x) {
   Tensor out = map_unary("rdiv", x, [s](auto v) { return static_cast<decltype(v)>(s) / v; });
   const Tensor y = out.detach();  // the output, which the rule reads
-  return record("rdiv_scalar", out, {x}, [y](const Tensor& g, const std::vector<Tensor>& in) {
+  // The recorded rule, -dL/dy * s / x^2, reads x alone: the saved y is no function of x in the graph.
+  const auto recorded = [s](const Tensor& g, const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{neg(div(mul(g, s), square(in[0])))};
+  };
+  return record("rdiv_scalar", out, {x}, Rules{[y](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{neg(div(mul(g, y), in[0]))};
-  }, {x, y});
+  }, recorded}, {x, y});
 }
 
 }  // namespace ag

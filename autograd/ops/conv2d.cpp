@@ -7,7 +7,10 @@
 #include <memory>
 
 #include "autograd/graph.h"
+#include "autograd/ops/conv2d_gradients.h"
+#include "autograd/ops/reduce.h"
 #include "autograd/ops/internal/block_sink.h"
+#include "autograd/ops/internal/conv_shape.h"
 #include "autograd/ops/internal/fused_activation.h"
 #include "kernels/conv2d.h"
 
@@ -67,14 +70,6 @@ void check_arguments(const Tensor& x, const Tensor& weight, const Tensor& bias, 
          w[1]);
 }
 
-/// Returns the shape of the call, for its plan (the table's entries are borrowed from `options`).
-kernels::ConvShape conv_shape(const Tensor& x, const Tensor& weight, const Conv2dOptions& options) {
-  kernels::ConvShape shape{x.size(1), x.size(2), x.size(3), weight.size(0), weight.size(2), weight.size(3),
-                           options.stride, options.padding, {}};
-  if (options.table) shape.table = options.table->entries();
-  return shape;
-}
-
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dOptions& options) {
@@ -82,7 +77,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   const std::int64_t batch = x.size(0), padded_h = x.size(2) + 2 * options.padding;
   const std::int64_t out_h = (padded_h - weight.size(2)) / options.stride + 1;
   const std::int64_t out_w = (x.size(3) + 2 * options.padding - weight.size(3)) / options.stride + 1;
-  std::shared_ptr<const kernels::ConvPlan> plan = kernels::conv_plan(conv_shape(x, weight, options));
+  std::shared_ptr<const kernels::ConvPlan> plan = 
+      kernels::conv_plan(internal::conv_shape(x.shape(), weight.shape(), options));
   Tensor out = empty({batch, weight.size(0), out_h, out_w}, x.dtype());
   const kernels::Activation activation = internal::kernel_activation(options.activation);
   dispatch_floating(x.dtype(), "conv2d", [&](auto type) {
@@ -95,8 +91,22 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   // dL/dx [N,C,H,W] = col2im(W^T G);  dL/dW [O,C,kh,kw] = sum_n G col^T (0 where unconnected);
   // dL/dbias [O] = sum over n, i, j of G
   const internal::FusedActivation fused = internal::fused_activation("conv2d", options.activation, out);
-  return record(fused.name, out, {x, weight, bias},
-                [plan, activation, y = fused.y](const Tensor& g, const std::vector<Tensor>& in) {
+  // The recorded rule: G from the convolution recomputed (with its graph), then the two gradient ops.
+  // (The options are held through a pointer: GCC 12 warns, wrongly, that copying their optional table into the
+  // std::function may read it uninitialized, which fails a -Werror build.)
+  const auto recorded = [held = std::make_shared<const Conv2dOptions>(options)](const Tensor& gy,
+                                                                               const std::vector<Tensor>& in) {
+    const Conv2dOptions& options = *held;
+    const Tensor g = options.activation == Activation::none
+                         ? gy
+                         : activation_backward(options.activation, gy, conv2d(in[0], in[1], in[2], options));
+    std::vector<Tensor> grads(3);
+    if (in[0].requires_grad()) grads[0] = conv2d_input_gradient(g, in[1], in[0].shape(), options);
+    if (in[1].requires_grad()) grads[1] = conv2d_weight_gradient(in[0], g, in[1].shape(), options);
+    if (in[2].defined() && in[2].requires_grad()) grads[2] = sum(sum(sum(g, 3), 2), 0);
+    return grads;
+  };
+  const auto fast = [plan, activation, y = fused.y](const Tensor& g, const std::vector<Tensor>& in) {
     const bool need_x = in[0].requires_grad(), need_w = in[1].requires_grad();
     const bool need_b = in[2].defined() && in[2].requires_grad();
     Tensor gx = need_x ? empty(in[0].shape(), g.dtype()) : Tensor();
@@ -116,7 +126,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
                                           need_b ? gb.mutable_data<T>() : nullptr, w_blocks ? &w_sink : nullptr});
     });
     return std::vector<Tensor>{gx, gw, gb};
-  }, {x, weight, fused.y});
+  };
+  return record(fused.name, out, {x, weight, bias}, Rules{fast, recorded}, {x, weight, fused.y});
 }
 
 }  // namespace ag

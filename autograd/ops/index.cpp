@@ -1,6 +1,7 @@
 #include "autograd/ops/index.h"
 
 #include "autograd/graph.h"
+#include "autograd/ops/internal/flat_index.h"
 
 namespace ag {
 
@@ -18,7 +19,14 @@ Tensor pick(const Tensor& x, const Tensor& index) {
     using T = decltype(type);
     for (std::int64_t r = 0; r < rows; ++r) out.mutable_data<T>()[r] = x.data<T>()[r * cols + t[r]];
   });
-  return record("pick", out, {x}, [index](const Tensor& g, const std::vector<Tensor>& in) {
+  // The recorded rule: a scatter of dL/dy to the flat positions n C + t_n.
+  const auto recorded = [index](const Tensor& g, const std::vector<Tensor>& in) {
+    Tensor flat = empty(index.shape(), DType::i64);
+    const std::int64_t* t = index.data<std::int64_t>();
+    for (std::int64_t r = 0; r < index.numel(); ++r) flat.mutable_data<std::int64_t>()[r] = r * in[0].size(1) + t[r];
+    return std::vector<Tensor>{internal::scatter_flat(g, flat, in[0].shape())};
+  };
+  const auto fast = [index](const Tensor& g, const std::vector<Tensor>& in) {
     Tensor gx = zeros_like(in[0]);
     const std::int64_t cols = in[0].size(1);
     const std::int64_t* t = index.data<std::int64_t>();
@@ -27,7 +35,8 @@ Tensor pick(const Tensor& x, const Tensor& index) {
       for (std::int64_t r = 0; r < g.numel(); ++r) gx.mutable_data<T>()[r * cols + t[r]] = g.data<T>()[r];
     });
     return std::vector<Tensor>{gx};
-  }, {});
+  };
+  return record("pick", out, {x}, Rules{fast, recorded}, {});
 }
 
 }  // namespace ag

@@ -3,6 +3,9 @@
 #include <algorithm>
 
 #include "autograd/graph.h"
+#include "autograd/ops/matmul.h"
+#include "autograd/ops/reduce.h"
+#include "autograd/ops/shape_ops.h"
 #include "autograd/ops/internal/block_sink.h"
 #include "autograd/ops/internal/fused_activation.h"
 #include "kernels/linear.h"
@@ -34,8 +37,20 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activat
   if (bias.defined()) inputs.push_back(bias);
   // With a fused activation f, y = f(z): the rules below take dL/dz = dL/dy f'(z), computed from y first.
   const internal::FusedActivation fused = internal::fused_activation("linear", activation, out);
-  return record(fused.name, out, std::move(inputs),
-                [activation, y = fused.y](const Tensor& gy, const std::vector<Tensor>& in) {
+  // The recorded rule, with ops: G from the layer recomputed (with its graph), then dL/dx = G W,
+  // dL/dW = G^T x, dL/db = sum_n G.
+  const auto recorded = [activation](const Tensor& gy, const std::vector<Tensor>& in) {
+    const Tensor bias_in = in.size() == 3 ? in[2] : Tensor();
+    const Tensor g = activation == Activation::none
+                         ? gy
+                         : activation_backward(activation, gy, linear(in[0], in[1], bias_in, activation));
+    std::vector<Tensor> grads(in.size());
+    if (in[0].requires_grad()) grads[0] = matmul(g, in[1]);
+    if (in[1].requires_grad()) grads[1] = matmul(transpose(g, 0, 1), in[0]);
+    if (bias_in.defined() && bias_in.requires_grad()) grads[2] = sum(g, 0);
+    return grads;
+  };
+  const auto fast = [activation, y = fused.y](const Tensor& gy, const std::vector<Tensor>& in) {
     const Tensor g = internal::activation_input_gradient("linear backward", activation, gy, y);
     std::vector<Tensor> grads(in.size());
     const std::int64_t n = g.size(0), out_features = g.size(1), features = in[0].size(1);
@@ -55,7 +70,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activat
                                   need_b ? grads[2].mutable_data<T>() : nullptr, w_blocks ? &w_sink : nullptr);
     });
     return grads;
-  }, {x, weight, fused.y});
+  };
+  return record(fused.name, out, std::move(inputs), Rules{fast, recorded}, {x, weight, fused.y});
 }
 
 }  // namespace ag

@@ -6,12 +6,14 @@
 #include <type_traits>
 #include <utility>
 
+#include "autograd/ops/internal/elementwise.h"
 #include "autograd/ops/internal/logsumexp.h"
 #include "autograd/graph.h"
 #include "autograd/ops/arithmetic.h"
 #include "autograd/ops/index.h"
 #include "autograd/ops/reduce.h"
 #include "autograd/ops/shape_ops.h"
+#include "autograd/ops/softmax.h"
 #include "autograd/ops/unary.h"
 
 namespace ag {
@@ -32,14 +34,26 @@ void check_target_range(std::string_view op, const Tensor& scores, const Tensor&
       fail(op, "target {} at row {} is out of range for scores {}", t[r], r, shape_str(scores.shape()));
 }
 
+/// Returns the one-hot rows [N,C] of class targets [N] (int64, each within 0..C-1), in `dtype`.
+Tensor one_hot(const Tensor& target, std::int64_t classes, DType dtype) {
+  Tensor out = zeros({target.size(0), classes}, dtype);
+  const std::int64_t* t = target.data<std::int64_t>();
+  dispatch_floating(dtype, "one_hot", [&](auto type) {
+    using T = decltype(type);
+    for (std::int64_t r = 0; r < target.size(0); ++r) out.mutable_data<T>()[r * classes + t[r]] = T(1);
+  });
+  return out;
+}
+
 /// The op `name`: E = (1/N) sum_n row_loss(scores[n,:], t_n) for scores [N,C] and class targets [N] (checked
-/// by the caller), with the rule dE/dscores[n,:] = row_gradient(scores[n,:], t_n, dL/dE / N, out[n,:]). Both
+/// by the caller), with the rule dE/dscores[n,:] = row_gradient(scores[n,:], t_n, dL/dE / N, out[n,:]), and
+/// `recorded`, the same rule written with ops for create_graph passes. Both
 /// are generic over float and double: [](const auto* row, std::int64_t t) {...} returning the row's term, and
 /// [](const auto* row, std::int64_t t, auto scale, auto* out) {...} writing its C gradients. The rule
 /// recomputes what it needs from the scores: a row is C values, and nothing is kept between the passes.
 template <class RowLoss, class RowGradient>
 Tensor mean_row_loss(const std::string& name, const Tensor& scores, const Tensor& target, RowLoss row_loss,
-                     RowGradient row_gradient) {
+                     RowGradient row_gradient, BackwardFn recorded) {
   const std::int64_t rows = scores.size(0), classes = scores.size(1);
   const std::int64_t* t = target.data<std::int64_t>();
   Tensor out = empty({}, scores.dtype());
@@ -50,7 +64,7 @@ Tensor mean_row_loss(const std::string& name, const Tensor& scores, const Tensor
     for (std::int64_t r = 0; r < rows; ++r) total += row_loss(x + r * classes, t[r]);
     out.mutable_data<T>()[0] = rows > 0 ? total / static_cast<T>(rows) : std::numeric_limits<T>::quiet_NaN();
   });
-  return record(name, out, {scores, target}, [name, row_gradient](const Tensor& g, const std::vector<Tensor>& in) {
+  const auto fast = [name, row_gradient](const Tensor& g, const std::vector<Tensor>& in) {
     Tensor gx = empty(in[0].shape(), g.dtype());
     const std::int64_t rows = in[0].size(0), classes = in[0].size(1);
     const std::int64_t* t = in[1].data<std::int64_t>();
@@ -62,7 +76,8 @@ Tensor mean_row_loss(const std::string& name, const Tensor& scores, const Tensor
       for (std::int64_t r = 0; r < rows; ++r) row_gradient(x + r * classes, t[r], scale, d + r * classes);
     });
     return std::vector<Tensor>{gx, Tensor()};
-  });
+  };
+  return record(name, out, {scores, target}, Rules{fast, std::move(recorded)});
 }
 
 }  // namespace
@@ -82,6 +97,12 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target) {
         using T = std::remove_pointer_t<decltype(d)>;
         const T lse = internal::logsumexp_of(x, classes);
         for (std::int64_t c = 0; c < classes; ++c) d[c] = scale * (std::exp(x[c] - lse) - (c == t ? T(1) : T(0)));
+      },
+      [](const Tensor& g, const std::vector<Tensor>& in) {  // (softmax(x) - onehot(t)) dL/dE / N, with ops
+        const Tensor& x = in[0];
+        const Tensor softmax = exp(log_softmax(x, 1));
+        const Tensor scale = mul(g, 1.0 / static_cast<double>(x.size(0)));
+        return std::vector<Tensor>{mul(sub(softmax, one_hot(in[1], x.size(1), x.dtype())), scale), Tensor()};
       });
 }
 
@@ -96,6 +117,27 @@ Tensor rbf_mle_loss(const Tensor& rbf_output, const Tensor& target) {
   check_class_target("rbf_mle_loss", rbf_output, target);
   return mean(pick(rbf_output, target));
 }
+
+namespace {
+
+/// rbf_map_loss's rule with ops: dE/dy = (onehot(t) - e^-y / Z) dL/dE / N, with log Z = M + log(e^(s - M) +
+/// e^(-j - M)) for s = logsumexp(-y) per row and M = max(s, -j) held constant (any constant cancels), so that
+/// no exponential exceeds 1.
+std::vector<Tensor> rbf_map_recorded_rule(const Tensor& g, const Tensor& y, const Tensor& target, double j) {
+  const Tensor s = logsumexp(neg(y), 1, true);  // [N,1]
+  const Tensor m = internal::map_unary("rbf_map_loss backward", s.detach(), [j](auto v) {
+    return std::max(v, static_cast<decltype(v)>(-j));
+  });
+  const Tensor e_j = internal::map_unary("rbf_map_loss backward", m, [j](auto v) {
+    return std::exp(static_cast<decltype(v)>(-j) - v);
+  });
+  const Tensor log_z = add(m, log(add(exp(sub(s, m)), e_j)));
+  const Tensor q = exp(sub(neg(y), log_z));
+  const Tensor scale = mul(g, 1.0 / static_cast<double>(y.size(0)));
+  return {mul(sub(one_hot(target, y.size(1), y.dtype()), q), scale), Tensor()};
+}
+
+}  // namespace
 
 // E = (1/N) sum_n ( y[n,t_n] + log(e^-j + sum_i e^-y[n,i]) );  dE/dy[n,k] = ([k = t_n] - e^-y[n,k] / Z_n) / N
 // with Z_n = e^-j + sum_i e^-y[n,i]. One op rather than a dozen composed ones: at batch 1 their bookkeeping
@@ -125,7 +167,8 @@ Tensor rbf_map_loss(const Tensor& rbf_output, const Tensor& target, double j) {
         using T = std::remove_pointer_t<decltype(d)>;
         const auto [m, z] = partition(y);
         for (std::int64_t c = 0; c < classes; ++c) d[c] = scale * ((c == t ? T(1) : T(0)) - std::exp(-y[c] - m) / z);
-      });
+      },
+      [j](const Tensor& g, const std::vector<Tensor>& in) { return rbf_map_recorded_rule(g, in[0], in[1], j); });
 }
 
 }  // namespace ag

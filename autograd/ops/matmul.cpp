@@ -50,12 +50,12 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
       kernels::gemm<T>(m, n, k, ea.data<T>() + i * m * k, eb.data<T>() + i * k * n, out.mutable_data<T>() + i * m * n, false);
   });
 
-  return record("matmul", out, {a, b}, [](const Tensor& g, const std::vector<Tensor>& in) {
+  return record("matmul", out, {a, b}, composed([](const Tensor& g, const std::vector<Tensor>& in) {
     Tensor ga, gb;
     if (in[0].requires_grad()) ga = sum_to(matmul(g, transpose(in[1], -1, -2)), in[0].shape());
     if (in[1].requires_grad()) gb = sum_to(matmul(transpose(in[0], -1, -2), g), in[1].shape());
     return std::vector<Tensor>{ga, gb};
-  });
+  }));
 }
 
 }  // namespace ag

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "autograd/graph.h"
+#include "autograd/ops/internal/flat_index.h"
 #include "autograd/ops/internal/fused_activation.h"
 #include "kernels/max_pool.h"
 
@@ -48,8 +49,21 @@ Tensor max_pool2d(const Tensor& x, std::int64_t kernel, std::int64_t stride, Act
   // With an activation f, y = f(z) for the pooled z, and first G = dL/dz = dL/dy f'(z), from y. Then
   // dL/dx [N,C,H,W] = G [N,C,OH,OW] routed to each window's first maximal element (summed where windows overlap)
   const internal::FusedActivation fused = internal::fused_activation("max_pool2d", activation, out);
-  return record(fused.name, out, {x},
-                [geo, index, offsets, activation, y = fused.y](const Tensor& gy, const std::vector<Tensor>& in) {
+  // The recorded rule: G from the pool recomputed (with its graph), scattered to each window's maximum, as
+  // flat positions into x (plane * H W + the kernel's offset within the plane).
+  const auto recorded = [geo, index, offsets, kernel, stride, activation](const Tensor& gy,
+                                                                          const std::vector<Tensor>& in) {
+    const Tensor g = activation == Activation::none
+                         ? gy
+                         : activation_backward(activation, gy, max_pool2d(in[0], kernel, stride, activation));
+    Tensor flat = empty(g.shape(), DType::i64);
+    const std::int64_t in_plane = geo.height * geo.width, out_plane = geo.out_h() * geo.out_w();
+    const std::int32_t* within = offsets(index);
+    std::int64_t* at = flat.mutable_data<std::int64_t>();
+    for (std::int64_t o = 0; o < flat.numel(); ++o) at[o] = (o / out_plane) * in_plane + within[o];
+    return std::vector<Tensor>{internal::scatter_flat(g, flat, in[0].shape())};
+  };
+  const auto fast = [geo, index, offsets, activation, y = fused.y](const Tensor& gy, const std::vector<Tensor>& in) {
     const Tensor g = internal::activation_input_gradient("max_pool2d backward", activation, gy, y);
     Tensor gx = empty(in[0].shape(), g.dtype());
     // A node exists only when x required a gradient at the forward, so `index` was filled then.
@@ -58,7 +72,8 @@ Tensor max_pool2d(const Tensor& x, std::int64_t kernel, std::int64_t stride, Act
       kernels::max_pool_backward<T>(geo, g.data<T>(), offsets(index), gx.mutable_data<T>());
     });
     return std::vector<Tensor>{gx};
-  }, {fused.y});
+  };
+  return record(fused.name, out, {x}, Rules{fast, recorded}, {fused.y});
 }
 
 Tensor max_pool2d(const Tensor& x, std::int64_t kernel) { return max_pool2d(x, kernel, kernel); }

@@ -3,6 +3,10 @@
 #include <algorithm>
 
 #include "autograd/graph.h"
+#include "autograd/ops/arithmetic.h"
+#include "autograd/ops/matmul.h"
+#include "autograd/ops/reduce.h"
+#include "autograd/ops/shape_ops.h"
 #include "kernels/rbf.h"
 
 namespace ag {
@@ -36,7 +40,15 @@ Tensor rbf(const Tensor& x, const Tensor& centres) {
     kernels::rbf_forward<T>(batch, units, d, x.data<T>(), centres.data<T>(), out.mutable_data<T>());
   });
   // dL/dx [N,D] = sum_i 2 G[n,i] (x[n,:] - w[i,:]);  dL/dw [K,D] = -sum_n 2 G[n,i] (x[n,:] - w[i,:])
-  return record("rbf", out, {x, centres}, [](const Tensor& g, const std::vector<Tensor>& in) {
+  // The recorded rule, with ops: dL/dx = 2 (x rowsum(G) - G w);  dL/dw = 2 (w colsum(G)^T - G^T x).
+  const auto recorded = [](const Tensor& g, const std::vector<Tensor>& in) {
+    const Tensor &x_in = in[0], &w = in[1];
+    Tensor gx, gw;
+    if (x_in.requires_grad()) gx = mul(sub(mul(x_in, sum(g, 1, true)), matmul(g, w)), 2.0);
+    if (w.requires_grad()) gw = mul(sub(mul(w, reshape(sum(g, 0), {w.size(0), 1})), matmul(transpose(g, 0, 1), x_in)), 2.0);
+    return std::vector<Tensor>{gx, gw};
+  };
+  const auto fast = [](const Tensor& g, const std::vector<Tensor>& in) {
     const bool need_x = in[0].requires_grad(), need_w = in[1].requires_grad();
     Tensor gx = need_x ? empty(in[0].shape(), g.dtype()) : Tensor();
     Tensor gw = need_w ? empty(in[1].shape(), g.dtype()) : Tensor();
@@ -46,7 +58,8 @@ Tensor rbf(const Tensor& x, const Tensor& centres) {
                       need_x ? gx.mutable_data<T>() : nullptr, need_w ? gw.mutable_data<T>() : nullptr);
     });
     return std::vector<Tensor>{gx, gw};
-  });
+  };
+  return record("rbf", out, {x, centres}, Rules{fast, recorded});
 }
 
 }  // namespace ag

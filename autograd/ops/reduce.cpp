@@ -2,6 +2,7 @@
 
 #include "autograd/ops/internal/axis.h"
 #include "autograd/graph.h"
+#include "autograd/ops/internal/flat_index.h"
 #include "autograd/ops/arithmetic.h"
 #include "autograd/ops/broadcast.h"
 #include "autograd/ops/shape_ops.h"
@@ -44,9 +45,9 @@ Tensor sum(const Tensor& x) {
     for (std::int64_t i = 0; i < x.numel(); ++i) total += p[i];
     out.mutable_data<T>()[0] = total;
   });
-  return record("sum", out, {x}, [](const Tensor& g, const std::vector<Tensor>& in) {
+  return record("sum", out, {x}, composed([](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{expand(g, in[0].shape())};
-  }, {});
+  }), {});
 }
 
 // y[o,i] = sum_k x[o,k,i];  dL/dx[o,k,i] = dL/dy[o,i]
@@ -65,9 +66,9 @@ Tensor sum(const Tensor& x, std::int64_t dim, bool keepdim) {
       }
   });
   const std::int64_t d = v.dim;
-  return record("sum", out, {x}, [d](const Tensor& g, const std::vector<Tensor>& in) {
+  return record("sum", out, {x}, composed([d](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{expand(reshape(g, internal::reduced_shape(in[0].shape(), d, true)), in[0].shape())};
-  }, {});
+  }), {});
 }
 
 // y = sum(x) / n, built from sum and a scalar multiply, so its gradient comes from theirs.
@@ -96,7 +97,16 @@ Tensor max(const Tensor& x, std::int64_t dim, bool keepdim) {
       for (std::int64_t i = 0; i < v.inner; ++i)
         o[a * v.inner + i] = p[(a * v.n + idx[a * v.inner + i]) * v.inner + i];
   });
-  return record("max", out, {x}, [v, index](const Tensor& g, const std::vector<Tensor>& in) {
+  // The recorded rule scatters dL/dy to the same positions, given as flat indices into x.
+  const auto recorded = [v, index, shape = out.shape()](const Tensor& g, const std::vector<Tensor>& in) {
+    Tensor flat = empty(shape, DType::i64);
+    const std::int64_t* idx = index.data<std::int64_t>();
+    std::int64_t* f = flat.mutable_data<std::int64_t>();
+    for (std::int64_t a = 0; a < v.outer; ++a)
+      for (std::int64_t i = 0; i < v.inner; ++i) f[a * v.inner + i] = (a * v.n + idx[a * v.inner + i]) * v.inner + i;
+    return std::vector<Tensor>{internal::scatter_flat(g, flat, in[0].shape())};
+  };
+  const auto fast = [v, index](const Tensor& g, const std::vector<Tensor>& in) {
     Tensor gx = zeros_like(in[0]);
     dispatch_floating(g.dtype(), "max backward", [&](auto type) {
       using T = decltype(type);
@@ -108,7 +118,8 @@ Tensor max(const Tensor& x, std::int64_t dim, bool keepdim) {
           o[(a * v.n + idx[a * v.inner + i]) * v.inner + i] = pg[a * v.inner + i];
     });
     return std::vector<Tensor>{gx};
-  }, {});
+  };
+  return record("max", out, {x}, Rules{fast, recorded}, {});
 }
 
 Tensor argmax(const Tensor& x, std::int64_t dim, bool keepdim) { return arg_extreme<true>("argmax", x, dim, keepdim); }

@@ -1,5 +1,6 @@
-// Shape ops. Every backward rule here is written with recorded ops only (reshape, transpose, permute,
-// to_dtype) and reads no tensor's values: each could serve as a differentiable rule as it is.
+// Shape ops. Every backward rule here is written with recorded ops only and reads no tensor's values: reshape,
+// transpose and to_dtype give theirs as both rules (composed); permute's (a permute), given through the plain
+// record, could serve so as it is.
 #include "autograd/ops/shape_ops.h"
 
 #include <algorithm>
@@ -27,9 +28,9 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
     fail("reshape", "cannot reshape {} ({} elements) into {}", shape_str(x.shape()), x.numel(), shape_str(shape));
   Tensor out = x.detach();  // a new handle on the same values
   out.impl()->shape = target;
-  return record("reshape", out, {x}, [](const Tensor& g, const std::vector<Tensor>& in) {
+  return record("reshape", out, {x}, composed([](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{reshape(g, in[0].shape())};
-  }, {});
+  }), {});
 }
 
 Tensor flatten(const Tensor& x, std::int64_t start_dim, std::int64_t end_dim) {
@@ -79,9 +80,10 @@ Tensor transpose(const Tensor& x, std::int64_t d0, std::int64_t d1) {
   std::vector<std::int64_t> order(static_cast<std::size_t>(x.dim()));
   std::iota(order.begin(), order.end(), std::int64_t{0});
   std::swap(order[static_cast<std::size_t>(a)], order[static_cast<std::size_t>(b)]);
-  return record("transpose", permuted_copy("transpose", x, order), {x}, [a, b](const Tensor& g, const std::vector<Tensor>&) {
+  return record("transpose", permuted_copy("transpose", x, order), {x},
+                composed([a, b](const Tensor& g, const std::vector<Tensor>&) {
     return std::vector<Tensor>{transpose(g, a, b)};
-  }, {});
+  }), {});
 }
 
 // y[i_0, .., i_{r-1}] = x at index i_k in dimension dims[k], for every k
@@ -115,9 +117,9 @@ Tensor to_dtype(const Tensor& x, DType dtype) {
       std::transform(x.data<From>(), x.data<From>() + x.numel(), out.mutable_data<To>(), [](From v) { return static_cast<To>(v); });
     });
   });
-  return record("to_dtype", out, {x}, [](const Tensor& g, const std::vector<Tensor>& in) {
+  return record("to_dtype", out, {x}, composed([](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{to_dtype(g, in[0].dtype())};
-  }, {});
+  }), {});
 }
 
 }  // namespace ag

@@ -1,5 +1,6 @@
-// Softmax, log-softmax and log-sum-exp. softmax's backward rule alone is written with recorded ops (mul, sub,
-// sum), so that it could serve as a differentiable rule as it is (see softmax below); the other two run loops.
+// Softmax, log-softmax and log-sum-exp. log_softmax and logsumexp give two rules (a loop, and one of recorded
+// ops). softmax gives one rule, through the plain record: it is written with recorded ops (mul, sub, sum), so
+// that it could serve as the recorded rule as it is (see softmax below).
 #include "autograd/ops/softmax.h"
 
 #include <algorithm>
@@ -10,6 +11,8 @@
 #include "autograd/graph.h"
 #include "autograd/ops/arithmetic.h"
 #include "autograd/ops/reduce.h"
+#include "autograd/ops/shape_ops.h"
+#include "autograd/ops/unary.h"
 #include "autograd/custom_op.h"
 
 namespace ag {
@@ -32,7 +35,11 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
         }
   });
   const Tensor y = out.detach();  // the output, which the rule reads
-  return record("log_softmax", out, {x}, [v, y](const Tensor& g, const std::vector<Tensor>&) {
+  // The recorded rule, with y recomputed from x: dL/dx = dL/dy - e^y sum_k dL/dy_k.
+  const auto recorded = [d = v.dim](const Tensor& g, const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{sub(g, mul(exp(log_softmax(in[0], d)), sum(g, d, true)))};
+  };
+  const auto fast = [v, y](const Tensor& g, const std::vector<Tensor>&) {
     Tensor gx = empty(g.shape(), g.dtype());
     dispatch_floating(g.dtype(), "log_softmax backward", [&](auto type) {
       using T = decltype(type);
@@ -49,7 +56,8 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
         }
     });
     return std::vector<Tensor>{gx};
-  }, {y});
+  };
+  return record("log_softmax", out, {x}, Rules{fast, recorded}, {y});
 }
 
 // y_k = e^(x_k - m) / sum_j e^(x_j - m), m = max_j x_j (so that no exp overflows)
@@ -92,7 +100,12 @@ Tensor logsumexp(const Tensor& x, std::int64_t dim, bool keepdim) {
     internal::logsumexp_kernel(x.data<T>(), out.mutable_data<T>(), v);
   });
   const Tensor y = out.detach();  // the output, which the rule reads
-  return record("logsumexp", out, {x}, [v, y](const Tensor& g, const std::vector<Tensor>& in) {
+  // The recorded rule, with y recomputed from x (kept as a dimension of 1): dL/dx_k = dL/dy e^(x_k - y).
+  const auto recorded = [d = v.dim](const Tensor& g, const std::vector<Tensor>& in) {
+    const Tensor y_kept = logsumexp(in[0], d, true);
+    return std::vector<Tensor>{mul(reshape(g, y_kept.shape()), exp(sub(in[0], y_kept)))};
+  };
+  const auto fast = [v, y](const Tensor& g, const std::vector<Tensor>& in) {
     Tensor gx = empty(in[0].shape(), g.dtype());
     dispatch_floating(g.dtype(), "logsumexp backward", [&](auto type) {
       using T = decltype(type);
@@ -108,7 +121,8 @@ Tensor logsumexp(const Tensor& x, std::int64_t dim, bool keepdim) {
           }
     });
     return std::vector<Tensor>{gx};
-  }, {x, y});
+  };
+  return record("logsumexp", out, {x}, Rules{fast, recorded}, {x, y});
 }
 
 }  // namespace ag

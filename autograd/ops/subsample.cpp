@@ -6,6 +6,10 @@
 #include <vector>
 
 #include "autograd/graph.h"
+#include "autograd/ops/arithmetic.h"
+#include "autograd/ops/reduce.h"
+#include "autograd/ops/shape_ops.h"
+#include "autograd/ops/upsample.h"
 #include "autograd/ops/internal/fused_activation.h"
 #include "kernels/subsample.h"
 
@@ -53,8 +57,23 @@ Tensor subsample(const Tensor& x, const Tensor& coeff, const Tensor& bias, std::
   // With a fused activation f, y = f(z) and first G = dL/dz = dL/dy f'(z), from y. Then, with G = dL/dz:
   // dL/dx [N,C,H,W] = coeff[c] G spread over each window;  dL/dcoeff [C] = sum G s;  dL/dbias [C] = sum G
   const internal::FusedActivation fused = internal::fused_activation("subsample", activation, out);
-  return record(fused.name, out, {x, coeff, bias},
-                [geo, pooled, activation, y = fused.y](const Tensor& gy, const std::vector<Tensor>& in) {
+  // The recorded rule, with ops: G from the layer recomputed (with its graph); dL/dx = coeff G upsampled;
+  // the window sums s recomputed as sub-sampling with unit coefficients, recorded too.
+  const auto recorded = [kernel, activation](const Tensor& gy, const std::vector<Tensor>& in) {
+    const Tensor g = activation == Activation::none
+                         ? gy
+                         : activation_backward(activation, gy, subsample(in[0], in[1], in[2], kernel, activation));
+    const std::int64_t maps = in[0].size(1);
+    std::vector<Tensor> grads(3);
+    if (in[0].requires_grad()) grads[0] = upsample_nearest(mul(g, reshape(in[1], {1, maps, 1, 1})), kernel);
+    if (in[1].requires_grad()) {
+      const Tensor sums = subsample(in[0], ones({maps}, in[0].dtype()), Tensor(), kernel);
+      grads[1] = sum(sum(sum(mul(g, sums), 3), 2), 0);
+    }
+    if (in[2].defined() && in[2].requires_grad()) grads[2] = sum(sum(sum(g, 3), 2), 0);
+    return grads;
+  };
+  const auto fast = [geo, pooled, activation, y = fused.y](const Tensor& gy, const std::vector<Tensor>& in) {
     const Tensor g = internal::activation_input_gradient("subsample backward", activation, gy, y);
     const bool need_x = in[0].requires_grad(), need_c = in[1].requires_grad();
     const bool need_b = in[2].defined() && in[2].requires_grad();
@@ -76,7 +95,8 @@ Tensor subsample(const Tensor& x, const Tensor& coeff, const Tensor& bias, std::
                             need_b ? gb.mutable_data<T>() : nullptr);
     });
     return std::vector<Tensor>{gx, gc, gb};
-  }, {x, coeff, fused.y});
+  };
+  return record(fused.name, out, {x, coeff, bias}, Rules{fast, recorded}, {x, coeff, fused.y});
 }
 
 }  // namespace ag

@@ -4,6 +4,7 @@
 
 #include "autograd/ops/internal/elementwise.h"
 #include "autograd/graph.h"
+#include "autograd/ops/arithmetic.h"
 
 namespace ag {
 
@@ -14,45 +15,65 @@ using internal::map_unary;
 Tensor exp(const Tensor& x) {
   Tensor out = map_unary("exp", x, [](auto v) { return std::exp(v); });
   const Tensor y = out.detach();  // the output, which the rule reads
-  return record("exp", out, {x}, [y](const Tensor& g, const std::vector<Tensor>&) {
+  const auto fast = [y](const Tensor& g, const std::vector<Tensor>&) {
     return std::vector<Tensor>{map_binary("exp backward", g, y, [](auto gv, auto yv) { return gv * yv; })};
-  }, {y});
+  };
+  const auto recorded = [](const Tensor& g, const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{mul(g, exp(in[0]))};  // y recomputed from x, so that it carries x's graph
+  };
+  return record("exp", out, {x}, Rules{fast, recorded}, {y});
 }
 
 // y = ln x;  dL/dx = dL/dy / x
 Tensor log(const Tensor& x) {
   Tensor out = map_unary("log", x, [](auto v) { return std::log(v); });
-  return record("log", out, {x}, [](const Tensor& g, const std::vector<Tensor>& in) {
+  const auto fast = [](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{map_binary("log backward", g, in[0], [](auto gv, auto xv) { return gv / xv; })};
-  });
+  };
+  const auto recorded = [](const Tensor& g, const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{div(g, in[0])};
+  };
+  return record("log", out, {x}, Rules{fast, recorded});
 }
 
 // y = x^p;  dL/dx = dL/dy * p x^(p-1)
 Tensor pow(const Tensor& x, double p) {
   Tensor out = map_unary("pow", x, [p](auto v) { return std::pow(v, static_cast<decltype(v)>(p)); });
-  return record("pow", out, {x}, [p](const Tensor& g, const std::vector<Tensor>& in) {
+  const auto fast = [p](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{map_binary("pow backward", g, in[0], [p](auto gv, auto xv) {
       using T = decltype(xv);
       return gv * static_cast<T>(p) * std::pow(xv, static_cast<T>(p - 1));
     })};
-  });
+  };
+  const auto recorded = [p](const Tensor& g, const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{mul(g, mul(pow(in[0], p - 1), p))};
+  };
+  return record("pow", out, {x}, Rules{fast, recorded});
 }
 
 // y = x^2;  dL/dx = dL/dy * 2x
 Tensor square(const Tensor& x) {
   Tensor out = map_unary("square", x, [](auto v) { return v * v; });
-  return record("square", out, {x}, [](const Tensor& g, const std::vector<Tensor>& in) {
+  const auto fast = [](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{map_binary("square backward", g, in[0], [](auto gv, auto xv) { return 2 * gv * xv; })};
-  });
+  };
+  const auto recorded = [](const Tensor& g, const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{mul(mul(g, in[0]), 2.0)};
+  };
+  return record("square", out, {x}, Rules{fast, recorded});
 }
 
 // y = sqrt(x);  dL/dx = dL/dy / (2y)
 Tensor sqrt(const Tensor& x) {
   Tensor out = map_unary("sqrt", x, [](auto v) { return std::sqrt(v); });
   const Tensor y = out.detach();  // the output, which the rule reads
-  return record("sqrt", out, {x}, [y](const Tensor& g, const std::vector<Tensor>&) {
+  const auto fast = [y](const Tensor& g, const std::vector<Tensor>&) {
     return std::vector<Tensor>{map_binary("sqrt backward", g, y, [](auto gv, auto yv) { return gv / (2 * yv); })};
-  }, {y});
+  };
+  const auto recorded = [](const Tensor& g, const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{div(g, mul(sqrt(in[0]), 2.0))};
+  };
+  return record("sqrt", out, {x}, Rules{fast, recorded}, {y});
 }
 
 }  // namespace ag

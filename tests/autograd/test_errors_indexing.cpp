@@ -183,3 +183,16 @@ TEST_CASE("softmax's output written in place is refused by backward; slice's inp
   s.backward();
   CHECK(w.grad().to_vector() == std::vector<double>{0, 1, 1});
 }
+
+TEST_CASE("a create_graph pass refuses these ops by name, until they give their rule as a recorded one") {
+  Tensor x = ag::from_vector({1, 2, 3}, {3}, ag::DType::f64);
+  x.requires_grad_();
+  CHECK_THROWS_WITH_AS(ag::grad(ag::sum(ag::square(ag::softmax(x, 0))), {x}, Tensor(), false, /*create_graph=*/true),
+                       "softmax: its backward rule is not differentiable yet (no recorded rule), so a pass with "
+                       "create_graph cannot go through it (docs/extending.md: making a rule differentiable)",
+                       ag::Error);
+  CHECK_THROWS_WITH_AS(ag::grad(ag::sum(ag::square(ag::slice(x, 0, 1, 3))), {x}, Tensor(), false, true),
+                       "slice: its backward rule is not differentiable yet (no recorded rule), so a pass with "
+                       "create_graph cannot go through it (docs/extending.md: making a rule differentiable)",
+                       ag::Error);
+}

@@ -195,7 +195,8 @@ TEST_CASE("detach cuts the graph; gradients stop there") {
 
 TEST_CASE("backward from a tensor that does not require a gradient is an error") {
   CHECK_THROWS_WITH_AS(ag::ones({1}).backward(),
-                       "backward: the tensor does not require a gradient (no input of the ops that made it requires one)",
+                       "backward: the tensor does not require a gradient (no input of the ops that made it requires "
+                       "one; a gradient can be differentiated again only when computed with create_graph = true)",
                        ag::Error);
 }
 
