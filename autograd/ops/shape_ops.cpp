@@ -1,3 +1,6 @@
+// Shape ops. Every backward rule here is written with recorded ops only and reads no tensor's values: reshape,
+// transpose and to_dtype give theirs as both rules (composed); permute's (a permute), given through the plain
+// record, could serve so as it is.
 #include "autograd/ops/shape_ops.h"
 
 #include <algorithm>
@@ -42,17 +45,20 @@ Tensor flatten(const Tensor& x, std::int64_t start_dim, std::int64_t end_dim) {
   return reshape(x, shape);
 }
 
-// y = x with axes d0, d1 swapped;  dL/dx = dL/dy with the same axes swapped back
-Tensor transpose(const Tensor& x, std::int64_t d0, std::int64_t d1) {
-  const std::int64_t a = normalize_dim("transpose", d0, x.dim());
-  const std::int64_t b = normalize_dim("transpose", d1, x.dim());
-  Shape shape = x.shape();
-  std::swap(shape[a], shape[b]);
+namespace {
+
+/// Returns x's values with its dimensions in `order` (y.shape[i] = x.shape[order[i]]), a contiguous copy:
+/// x is read through its strides in that order while y is written in sequence. Unrecorded.
+Tensor permuted_copy(std::string_view op, const Tensor& x, const std::vector<std::int64_t>& order) {
+  const auto strides = contiguous_strides(x.shape());
+  Shape shape(order.size());
+  std::vector<std::int64_t> read_strides(order.size());
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    shape[i] = x.shape()[static_cast<std::size_t>(order[i])];
+    read_strides[i] = strides[static_cast<std::size_t>(order[i])];
+  }
   Tensor out = empty(shape, x.dtype());
-  // Read x through swapped strides while writing out contiguously.
-  auto read_strides = contiguous_strides(x.shape());
-  std::swap(read_strides[a], read_strides[b]);
-  dispatch_floating(x.dtype(), "transpose", [&](auto type) {
+  dispatch_floating(x.dtype(), op, [&](auto type) {
     using T = decltype(type);
     const T* in = x.data<T>();
     T* o = out.mutable_data<T>();
@@ -62,9 +68,42 @@ Tensor transpose(const Tensor& x, std::int64_t d0, std::int64_t d1) {
       for (std::int64_t j = 0; j < inner; ++j) o[off[0] + j] = in[off[1] + j * step];
     });
   });
-  return record("transpose", out, {x}, composed([a, b](const Tensor& g, const std::vector<Tensor>&) {
+  return out;
+}
+
+}  // namespace
+
+// y = x with axes d0, d1 swapped;  dL/dx = dL/dy with the same axes swapped back
+Tensor transpose(const Tensor& x, std::int64_t d0, std::int64_t d1) {
+  const std::int64_t a = normalize_dim("transpose", d0, x.dim());
+  const std::int64_t b = normalize_dim("transpose", d1, x.dim());
+  std::vector<std::int64_t> order(static_cast<std::size_t>(x.dim()));
+  std::iota(order.begin(), order.end(), std::int64_t{0});
+  std::swap(order[static_cast<std::size_t>(a)], order[static_cast<std::size_t>(b)]);
+  return record("transpose", permuted_copy("transpose", x, order), {x},
+                composed([a, b](const Tensor& g, const std::vector<Tensor>&) {
     return std::vector<Tensor>{transpose(g, a, b)};
   }), {});
+}
+
+// y[i_0, .., i_{r-1}] = x at index i_k in dimension dims[k], for every k
+Tensor permute(const Tensor& x, const std::vector<std::int64_t>& dims) {
+  const std::int64_t rank = x.dim();
+  std::vector<std::int64_t> order(dims.size()), inverse(dims.size(), -1);
+  bool valid = static_cast<std::int64_t>(dims.size()) == rank;
+  for (std::size_t k = 0; valid && k < dims.size(); ++k) {
+    order[k] = dims[k] < 0 ? dims[k] + rank : dims[k];
+    valid = order[k] >= 0 && order[k] < rank && inverse[static_cast<std::size_t>(order[k])] == -1;
+    if (valid) inverse[static_cast<std::size_t>(order[k])] = static_cast<std::int64_t>(k);
+  }
+  if (!valid)
+    fail("permute", "dims {} are not a permutation of the {} dimensions of x {} (each of 0..{} once, or negative "
+         "counting from the end)", shape_str(Shape(dims)), rank, shape_str(x.shape()), rank - 1);
+  // x [s_0, .., s_{r-1}] -> y [s_dims[0], .., s_dims[r-1]], G = dL/dy:  dL/dx = permute(G, inverse) [s_0, ..],
+  // inverse[dims[k]] = k, which puts every dimension back.
+  return record("permute", permuted_copy("permute", x, order), {x}, [inverse](const Tensor& g, const std::vector<Tensor>&) {
+    return std::vector<Tensor>{permute(g, inverse)};
+  }, {});
 }
 
 // y = x converted;  dL/dx = dL/dy converted back to x's dtype

@@ -1,5 +1,8 @@
 #pragma once
-/// Shape ops: reshape and flatten (views sharing values), transpose (a copy), dtype conversion.
+/// Shape ops: reshape and flatten (views sharing values), transpose and permute (copies), dtype conversion.
+#include <cstdint>
+#include <vector>
+
 #include "autograd/tensor.h"
 
 namespace ag {
@@ -10,6 +13,8 @@ Tensor reshape(const Tensor& x, const Shape& shape);
 Tensor flatten(const Tensor& x, std::int64_t start_dim = 1, std::int64_t end_dim = -1);
 /// Returns x with dimensions d0 and d1 swapped (a contiguous copy).
 Tensor transpose(const Tensor& x, std::int64_t d0, std::int64_t d1);
+/// Returns x with its dimensions reordered (a copy): y.shape[k] = x.shape[dims[k]], e.g. {0,3,1,2}: NHWC -> NCHW.
+Tensor permute(const Tensor& x, const std::vector<std::int64_t>& dims);
 /// Returns x converted to `dtype` (float32 <-> float64), same shape; gradients convert back.
 Tensor to_dtype(const Tensor& x, DType dtype);
 

@@ -1,5 +1,9 @@
+// Softmax, log-softmax and log-sum-exp. log_softmax and logsumexp give two rules (a loop, and one of recorded
+// ops). softmax gives one rule, through the plain record: it is written with recorded ops (mul, sub, sum), so
+// that it could serve as the recorded rule as it is (see softmax below).
 #include "autograd/ops/softmax.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "autograd/ops/internal/axis.h"
@@ -9,6 +13,7 @@
 #include "autograd/ops/reduce.h"
 #include "autograd/ops/shape_ops.h"
 #include "autograd/ops/unary.h"
+#include "autograd/custom_op.h"
 
 namespace ag {
 
@@ -53,6 +58,37 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
     return std::vector<Tensor>{gx};
   };
   return record("log_softmax", out, {x}, Rules{fast, recorded}, {y});
+}
+
+// y_k = e^(x_k - m) / sum_j e^(x_j - m), m = max_j x_j (so that no exp overflows)
+Tensor softmax(const Tensor& x, std::int64_t dim) {
+  check_floating("softmax", x);
+  const auto v = internal::axis_view_of("softmax", "x", x.shape(), dim);
+  Tensor out = empty(x.shape(), x.dtype());
+  dispatch_floating(x.dtype(), "softmax", [&](auto type) {
+    using T = decltype(type);
+    const T* p = x.data<T>();
+    T* o = out.mutable_data<T>();
+    for (std::int64_t a = 0; v.n > 0 && a < v.outer; ++a)
+      for (std::int64_t i = 0; i < v.inner; ++i) {
+        const std::int64_t base = a * v.n * v.inner + i;
+        T m = p[base];
+        for (std::int64_t k = 1; k < v.n; ++k) m = std::max(m, p[base + k * v.inner]);
+        T total = 0;
+        for (std::int64_t k = 0; k < v.n; ++k) total += o[base + k * v.inner] = std::exp(p[base + k * v.inner] - m);
+        for (std::int64_t k = 0; k < v.n; ++k) o[base + k * v.inner] /= total;
+      }
+  });
+  // x, y [.., n, ..], G = dL/dy:  dL/dx_k = y_k (G_k - sum_j G_j y_j) along dim  (dy_j/dx_k = y_j (delta_jk - y_k)).
+  // Written with recorded ops (mul, sub, sum). A plain pass runs it with recording off and reads the saved
+  // output y; a pass that records it (a higher-order gradient) recomputes y = softmax(x), so that the gradient
+  // depends on x in the graph. It may read x, so x is saved (checked for in-place writes) along with y.
+  const Tensor y = out.detach();
+  const std::int64_t d = v.dim;
+  return record("softmax", out, {x}, [d, y](const Tensor& g, const std::vector<Tensor>& in) {
+    const Tensor s = grad_mode_enabled() ? softmax(in[0], d) : y;
+    return std::vector<Tensor>{s * (g - sum(g * s, d, /*keepdim=*/true))};
+  }, {x, y});
 }
 
 // y = log sum_k e^(x_k);  dL/dx_k = dL/dy * e^(x_k - y)

@@ -1,7 +1,11 @@
-// Graph behaviour: accumulation, diamonds, deep chains, retained and released graphs, no-grad, zero_grad.
+// Graph behaviour: accumulation, diamonds, deep chains, retained and released graphs, no-grad and enable-grad
+// scopes (nested, and per thread), zero_grad.
 #include <doctest/doctest.h>
 
 #include <autograd/autograd.h>
+
+#include <future>
+#include <thread>
 
 using ag::Tensor;
 using V = std::vector<double>;
@@ -119,6 +123,66 @@ TEST_CASE("no-grad scope records nothing and restores the mode") {
   }
   CHECK(ag::grad_mode_enabled());
   CHECK((x * 2.0).requires_grad());
+}
+
+TEST_CASE("an enable-grad scope records inside a no-grad one; each scope restores the mode it found") {
+  Tensor x = leaf({1}, {1});
+  {
+    const ag::NoGradGuard no_grad;
+    CHECK_FALSE((x * 2.0).requires_grad());
+    {
+      const ag::EnableGradGuard enable_grad;
+      CHECK(ag::grad_mode_enabled());
+      Tensor y = x * 3.0;
+      REQUIRE(y.requires_grad());
+      y.backward();
+      CHECK(x.grad().item() == 3);
+      {
+        const ag::NoGradGuard inner;  // and no-grad again inside it
+        CHECK_FALSE(ag::grad_mode_enabled());
+        CHECK_FALSE((x * 2.0).requires_grad());
+      }
+      CHECK(ag::grad_mode_enabled());
+    }
+    CHECK_FALSE(ag::grad_mode_enabled());
+    CHECK_FALSE((x * 2.0).requires_grad());
+  }
+  CHECK(ag::grad_mode_enabled());
+  {
+    const ag::EnableGradGuard already_on;  // nothing to change, nothing to restore
+    CHECK(ag::grad_mode_enabled());
+    {
+      const ag::NoGradGuard no_grad;
+      CHECK_FALSE(ag::grad_mode_enabled());
+    }
+    CHECK(ag::grad_mode_enabled());
+  }
+  CHECK(ag::grad_mode_enabled());
+}
+
+TEST_CASE("grad mode is per thread: a scope on one thread leaves the others' mode alone") {
+  Tensor x = leaf({1}, {1});
+  const ag::NoGradGuard no_grad;  // this thread only
+  std::promise<void> inside, done;
+  bool fresh = false, enabled = false, records = false;
+  std::thread other([&] {
+    fresh = ag::grad_mode_enabled();  // a new thread records, whatever this one does
+    const ag::NoGradGuard off;
+    const ag::EnableGradGuard on;
+    enabled = ag::grad_mode_enabled();
+    records = (x * 2.0).requires_grad();
+    inside.set_value();
+    done.get_future().wait();  // keep both scopes alive while the main thread looks
+  });
+  inside.get_future().wait();
+  CHECK_FALSE(ag::grad_mode_enabled());  // the other thread's enable-grad scope does not reach this one
+  CHECK_FALSE((x * 2.0).requires_grad());
+  done.set_value();
+  other.join();
+  CHECK(fresh);
+  CHECK(enabled);
+  CHECK(records);
+  CHECK_FALSE(ag::grad_mode_enabled());
 }
 
 TEST_CASE("detach cuts the graph; gradients stop there") {

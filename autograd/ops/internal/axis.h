@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "autograd/error.h"
 #include "autograd/shape.h"
 
 namespace ag::internal {
@@ -22,6 +23,15 @@ inline AxisView axis_view(std::string_view op, const Shape& shape, std::int64_t 
   v.n = shape[v.dim];
   for (std::int64_t d = v.dim + 1; d < static_cast<std::int64_t>(shape.size()); ++d) v.inner *= shape[d];
   return v;
+}
+
+/// As axis_view, with an error that names the tensor as well: "<op>: dimension 2 is out of range for x [2,4]
+/// (rank 2)", `name` being how the op's documentation calls the tensor of that shape.
+inline AxisView axis_view_of(std::string_view op, std::string_view name, const Shape& shape, std::int64_t dim) {
+  const auto rank = static_cast<std::int64_t>(shape.size());
+  if (dim < -rank || dim >= rank)
+    fail(op, "dimension {} is out of range for {} {} (rank {})", dim, name, shape_str(shape), rank);
+  return axis_view(op, shape, dim);
 }
 
 /// Returns `shape` with dimension `dim` set to 1 (keepdim) or removed.
