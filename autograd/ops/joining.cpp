@@ -79,7 +79,7 @@ Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim) {
   }
   // x_i [.., n_i, ..] -> y [.., sum_i n_i, ..], G = dL/dy:  dL/dx_i = narrow(G, dim, offset_i, n_i) [.., n_i, ..],
   // the entries x_i filled, offset_i = n_0 + ... + n_{i-1}.
-  return record("cat", join(tensors, rows, shape, d), tensors, [d, rows](const Tensor& g, const std::vector<Tensor>& in) {
+  return record("cat", join(tensors, rows, shape, d), tensors, composed([d, rows](const Tensor& g, const std::vector<Tensor>& in) {
     std::vector<Tensor> grads(in.size());
     std::int64_t offset = 0;
     for (std::size_t i = 0; i < in.size(); ++i) {
@@ -87,7 +87,7 @@ Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim) {
       offset += rows[i];
     }
     return grads;
-  }, {});
+  }), {});
 }
 
 // y[.., i (at dim), ..] = x_i
@@ -104,12 +104,12 @@ Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim) {
   shape.insert(shape.begin() + d, {count});
   // K tensors x_i [S] -> y [.., K (at dim), ..], G = dL/dy:  dL/dx_i = select(G, dim, i) [S]
   return record("stack", join(tensors, std::vector<std::int64_t>(tensors.size(), 1), shape, d), tensors,
-                [d](const Tensor& g, const std::vector<Tensor>& in) {
+                composed([d](const Tensor& g, const std::vector<Tensor>& in) {
                   std::vector<Tensor> grads(in.size());
                   for (std::size_t i = 0; i < in.size(); ++i)
                     if (needs_grad(in, i)) grads[i] = select(g, d, static_cast<std::int64_t>(i));
                   return grads;
-                }, {});
+                }), {});
 }
 
 }  // namespace ag

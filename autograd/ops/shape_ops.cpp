@@ -1,6 +1,5 @@
-// Shape ops. Every backward rule here is written with recorded ops only and reads no tensor's values: reshape,
-// transpose and to_dtype give theirs as both rules (composed); permute's (a permute), given through the plain
-// record, could serve so as it is.
+// Shape ops. Every backward rule here is written with recorded ops only and reads no tensor's values, so each
+// gives its rule as both (composed): differentiable to any order.
 #include "autograd/ops/shape_ops.h"
 
 #include <algorithm>
@@ -101,9 +100,9 @@ Tensor permute(const Tensor& x, const std::vector<std::int64_t>& dims) {
          "counting from the end)", shape_str(Shape(dims)), rank, shape_str(x.shape()), rank - 1);
   // x [s_0, .., s_{r-1}] -> y [s_dims[0], .., s_dims[r-1]], G = dL/dy:  dL/dx = permute(G, inverse) [s_0, ..],
   // inverse[dims[k]] = k, which puts every dimension back.
-  return record("permute", permuted_copy("permute", x, order), {x}, [inverse](const Tensor& g, const std::vector<Tensor>&) {
+  return record("permute", permuted_copy("permute", x, order), {x}, composed([inverse](const Tensor& g, const std::vector<Tensor>&) {
     return std::vector<Tensor>{permute(g, inverse)};
-  }, {});
+  }), {});
 }
 
 // y = x converted;  dL/dx = dL/dy converted back to x's dtype

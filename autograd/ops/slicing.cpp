@@ -54,11 +54,11 @@ Tensor take(const Tensor& x, const Range& r, const Shape& shape) {
 // dL/dx = unslice(G, x.shape, r) [.., n, ..]: G at the entries the op read, 0 elsewhere (an entry is read at
 // most once, so nothing sums). select's G first gets the dimension back, of length 1.
 Tensor record_slice(std::string name, Tensor out, const Tensor& x, const Range& r) {
-  return record(std::move(name), std::move(out), {x}, [r](const Tensor& g, const std::vector<Tensor>& in) {
+  return record(std::move(name), std::move(out), {x}, composed([r](const Tensor& g, const std::vector<Tensor>& in) {
     const Shape sliced = sliced_shape(in[0].shape(), r);
     const Tensor gy = g.shape() == sliced ? g : reshape(g, sliced);
     return std::vector<Tensor>{unslice(gy, in[0].shape(), r.dim, r.start, r.end, r.step)};
-  }, {});
+  }), {});
 }
 
 }  // namespace
@@ -110,9 +110,9 @@ Tensor unslice(const Tensor& src, const Shape& shape, std::int64_t dim, std::int
       [&r](std::int64_t k) { return r.start + k * r.step; });
   // src [.., m, ..] -> y [.., n, ..], G = dL/dy:  dL/dsrc = slice(G, dim, start, end, step) [.., m, ..], the
   // entries of G that src was written to.
-  return record("unslice", out, {src}, [r](const Tensor& g, const std::vector<Tensor>&) {
+  return record("unslice", out, {src}, composed([r](const Tensor& g, const std::vector<Tensor>&) {
     return std::vector<Tensor>{slice(g, r.dim, r.start, r.end, r.step)};
-  }, {});
+  }), {});
 }
 
 }  // namespace ag

@@ -85,10 +85,10 @@ Tensor softmax(const Tensor& x, std::int64_t dim) {
   // depends on x in the graph. It may read x, so x is saved (checked for in-place writes) along with y.
   const Tensor y = out.detach();
   const std::int64_t d = v.dim;
-  return record("softmax", out, {x}, [d, y](const Tensor& g, const std::vector<Tensor>& in) {
+  return record("softmax", out, {x}, composed([d, y](const Tensor& g, const std::vector<Tensor>& in) {
     const Tensor s = grad_mode_enabled() ? softmax(in[0], d) : y;
     return std::vector<Tensor>{s * (g - sum(g * s, d, /*keepdim=*/true))};
-  }, {x, y});
+  }), {x, y});
 }
 
 // y = log sum_k e^(x_k);  dL/dx_k = dL/dy * e^(x_k - y)

@@ -183,3 +183,11 @@ TEST_CASE("NaN passes through the activations in float32 and float64 (never sile
     for (auto op : {&ag::tanh, &ag::scaled_tanh, &ag::sigmoid, &ag::relu, &ag::exp}) CHECK(std::isnan(op(x).at({0})));
   }
 }
+
+TEST_CASE("logsumexp and log_softmax over an empty dimension read nothing: -inf, and an empty result") {
+  const Tensor x = ag::zeros({2, 0}, ag::DType::f64);
+  const Tensor lse = ag::logsumexp(x, 1);
+  REQUIRE(lse.shape() == ag::Shape{2});
+  for (double v : lse.to_vector()) CHECK(v == -std::numeric_limits<double>::infinity());
+  CHECK(ag::log_softmax(x, 1).shape() == ag::Shape{2, 0});
+}

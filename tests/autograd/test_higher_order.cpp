@@ -180,3 +180,30 @@ TEST_CASE("a create_graph pass checks the versions of every input its recorded r
                        ag::Error);
   CHECK(ag::grad(y, {x})[0].defined());
 }
+
+TEST_CASE("gradgradcheck: slicing, indexing, joining, permute and softmax") {
+  ag::Generator gen(34);
+  const Tensor x = test::param({3, 4}, gen), y = test::param({2, 4}, gen);
+  const Tensor index = ag::from_vector({2, 0, 2}, {3}, ag::DType::i64);
+  const Tensor aligned = ag::from_vector({1, 0, 3, 3, 2, 1, 0, 0, 1, 2, 2, 3}, {3, 4}, ag::DType::i64);
+  const auto check = [](const ag::GradcheckFn& f, const Inputs& in, const char* name) {
+    CAPTURE(name);
+    CHECK(ag::gradgradcheck(f, in));
+  };
+  // Each op's input squared first, so that its second derivative is not zero.
+  check([](const Inputs& in) { return ag::slice(ag::square(in[0]), 1, 1, 4, 2); }, {x}, "slice");
+  check([](const Inputs& in) { return ag::narrow(ag::square(in[0]), 0, 1, 2); }, {x}, "narrow");
+  check([](const Inputs& in) { return ag::select(ag::square(in[0]), 1, 3); }, {x}, "select");
+  check([](const Inputs& in) { return ag::unslice(ag::square(in[0]), {3, 8}, 1, 0, 8, 2); }, {x}, "unslice");
+  check([&](const Inputs& in) { return ag::index_select(ag::square(in[0]), 0, index); }, {x}, "index_select");
+  check([&](const Inputs& in) { return ag::index_add(ag::square(in[0]), 0, index, ag::square(in[1])); },
+        {x, test::param({3, 4}, gen)}, "index_add");
+  check([&](const Inputs& in) { return ag::gather(ag::square(in[0]), 0, aligned.detach()); },
+        {test::param({4, 4}, gen)}, "gather");
+  check([&](const Inputs& in) { return ag::scatter_add(ag::square(in[0]), 0, aligned, ag::square(in[1])); },
+        {test::param({4, 4}, gen), test::param({3, 4}, gen)}, "scatter_add");
+  check([](const Inputs& in) { return ag::cat({ag::square(in[0]), in[1]}, 0); }, {x, y}, "cat");
+  check([](const Inputs& in) { return ag::stack({ag::square(in[0]), in[0]}, 1); }, {x}, "stack");
+  check([](const Inputs& in) { return ag::permute(ag::square(in[0]), {1, 0}); }, {x}, "permute");
+  check([](const Inputs& in) { return ag::softmax(in[0], 1); }, {x}, "softmax");
+}

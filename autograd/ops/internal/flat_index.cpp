@@ -11,13 +11,13 @@ namespace ag::internal {
 Tensor gather_flat(const Tensor& x, const Tensor& index) {
   Tensor out = empty(index.shape(), x.dtype());
   const std::int64_t* at = index.data<std::int64_t>();
-  dispatch_floating(x.dtype(), "gather", [&](auto type) {
+  dispatch_floating(x.dtype(), "gather_flat", [&](auto type) {
     using T = decltype(type);
     const T* in = x.data<T>();
     T* o = out.mutable_data<T>();
     for (std::int64_t k = 0; k < index.numel(); ++k) o[k] = in[at[k]];
   });
-  return record("gather", out, {x}, composed([index](const Tensor& g, const std::vector<Tensor>& in) {
+  return record("gather_flat", out, {x}, composed([index](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{scatter_flat(g, index, in[0].shape())};
   }), {});
 }
@@ -26,13 +26,13 @@ Tensor gather_flat(const Tensor& x, const Tensor& index) {
 Tensor scatter_flat(const Tensor& g, const Tensor& index, const Shape& shape) {
   Tensor out = zeros(shape, g.dtype());
   const std::int64_t* at = index.data<std::int64_t>();
-  dispatch_floating(g.dtype(), "scatter", [&](auto type) {
+  dispatch_floating(g.dtype(), "scatter_flat", [&](auto type) {
     using T = decltype(type);
     const T* in = g.data<T>();
     T* o = out.mutable_data<T>();
     for (std::int64_t k = 0; k < index.numel(); ++k) o[at[k]] += in[k];
   });
-  return record("scatter", out, {g}, composed([index](const Tensor& gy, const std::vector<Tensor>&) {
+  return record("scatter_flat", out, {g}, composed([index](const Tensor& gy, const std::vector<Tensor>&) {
     return std::vector<Tensor>{gather_flat(gy, index)};
   }), {});
 }

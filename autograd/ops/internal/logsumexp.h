@@ -2,15 +2,17 @@
 /// Internal to the ops: the row-wise log-sum-exp shared by log_softmax, logsumexp and cross_entropy.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <cstdint>
 
 #include "autograd/ops/internal/axis.h"
 
 namespace ag::internal {
 
-/// Returns log sum_k exp(x[k stride]) for k < n (n >= 1), shifted by the maximum so no exp overflows.
+/// Returns log sum_k exp(x[k stride]) for k < n, shifted by the maximum so no exp overflows; -inf for n = 0.
 template <class T>
 T logsumexp_of(const T* x, std::int64_t n, std::int64_t stride = 1) {
+  if (n == 0) return -std::numeric_limits<T>::infinity();  // log of an empty sum; x[0] does not exist
   T m = x[0];
   for (std::int64_t k = 1; k < n; ++k) m = std::max(m, x[k * stride]);
   if (std::isinf(m)) return m;  // all -inf (or a +inf): the shift would make NaN; the answer is m itself
