@@ -7,8 +7,14 @@ using nlohmann::json;
 
 void config_fail(std::string message) { throw ConfigError(std::move(message)); }
 
+// Bytes that are not UTF-8 (from a --set argument, which no JSON parser has read) are shown as U+FFFD, the
+// replacement character: dump() would throw on them, and the user would get a raw library message.
+std::string shown_text(std::string_view text) {
+  return json(std::string(text)).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 std::string shown_value(const json& value) {
-  std::string text = value.dump();
+  std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
   if (text.size() > 60) text = text.substr(0, 57) + "...";
   return text;
 }

@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace ag::app {
 
@@ -19,6 +20,9 @@ class ConfigError : public std::runtime_error {
 
 /// Returns `value` as JSON text, shortened to 60 characters: "\"abc\"", "[1,2]".
 std::string shown_value(const nlohmann::json& value);
+
+/// Returns `text` as a quoted JSON string for a message, any bytes that are not UTF-8 shown as U+FFFD.
+std::string shown_text(std::string_view text);
 
 /// Returns shown_value with the JSON type: "\"abc\" (a string)", "1.5 (a number)", "null".
 std::string shown_value_with_type(const nlohmann::json& value);

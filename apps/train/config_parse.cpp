@@ -49,7 +49,7 @@ bool has_empty_part(std::string_view path) {
 // "<where>"train.": a key with an empty name ...": said as such, not as an unknown key with nothing shown.
 [[noreturn]] void empty_key(std::string_view where, std::string_view path) {
   config_fail(fmt::format("{}{}: a key with an empty name; keys are dotted names such as train.epochs", where,
-                          json(std::string(path)).dump()));
+                          shown_text(path)));
 }
 
 // "<line>:<column>" (both 1-based) of the byte at `index` in `text`.
