@@ -71,9 +71,10 @@ std::vector<std::uint8_t> encode_png(const Image& image) {
   png.height = static_cast<png_uint_32>(image.height);
   png.format = png_format(image.channels);
   const PngImageGuard guard{png};
-  png_alloc_size_t size = 0;
-  if (!png_image_write_to_memory(&png, nullptr, &size, 0, image.pixels.data(), 0, nullptr))
-    throw ImageError(fmt::format("encode_png: {}x{} image: {}", image.width, image.height, png.message));
+  // One pass into a buffer of the largest size the encoding can have (libpng's bound; the images are small), not
+  // a pass to learn the size and another to write: each pass sets up a deflate stream of a few hundred kB, and
+  // a report encodes hundreds of images.
+  png_alloc_size_t size = PNG_IMAGE_PNG_SIZE_MAX(png);
   std::vector<std::uint8_t> out(size);
   if (!png_image_write_to_memory(&png, out.data(), &size, 0, image.pixels.data(), 0, nullptr))
     throw ImageError(fmt::format("encode_png: {}x{} image: {}", image.width, image.height, png.message));
