@@ -124,6 +124,7 @@ void save_checkpoint(const std::filesystem::path& path, const CheckpointContents
                            {"batches_done", contents.batches_done},
                            {"epoch_loss_sum", contents.epoch_loss_sum},
                            {"epoch_errors", contents.epoch_errors},
+                           {"epoch_penalty_sum", contents.epoch_penalty_sum},
                            {"optimizer_steps", contents.optimizer_steps},
                            {"rng_state", contents.rng_state},
                            {"batch_size", contents.batch_size},

@@ -18,7 +18,8 @@ struct CheckpointContents {
   std::int64_t epoch = 0;                               ///< epochs completed
   std::int64_t batches_done = 0;                        ///< batches of epoch+1 already done (a mid-epoch stop)
   double epoch_loss_sum = 0;                            ///< that partial epoch's summed loss ...
-  std::int64_t epoch_errors = 0;                        ///< ... and misclassified training samples
+  std::int64_t epoch_errors = 0;                        ///< ... misclassified training samples ...
+  double epoch_penalty_sum = 0;                         ///< ... and summed input-gradient penalty
   std::int64_t optimizer_steps = 0;                     ///< the optimizer's step count (Adam's bias correction)
   std::string rng_state;                                ///< the shuffling generator's state at the start of epoch+1
   // What places the run in its sample order (version 2; 0 when a version 1 file is loaded): the order of an

@@ -71,6 +71,14 @@ std::int64_t Header::count(const char* name, std::int64_t min, std::int64_t max)
   return value.get<std::int64_t>();
 }
 
+double Header::finite_number(const char* name) const {
+  const nlohmann::json& value = field(name);
+  if (!value.is_number() || !std::isfinite(value.get<double>())) bad_field(name, "a finite number");
+  return value.get<double>();
+}
+
+bool Header::has(const char* name) const { return json_.contains(name); }
+
 std::string Header::text(const char* name) const {
   if (!field(name).is_string()) bad_field(name, "a string");
   return field(name).get<std::string>();
@@ -88,9 +96,9 @@ CheckpointContents read_counters(const Header& header, std::uint32_t version) {
   }
   // At most one optimizer step per sample of every epoch done, and one per batch of the partial one.
   c.optimizer_steps = header.count("optimizer_steps", 0, c.epoch * kMaxSamples + c.batches_done);
-  if (!header.field("epoch_loss_sum").is_number() || !std::isfinite(header.field("epoch_loss_sum").get<double>()))
-    header.bad_field("epoch_loss_sum", "a finite number");
-  c.epoch_loss_sum = header.field("epoch_loss_sum").get<double>();
+  c.epoch_loss_sum = header.finite_number("epoch_loss_sum");
+  // Written since train.input_gradient_penalty; a file from before it trained without the penalty.
+  if (header.has("epoch_penalty_sum")) c.epoch_penalty_sum = header.finite_number("epoch_penalty_sum");
   c.rng_state = header.text("rng_state");
   try {
     Generator probe;

@@ -29,6 +29,10 @@ class Header {
   std::int64_t count(const char* name, std::int64_t min, std::int64_t max) const;
   /// Returns the string field `name`.
   std::string text(const char* name) const;
+  /// Returns the number field `name`, which must be finite.
+  double finite_number(const char* name) const;
+  /// Returns true when the header has a field `name` (for a field that later versions of the writer add).
+  bool has(const char* name) const;
 
  private:
   const std::string& where_;

@@ -116,6 +116,10 @@ std::vector<ConfigKey> make_schema() {
       integer_key("train.threads", 1, 1, 64, "Worker threads for the tensor kernels."),
       boolean_key("train.anomaly_detection", false,
                   "Check every op result and gradient for NaN/Inf and stop at the first one (slow)."),
+      number_key("train.input_gradient_penalty", 0.0, 0, closed, kNoMax, open,
+                 "Double back-propagation (Drucker and LeCun, 1992): each step minimises `loss + w*P`, where "
+                 "`P = (1/N) sum_n |dE_n/dx_n|^2` is the mean squared norm of each sample's loss gradient with "
+                 "respect to its input image; w is this value, 0 = off. A step costs 4 to 7 times a plain one."),
       choice_key("train.optimizer.name", "sgd", {"sgd", "adam"},
                  "Optimizer: `sgd` (with optional momentum / Nesterov) or `adam`."),
       number_key("train.optimizer.lr", 0.01, 0, open, kNoMax, open,

@@ -20,18 +20,21 @@ double EpochProgress::samples_per_second() const {
   return s > 0 ? static_cast<double>(samples_) / s : 0.0;
 }
 
-void EpochProgress::restore(std::int64_t batches, std::int64_t samples, double loss_sum, std::int64_t errors) {
+void EpochProgress::restore(std::int64_t batches, std::int64_t samples, double loss_sum, std::int64_t errors,
+                            double penalty_sum) {
   batches_ = batches;
   samples_ = samples;
   loss_sum_ = loss_sum;
   errors_ = errors;
+  penalty_sum_ = penalty_sum;
 }
 
-void EpochProgress::batch_done(std::int64_t samples, double loss_sum, std::int64_t errors) {
+void EpochProgress::batch_done(std::int64_t samples, double loss_sum, std::int64_t errors, double penalty_sum) {
   ++batches_;
   samples_ += samples;
   loss_sum_ += loss_sum;
   errors_ += errors;
+  penalty_sum_ += penalty_sum;
   if (!bar_) return;
   const auto now = std::chrono::steady_clock::now();
   if (batches_ == total_batches_ || now - last_draw_ > std::chrono::milliseconds(100)) {

@@ -22,6 +22,7 @@
 #include "apps/train/progress.h"
 #include "apps/train/resume.h"
 #include "apps/train/stop_request.h"
+#include "apps/train/training_step.h"
 #include "autograd/anomaly.h"
 #include "autograd/backward.h"
 #include "autograd/parallel.h"
@@ -215,7 +216,7 @@ bool Trainer::run_epoch(int epoch) {
   const std::int64_t first_batch = std::exchange(resume_batches_, 0);
   if (first_batch > 0) {
     progress.restore(first_batch, std::min(first_batch * batch_size_, train_set_.count), contents_.epoch_loss_sum,
-                     contents_.epoch_errors);
+                     contents_.epoch_errors, contents_.epoch_penalty_sum);
   }
   const int every_batches = config_.output.checkpoint_every_batches;
   for (std::int64_t b = first_batch; b < batches_; ++b) {
@@ -254,25 +255,20 @@ void Trainer::train_batch(int epoch, std::int64_t batch, std::span<const std::in
     const std::int64_t next = start + batch_size_;
     data::prefetch_images(train_set_, slice(order, next, std::min(batch_size_, train_set_.count - next)));
   }
-  Tensor output, loss;
-  double loss_value = 0;
+  BatchStep step;
   try {
-    output = setup_.model->forward(samples.images);
-    loss = nn::compute_loss(setup_.loss, output, samples.labels, setup_.map_j);
-    loss_value = loss.item();
-    if (std::isfinite(loss_value)) {
-      optimizer_->zero_grad();
-      loss.backward();
-    }
+    step = forward_backward(setup_, *optimizer_, samples, config_.train.input_gradient_penalty);
   } catch (const Error& e) {
     if (!anomaly_) throw;
     // Anomaly mode names the op; say where in the run it happened, and what is kept.
     throw Error(fmt::format("{} (anomaly detection, at epoch {}, batch {}; {})", e.what(), epoch, batch + 1, kept()));
   }
-  if (!std::isfinite(loss_value)) {
-    throw Error(fmt::format("the loss became {} at epoch {}, batch {}; {}. Set "
-                            "train.anomaly_detection=true to name the op that produced it",
-                            loss_value, epoch, batch + 1, kept()));
+  for (const auto& [what, value] : {std::pair{"loss", step.loss}, std::pair{"input-gradient penalty", step.penalty}}) {
+    if (!std::isfinite(value)) {
+      throw Error(fmt::format("the {} became {} at epoch {}, batch {}; {}. Set "
+                              "train.anomaly_detection=true to name the op that produced it",
+                              what, value, epoch, batch + 1, kept()));
+    }
   }
   optimizer_->step();
   // A NaN or Inf gradient shows in the parameters at once, even when an op downstream hid it from the loss.
@@ -280,26 +276,31 @@ void Trainer::train_batch(int epoch, std::int64_t batch, std::span<const std::in
     return fmt::format("after the optimizer step of epoch {}, batch {}: a gradient was NaN or Inf; {}", epoch,
                        batch + 1, kept());
   });
-  const Tensor predicted = nn::predict(setup_.loss, output.detach());
+  const Tensor predicted = nn::predict(setup_.loss, step.output.detach());
   std::int64_t errors = 0;
   for (std::int64_t i = 0; i < size; ++i) {
     errors += predicted.data<std::int64_t>()[i] != samples.labels.data<std::int64_t>()[i] ? 1 : 0;
   }
-  progress.batch_done(size, loss_value * static_cast<double>(size), errors);
+  const auto samples_in = static_cast<double>(size);
+  progress.batch_done(size, step.loss * samples_in, errors, step.penalty * samples_in);
 }
+
 
 /// Evaluates the model after `epoch`, appends the epoch's line to metrics.jsonl and prints it.
 void Trainer::end_epoch(int epoch, double lr, const EpochProgress& progress) {
   const double train_seconds = progress.seconds();
   const Evaluation test = evaluate(*setup_.model, setup_.loss, setup_.map_j, test_set_, setup_.norm);
-  const nlohmann::json record = {{"epoch", epoch},
-                                 {"lr", lr},
-                                 {"train_loss", progress.mean_loss()},
-                                 {"train_error", progress.error_rate()},
-                                 {"test_loss", test.loss},
-                                 {"test_error", test.error},
-                                 {"seconds", train_seconds},
-                                 {"samples_per_second", progress.samples_per_second()}};
+  nlohmann::json record = {{"epoch", epoch},
+                           {"lr", lr},
+                           {"train_loss", progress.mean_loss()},
+                           {"train_error", progress.error_rate()},
+                           {"test_loss", test.loss},
+                           {"test_error", test.error},
+                           {"seconds", train_seconds},
+                           {"samples_per_second", progress.samples_per_second()}};
+  // The mean penalty per training sample, before its weight: train_loss stays the loss alone, comparable with runs
+  // without the penalty.
+  if (config_.train.input_gradient_penalty > 0) record["train_penalty"] = progress.mean_penalty();
   metrics_text_ += record.dump() + "\n";
   write_file_atomically(metrics_path_, metrics_text_);
   fmt::print("epoch {:>2}/{} lr {:.3g}  train loss {:.4f} error {:.2f}%  test loss {:.4f} error {:.2f}%  {:.1f}s "
@@ -325,6 +326,7 @@ void Trainer::save(int epochs_done, std::int64_t batches_done, const EpochProgre
   contents_.batches_done = batches_done;
   contents_.epoch_loss_sum = partial ? partial->loss_sum() : 0.0;
   contents_.epoch_errors = partial ? partial->errors() : 0;
+  contents_.epoch_penalty_sum = partial ? partial->penalty_sum() : 0.0;
   contents_.optimizer_steps = optimizer_->steps();
   // Within an epoch, the order of its batches is drawn again from its start; at its end, the next is drawn.
   contents_.rng_state = partial ? epoch_start_rng_ : shuffle_.state();

@@ -207,3 +207,32 @@ TEST_CASE("gradgradcheck: slicing, indexing, joining, permute and softmax") {
   check([](const Inputs& in) { return ag::permute(ag::square(in[0]), {1, 0}); }, {x}, "permute");
   check([](const Inputs& in) { return ag::softmax(in[0], 1); }, {x}, "softmax");
 }
+
+TEST_CASE("gradgradcheck over random shapes: broadcasting arithmetic, activations, reductions, matmul") {
+  ag::Generator gen(35);
+  for (int trial = 0; trial < 4; ++trial) {
+    CAPTURE(trial);
+    const Shape shape = test::random_shape(1 + gen.below(3), gen);
+    Shape row = shape;  // the same rank, each dimension kept or broadcast from 1
+    for (auto& d : row)
+      if (gen.uniform() < 0.5) d = 1;
+    CAPTURE(ag::shape_str(shape));
+    CAPTURE(ag::shape_str(row));
+    const Tensor a = test::param(shape, gen), b = test::param(row, gen), positive = test::param(row, gen, 0.5, 2.0);
+    const auto check = [](const ag::GradcheckFn& f, const Inputs& in, const char* name) {
+      CAPTURE(name);
+      CHECK(ag::gradgradcheck(f, in));
+    };
+    check([](const Inputs& in) { return ag::mul(ag::add(in[0], in[1]), in[1]); }, {a, b}, "add, mul");
+    check([](const Inputs& in) { return ag::div(ag::sub(in[0], in[1]), in[1]); }, {a, positive}, "sub, div");
+    check([](const Inputs& in) { return ag::scaled_tanh(ag::mul(in[0], in[1])); }, {a, b}, "scaled_tanh");
+    check([](const Inputs& in) { return ag::sigmoid(ag::exp(in[0])); }, {a}, "sigmoid, exp");
+    const std::int64_t dim = static_cast<std::int64_t>(gen.below(shape.size()));
+    check([dim](const Inputs& in) { return ag::mean(ag::tanh(in[0]), dim, true); }, {a}, "mean along a dimension");
+    check([dim](const Inputs& in) { return ag::logsumexp(in[0], dim); }, {a}, "logsumexp");
+    const auto size = [&](std::uint64_t most) { return static_cast<std::int64_t>(1 + gen.below(most)); };
+    const std::int64_t m = size(3), k = size(4), n = size(3);
+    check([](const Inputs& in) { return ag::matmul(in[0], ag::square(in[1])); },
+          {test::param({m, k}, gen), test::param({k, n}, gen)}, "matmul");
+  }
+}

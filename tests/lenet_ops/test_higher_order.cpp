@@ -82,3 +82,37 @@ TEST_CASE("gradgradcheck: linear with each activation, and the RBF units") {
   }
   CHECK(ag::gradgradcheck([](const Inputs& v) { return ag::rbf(v[0], v[1]); }, {x, test::param({5, 4}, gen)}));
 }
+
+TEST_CASE("gradgradcheck over random shapes: conv2d (per-axis geometry), subsample, max_pool2d, linear, rbf") {
+  ag::Generator gen(55);
+  const auto below = [&](std::uint64_t n) { return static_cast<std::int64_t>(gen.below(n)); };
+  for (int trial = 0; trial < 4; ++trial) {
+    CAPTURE(trial);
+    const std::int64_t n = 1 + below(2), c = 1 + below(3), k = 1 + below(3), kh = 1 + below(3), kw = 1 + below(3);
+    ag::Conv2dOptions options;
+    options.stride = ag::Size2{1 + below(2), 1 + below(2)};
+    options.padding = ag::Size2{below(2), below(2)};
+    const Tensor x = test::param({n, c, kh + 1 + below(3), kw + 1 + below(3)}, gen);
+    const Tensor w = test::param({k, c, kh, kw}, gen), b = test::param({k}, gen);
+    CAPTURE(shape_str(x.shape()));
+    CAPTURE(shape_str(w.shape()));
+    CHECK(ag::gradgradcheck([&](const Inputs& v) { return ag::conv2d(v[0], v[1], v[2], options); }, {x, w, b}));
+
+    const std::int64_t window = 1 + below(2), rows = window * (1 + below(3)), cols = window * (1 + below(3));
+    const Tensor maps = test::param({n, c, rows, cols}, gen);
+    const Tensor coeff = test::param({c}, gen), bias = test::param({c}, gen);
+    CAPTURE(shape_str(maps.shape()));
+    CHECK(ag::gradgradcheck(
+        [&](const Inputs& v) { return ag::subsample(v[0], v[1], v[2], window, ag::Activation::scaled_tanh); },
+        {maps, coeff, bias}));
+    CHECK(ag::gradgradcheck([&](const Inputs& v) { return ag::max_pool2d(ag::square(v[0]), window, window); },
+                            {maps}));
+
+    const std::int64_t in = 1 + below(5), out = 1 + below(4);
+    const Tensor features = test::param({n, in}, gen);
+    CHECK(ag::gradgradcheck([&](const Inputs& v) { return ag::linear(v[0], v[1], v[2], ag::Activation::tanh); },
+                            {features, test::param({out, in}, gen), test::param({out}, gen)}));
+    CHECK(ag::gradgradcheck([](const Inputs& v) { return ag::rbf(v[0], v[1]); },
+                            {features, test::param({out, in}, gen)}));
+  }
+}

@@ -5,6 +5,7 @@
 #include <autograd/autograd.h>
 #include <support/thread_count.h>
 #include <models/lenet5.h>
+#include <nn/input_gradient_penalty.h>
 #include <nn/layers/linear.h>
 #include <nn/loss.h>
 #include <nn/optim/adam.h>
@@ -34,8 +35,8 @@ struct Trained {
 };
 
 /// Trains a fresh model of `variant` for 3 steps at `batch` with Adam or SGD (momentum), updating in backward
-/// or not.
-Trained train(ag::models::Variant variant, std::int64_t batch, bool adam, bool in_backward) {
+/// or not; with `penalty` > 0 on the loss plus that weight times the input-gradient penalty (a second-order pass).
+Trained train(ag::models::Variant variant, std::int64_t batch, bool adam, bool in_backward, double penalty = 0) {
   ag::Generator init(5);
   auto model = ag::models::make_model(variant, init);
   std::unique_ptr<ag::nn::Optimizer> optimizer;
@@ -49,14 +50,17 @@ Trained train(ag::models::Variant variant, std::int64_t batch, bool adam, bool i
   ag::Generator data(6);
   Trained result;
   for (int step = 0; step < 3; ++step) {
-    const Tensor x = ag::uniform({batch, 1, side, side}, -0.1, 1.175, data);
+    Tensor x = ag::uniform({batch, 1, side, side}, -0.1, 1.175, data);
+    if (penalty > 0) x.requires_grad_();
     std::vector<std::int64_t> classes;
     for (std::int64_t n = 0; n < batch; ++n) classes.push_back((n * 7 + step) % 10);
     const Tensor labels = ag::from_indices(classes, {batch});
     const Tensor loss = ag::nn::compute_loss(paper ? ag::nn::LossKind::map : ag::nn::LossKind::cross_entropy,
                                              model->forward(x), labels, 1.0);
+    const Tensor objective =
+        penalty > 0 ? ag::add(loss, ag::mul(ag::nn::input_gradient_penalty(loss, x), penalty)) : loss;
     optimizer->zero_grad();
-    loss.backward();
+    objective.backward();
     result.updated_in_backward.clear();
     for (const auto& p : model->parameters())
       if (!p.value.grad().defined()) result.updated_in_backward.push_back(p.name);
@@ -91,6 +95,21 @@ TEST_CASE("updating in backward gives the same bits as step(), for both variants
           CHECK(plain.steps == 3);
           CHECK(in_backward.values == plain.values);
         }
+}
+
+TEST_CASE("with double back-propagation's penalty (a create_graph pass first), updating in backward is still step()") {
+  // The penalty's own pass (dE/dx with create_graph) must update nothing; the objective's pass, which reads the
+  // weights again through dE/dx's graph, updates each weight only once nothing left in the pass reads it.
+  for (const auto variant : {ag::models::Variant::lecun1998, ag::models::Variant::modern})
+    for (const std::int64_t batch : {1, 3}) {
+      CAPTURE(ag::models::variant_name(variant));
+      CAPTURE(batch);
+      const Trained plain = train(variant, batch, true, false, 0.5);
+      const Trained in_backward = train(variant, batch, true, true, 0.5);
+      CHECK(in_backward.updated_in_backward.size() == plain.values.size() / 3);  // Adam: parameter, m, v
+      CHECK(in_backward.values == plain.values);
+      CHECK(in_backward.values != train(variant, batch, true, false).values);  // the penalty changed the steps
+    }
 }
 
 TEST_CASE("a parameter is updated in backward once its whole gradient of the pass is in .grad") {

@@ -9,38 +9,12 @@
 
 #include "support/idx_writer.h"
 #include "support/temp_dir.h"
+#include "train/run_support.h"
 
 using test::TempDir;
 
-namespace {
-
-nlohmann::json config_for(const TempDir& dir, const std::string& variant, int epochs) {
-  nlohmann::json doc = {
-      {"model", {{"variant", variant}}},
-      {"data", {{"dir", dir.path().string()}}},
-      {"train", {{"epochs", epochs}, {"batch_size", 16}, {"seed", 7}}},
-      {"output", {{"dir", (dir / "run").string()}, {"progress", "lines"}}},
-  };
-  doc["train"]["optimizer"] = {{"name", "adam"}, {"lr", 0.003}};
-  return ag::app::resolve_config(doc, "test config");
-}
-
-std::vector<std::vector<double>> final_weights(const TempDir& dir, const nlohmann::json& resolved) {
-  const auto config = ag::app::to_train_config(resolved);
-  auto setup = ag::app::make_model_setup(config);
-  auto optimizer = ag::app::make_optimizer(config, setup.model->parameters());
-  ag::app::CheckpointContents contents;
-  contents.variant = ag::models::variant_name(setup.variant);
-  contents.optimizer = ag::app::to_string(config.train.optimizer.name);
-  for (const auto& p : setup.model->parameters()) contents.tensors.emplace_back(p.name, p.value);
-  for (auto& s : optimizer->state()) contents.tensors.push_back(s);
-  ag::app::load_checkpoint(dir / "run" / "checkpoint.bin", contents);
-  std::vector<std::vector<double>> out;
-  for (const auto& [name, t] : contents.tensors) out.push_back(t.to_vector());
-  return out;
-}
-
-}  // namespace
+using test::config_for;
+using test::final_weights;
 
 TEST_CASE("both variants overfit 64 samples to zero training error in a few seconds") {
   for (const std::string variant : {"lecun1998", "modern"}) {

@@ -1,0 +1,24 @@
+#pragma once
+/// One training step's forward and backward pass, with the objective train_lenet minimises.
+#include "apps/train/run_setup.h"
+#include "autograd/tensor.h"
+#include "nn/data/mnist.h"
+#include "nn/optim/optimizer.h"
+
+namespace ag::app {
+
+/// What one batch's forward and backward give.
+struct BatchStep {
+  Tensor output;       ///< the model's output [N,10] (logits, or RBF distances), still in the graph
+  double loss = 0;     ///< the batch's mean loss E
+  double penalty = 0;  ///< double back-propagation's penalty P (0 when it is off)
+};
+
+/// Runs `setup`'s model on `samples` ([N,1,side,side] images, [N] labels) and back-propagates the objective into
+/// the parameters' gradients (zeroed first, through `optimizer`): the loss E, plus `penalty_weight` P with
+/// P = (1/N) sum_n |dE_n/dx_n|^2 (train.input_gradient_penalty; off at 0). Back-propagates nothing when E or P is
+/// not finite: the caller stops the run.
+BatchStep forward_backward(const ModelSetup& setup, nn::Optimizer& optimizer, const data::Batch& samples,
+                           double penalty_weight);
+
+}  // namespace ag::app

@@ -1,0 +1,83 @@
+// train.input_gradient_penalty (double back-propagation) end to end: both variants train with it, its mean is in
+// metrics.jsonl, it changes the weights, and a run stopped mid-epoch resumes to the same bits and the same metrics.
+#include <doctest/doctest.h>
+
+#include <apps/train/trainer.h>
+
+#include <cmath>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "support/idx_writer.h"
+#include "support/temp_dir.h"
+#include "train/run_support.h"
+
+using test::config_for;
+using test::final_weights;
+using test::TempDir;
+
+namespace {
+
+const nlohmann::json kPenalty = {{"train", {{"input_gradient_penalty", 0.5}}}};
+
+/// Returns the records of dir/run/metrics.jsonl.
+std::vector<nlohmann::json> metrics_of(const TempDir& dir) {
+  std::ifstream in(dir / "run" / "metrics.jsonl");
+  std::vector<nlohmann::json> records;
+  for (std::string line; std::getline(in, line);) records.push_back(nlohmann::json::parse(line));
+  return records;
+}
+
+/// Returns the records without their timings, which differ between any two runs.
+std::vector<nlohmann::json> without_timings(std::vector<nlohmann::json> records) {
+  for (auto& r : records) r.erase("seconds"), r.erase("samples_per_second");
+  return records;
+}
+
+}  // namespace
+
+TEST_CASE("both variants train with the input-gradient penalty: it is in the metrics and changes the weights") {
+  for (const std::string variant : {"lecun1998", "modern"}) {
+    CAPTURE(variant);
+    TempDir plain, penalised;
+    test::write_learnable_mnist(plain.path(), 64, 3);
+    test::write_learnable_mnist(penalised.path(), 64, 3);
+    ag::app::train(config_for(plain, variant, 30), false);
+    const auto result = ag::app::train(config_for(penalised, variant, 30, kPenalty), false);
+    CHECK(result.epochs_completed == 30);
+
+    const auto records = metrics_of(penalised);
+    REQUIRE(records.size() == 30);
+    for (const auto& r : records) {
+      REQUIRE(r.contains("train_penalty"));
+      CHECK(std::isfinite(r["train_penalty"].get<double>()));
+      CHECK(r["train_penalty"].get<double>() > 0.0);
+    }
+    CHECK(records.back()["train_error"].get<double>() == 0.0);  // it still learns the 64 samples
+    CHECK_FALSE(metrics_of(plain).front().contains("train_penalty"));  // only a run with the penalty reports it
+    CHECK(final_weights(plain, config_for(plain, variant, 30)) !=
+          final_weights(penalised, config_for(penalised, variant, 30, kPenalty)));
+  }
+}
+
+TEST_CASE("a run with the penalty stopped mid-epoch resumes to the same bits and the same metrics") {
+  for (const std::string variant : {"lecun1998", "modern"}) {
+    CAPTURE(variant);
+    TempDir straight, interrupted;
+    test::write_learnable_mnist(straight.path(), 80, 5);
+    test::write_learnable_mnist(interrupted.path(), 80, 5);
+    ag::app::train(config_for(straight, variant, 3, kPenalty), false);
+
+    const auto config = config_for(interrupted, variant, 3, kPenalty);
+    ag::app::TrainHooks stop_at;
+    stop_at.after_batch = [](int epoch, std::int64_t batch) {
+      if (epoch == 2 && batch == 2) ag::app::request_stop();
+    };
+    CHECK(ag::app::train(config, false, stop_at).stopped_early);
+    CHECK(ag::app::train(config, true).epochs_completed == 3);
+    CHECK(final_weights(straight, config_for(straight, variant, 3, kPenalty)) == final_weights(interrupted, config));
+    // The partial epoch's penalty sum is in the checkpoint: epoch 2's train_penalty is the uninterrupted run's.
+    CHECK(without_timings(metrics_of(straight)) == without_timings(metrics_of(interrupted)));
+  }
+}
