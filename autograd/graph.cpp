@@ -28,9 +28,19 @@ Node::Node(std::string op_name, std::vector<Tensor> op_inputs, Rules rules, std:
       recorded(std::move(rules.recorded)),
       saved(std::move(saved_tensors)),
       read_inputs(inputs_read) {
-  versions.reserve(inputs.size() + saved.size());
-  for (const auto& input : inputs) versions.push_back(input.defined() ? input.version() : 0);
-  for (const auto& tensor : saved) versions.push_back(tensor.defined() ? tensor.version() : 0);
+  std::size_t k = 0;
+  const auto keep = [&](const Tensor& t) {
+    const std::uint64_t version = t.defined() ? t.version() : 0;
+    if (k < versions_in_place.size()) versions_in_place[k] = version;
+    else versions_beyond.push_back(version);
+    ++k;
+  };
+  for (const auto& input : inputs) keep(input);
+  for (const auto& tensor : saved) keep(tensor);
+}
+
+std::uint64_t Node::version_when_recorded(std::size_t k) const {
+  return k < versions_in_place.size() ? versions_in_place[k] : versions_beyond[k - versions_in_place.size()];
 }
 
 void Node::check_versions(bool every_input) const {
@@ -38,11 +48,11 @@ void Node::check_versions(bool every_input) const {
     const bool input = k < inputs.size();
     if (input && !every_input && (k >= 64 || !((read_inputs >> k) & 1))) continue;
     const Tensor& t = input ? inputs[k] : saved[k - inputs.size()];
-    if (!t.defined() || t.version() == versions[k]) continue;
+    if (!t.defined() || t.version() == version_when_recorded(k)) continue;
     fail(name, "{} {} was written in place after the op used it (version {} now, {} when the op ran); its backward "
                "would use the new values: write into a copy, or before the op",
          input ? fmt::format("input {}", k) : std::string("its saved output"), shape_str(t.shape()), t.version(),
-         versions[k]);
+         version_when_recorded(k));
   }
 }
 
@@ -84,6 +94,12 @@ bool any_requires_grad(const std::vector<Tensor>& inputs) {
   return false;
 }
 
+Tensor unrecorded(Tensor output, std::string_view op, std::string_view suffix) {
+  if (anomaly_mode_enabled())
+    check_finite(suffix.empty() ? std::string(op) : fmt::format("{}+{}", op, suffix), "forward", output);
+  return output;
+}
+
 namespace {
 
 /// Makes `output` the result of op `name` (record's work); `inputs_read` has bit i set when the rule reads
@@ -119,16 +135,17 @@ Tensor record(std::string name, Tensor output, std::vector<Tensor> inputs, Rules
 
 Tensor record(std::string name, Tensor output, std::vector<Tensor> inputs, Rules rules, std::vector<Tensor> saved) {
   // The saved tensors that are inputs are checked as inputs; the others (an output the rule kept) as saved.
+  // Filtered in place: a batch-1 step records some 25 nodes, and an allocation per node is measurable there.
   std::uint64_t inputs_read = 0;
-  std::vector<Tensor> extra;
-  for (auto& tensor : saved) {
+  std::erase_if(saved, [&](const Tensor& tensor) {
     const auto input = std::find_if(inputs.begin(), inputs.end(), [&](const Tensor& in) {
       return in.defined() && tensor.defined() && in.impl() == tensor.impl();
     });
-    if (input != inputs.end() && input - inputs.begin() < 64) inputs_read |= std::uint64_t{1} << (input - inputs.begin());
-    else extra.push_back(std::move(tensor));
-  }
-  return record_node(std::move(name), std::move(output), std::move(inputs), std::move(rules), std::move(extra),
+    if (input == inputs.end() || input - inputs.begin() >= 64) return false;
+    inputs_read |= std::uint64_t{1} << (input - inputs.begin());
+    return true;
+  });
+  return record_node(std::move(name), std::move(output), std::move(inputs), std::move(rules), std::move(saved),
                      inputs_read);
 }
 

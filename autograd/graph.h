@@ -1,9 +1,11 @@
 #pragma once
 /// The dynamic graph: one Node per recorded op, linking its result to its inputs and its backward rule.
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -35,8 +37,10 @@ struct Node {
   std::vector<Tensor> saved;  ///< Tensors besides its inputs whose values the rule reads (the op's output).
   std::uint64_t read_inputs = ~std::uint64_t{0};  ///< Bit i set when the rule reads input i's values.
   /// The versions of the inputs, then of the saved tensors, when the op was recorded: backward refuses to run
-  /// the rule on values it reads that were written in place since.
-  std::vector<std::uint64_t> versions;
+  /// the rule on values it reads that were written in place since. The first few are kept in place (an
+  /// allocation per node is measurable in a batch-1 step), the rest beyond; version_when_recorded(k) reads both.
+  std::array<std::uint64_t, 6> versions_in_place{};
+  std::vector<std::uint64_t> versions_beyond;
   /// Hooks on the op's output (Tensor::register_hook), run on its gradient before the rule.
   std::vector<std::pair<HookId, GradHook>> output_hooks;
   bool released = false;      ///< Set once backward has freed this node (retain_graph = false).
@@ -61,6 +65,9 @@ struct Node {
   /// since the op was recorded: the saved ones, and with `every_input` (a create_graph pass, whose recorded
   /// rule recomputes from the inputs) every input.
   void check_versions(bool every_input = false) const;
+  /// Returns the version that input k (or, for k >= inputs.size(), saved tensor k - inputs.size()) had when the op
+  /// was recorded.
+  std::uint64_t version_when_recorded(std::size_t k) const;
 };
 
 /// Returns true while ops record themselves (the default; false inside a NoGradGuard, true again inside an
@@ -118,5 +125,17 @@ inline Rules composed(BackwardFn rule) { return Rules{nullptr, std::move(rule)};
 
 /// Returns true when grad mode is on and some tensor in `inputs` requires a gradient.
 bool any_requires_grad(const std::vector<Tensor>& inputs);
+
+/// Returns true when an op on `inputs` (tensors, any of them undefined) joins the graph: grad mode is on and one
+/// of them requires a gradient. record() decides the same; an op whose rules cost allocations to build (captures
+/// too large for std::function's inline buffer) tests it first and, when false, returns through unrecorded().
+template <class... Inputs>
+bool records(const Inputs&... inputs) {
+  return grad_mode_enabled() && ((inputs.defined() && inputs.requires_grad()) || ...);
+}
+
+/// Returns `output`, the result of an op that joins no graph (records() was false), checked as record() checks
+/// it in anomaly mode, under the name `op`, or "op+suffix" for an op with a fused activation.
+Tensor unrecorded(Tensor output, std::string_view op, std::string_view suffix = {});
 
 }  // namespace ag

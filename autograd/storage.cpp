@@ -137,7 +137,10 @@ long Storage::use_count() const { return header_ ? header_->references.load(std:
 std::uint64_t Storage::version() const { return header_ ? header_->version.load(std::memory_order_relaxed) : 0; }
 
 void Storage::bump_version() const {
-  if (header_) header_->version.fetch_add(1, std::memory_order_relaxed);
+  // A load and a store, not an atomic increment (a locked instruction for every op's output): two threads writing
+  // the same values at once is a race on the values already, and either way the version differs from the one an
+  // op saw before, which is all that backward's check asks.
+  if (header_) header_->version.store(header_->version.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
 StorageStats storage_stats() { return StorageCache::instance().stats(); }

@@ -100,6 +100,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   // Then, with G = dL/dz [N,O,OH,OW] and col = im2col(x):
   // dL/dx [N,C,H,W] = col2im(W^T G);  dL/dW [O,C,kh,kw] = sum_n G col^T (0 where unconnected);
   // dL/dbias [O] = sum over n, i, j of G
+  if (!records(x, weight, bias)) return unrecorded(out, "conv2d", internal::fused_suffix(options.activation));
   const internal::FusedActivation fused = internal::fused_activation("conv2d", options.activation, out);
   // The recorded rule: G from the convolution recomputed (with its graph), then the two gradient ops. It holds the
   // options through a shared pointer: GCC 12 (-O3) warned that the copy of their optional table that a capture by

@@ -33,6 +33,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activat
                                bias.defined() ? bias.data<T>() : nullptr, internal::kernel_activation(activation),
                                out.mutable_data<T>());
   });
+  if (!records(x, weight, bias)) return unrecorded(out, "linear", internal::fused_suffix(activation));
   std::vector<Tensor> inputs{x, weight};
   if (bias.defined()) inputs.push_back(bias);
   // With a fused activation f, y = f(z): the rules below take dL/dz = dL/dy f'(z), computed from y first.

@@ -44,7 +44,7 @@ Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, Ac
   Tensor out = empty({x.size(0), x.size(1), geo.out_h(), geo.out_w()}, x.dtype());
   // The argmax offsets, kept for the backward only when x will get a gradient: 32-bit integers in the bytes
   // of a float32 tensor of the same count, so that they come from (and return to) the storage cache.
-  const Tensor index = any_requires_grad({x}) ? empty({out.numel()}, DType::f32) : Tensor();
+  const Tensor index = records(x) ? empty({out.numel()}, DType::f32) : Tensor();
   const auto offsets = [](const Tensor& t) { return reinterpret_cast<std::int32_t*>(t.impl()->storage.get()); };
   dispatch_floating(x.dtype(), "max_pool2d", [&](auto type) {
     using T = decltype(type);
@@ -53,6 +53,7 @@ Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, Ac
   });
   // With an activation f, y = f(z) for the pooled z, and first G = dL/dz = dL/dy f'(z), from y. Then
   // dL/dx [N,C,H,W] = G [N,C,OH,OW] routed to each window's first maximal element (summed where windows overlap)
+  if (!records(x)) return unrecorded(out, "max_pool2d", internal::fused_suffix(activation));
   const internal::FusedActivation fused = internal::fused_activation("max_pool2d", activation, out);
   // The recorded rule: G from the pool recomputed (with its graph), scattered to each window's maximum, as
   // flat positions into x (plane * H W + the kernel's offset within the plane).

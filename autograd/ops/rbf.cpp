@@ -39,6 +39,7 @@ Tensor rbf(const Tensor& x, const Tensor& centres) {
     using T = decltype(type);
     kernels::rbf_forward<T>(batch, units, d, x.data<T>(), centres.data<T>(), out.mutable_data<T>());
   });
+  if (!records(x, centres)) return unrecorded(out, "rbf");
   // dL/dx [N,D] = sum_i 2 G[n,i] (x[n,:] - w[i,:]);  dL/dw [K,D] = -sum_n 2 G[n,i] (x[n,:] - w[i,:])
   // The recorded rule, with ops: dL/dx = 2 (x rowsum(G) - G w);  dL/dw = 2 (w colsum(G)^T - G^T x).
   const auto recorded = [](const Tensor& g, const std::vector<Tensor>& in) {

@@ -47,7 +47,7 @@ Tensor subsample(const Tensor& x, const Tensor& coeff, const Tensor& bias, std::
   const Shape out_shape{batch, geo.channels, geo.out_h(), geo.out_w()};
   Tensor out = empty(out_shape, x.dtype());
   // The window sums are what dL/dcoeff needs: kept only when coeff will get a gradient.
-  Tensor pooled = any_requires_grad({coeff}) ? empty(out_shape, x.dtype()) : Tensor();
+  Tensor pooled = records(coeff) ? empty(out_shape, x.dtype()) : Tensor();
   dispatch_floating(x.dtype(), "subsample", [&](auto type) {
     using T = decltype(type);
     kernels::subsample_forward<T>(geo, batch, x.data<T>(), coeff.data<T>(), bias.defined() ? bias.data<T>() : nullptr,
@@ -56,6 +56,7 @@ Tensor subsample(const Tensor& x, const Tensor& coeff, const Tensor& bias, std::
   });
   // With a fused activation f, y = f(z) and first G = dL/dz = dL/dy f'(z), from y. Then, with G = dL/dz:
   // dL/dx [N,C,H,W] = coeff[c] G spread over each window;  dL/dcoeff [C] = sum G s;  dL/dbias [C] = sum G
+  if (!records(x, coeff, bias)) return unrecorded(out, "subsample", internal::fused_suffix(activation));
   const internal::FusedActivation fused = internal::fused_activation("subsample", activation, out);
   // The recorded rule, with ops: G from the layer recomputed (with its graph); dL/dx = coeff G upsampled;
   // the window sums s recomputed as sub-sampling with unit coefficients, recorded too.

@@ -85,3 +85,21 @@ TEST_CASE("versions: a leaf that requires a gradient is written only outside gra
   }
   CHECK_THROWS_WITH_AS(y.backward(), doctest::Contains("square: input 0 [2] was written in place"), ag::Error);
 }
+
+TEST_CASE("versions: an op with more inputs than are kept in place checks the last of them too") {
+  // A node keeps the versions of its first six tensors in place and the rest beside: input 7 is one of the rest.
+  Tensor w = ag::from_vector({1, 2}, {2}, ag::DType::f64).requires_grad_();
+  std::vector<Tensor> inputs;
+  for (int i = 0; i < 8; ++i) inputs.push_back(w * static_cast<double>(i + 1));
+  Tensor total = inputs[0].detach().clone();
+  for (int i = 1; i < 8; ++i) total = ag::add(total, inputs[static_cast<std::size_t>(i)].detach());
+  const Tensor y = ag::sum(ag::record("sum8", total, inputs, [](const Tensor& g, const std::vector<Tensor>& in) {
+    return std::vector<Tensor>(in.size(), g);
+  }));
+  const std::uint64_t before = inputs[7].version();
+  inputs[7].set({1}, 0);
+  const std::string expected = fmt::format(
+      "sum8: input 7 [2] was written in place after the op used it (version {} now, {} when the op ran)", before + 1,
+      before);
+  CHECK_THROWS_WITH_AS(y.backward(), doctest::Contains(expected.c_str()), ag::Error);
+}

@@ -30,6 +30,11 @@ struct FusedActivation {
   Tensor y;
 };
 
+/// Returns what follows "op+" in the name of an op with `activation` fused ("relu"), empty for none.
+inline std::string_view fused_suffix(Activation activation) {
+  return activation == Activation::none ? std::string_view() : activation_name(activation);
+}
+
 /// Returns the name and kept output for op `op` whose result `out` had `activation` applied.
 inline FusedActivation fused_activation(std::string_view op, Activation activation, const Tensor& out) {
   if (activation == Activation::none) return {std::string(op), Tensor()};
