@@ -92,7 +92,7 @@ TEST_CASE("to(float64) converts every parameter and buffer in place, for both va
   CHECK_THROWS_WITH_AS(net->to(DType::i64), "Module::to: expected float32 or float64, got int64", ag::Error);
 }
 
-TEST_CASE("a model converted to float64 passes gradcheck through its input and a parameter") {
+TEST_CASE("after to(float64), gradcheck passes through the model and a parameter's gradient matches") {
   auto net = test::model_of(Variant::lecun1998, 4);
   net->to(DType::f64);
   ag::Tensor x = test::input_of(Variant::lecun1998, DType::f64);
