@@ -1,5 +1,6 @@
 #pragma once
-/// Modules: layers and containers that own named parameters, with hierarchical names such as "c3.weight".
+/// Modules: layers and containers that own named parameters and buffers, with hierarchical names such as
+/// "c3.weight".
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -16,6 +17,13 @@ struct Parameter {
   std::string name;
   Tensor value;
   std::int64_t trainable = 0;
+};
+
+/// A tensor with its hierarchical name: a buffer (state that is not trained, such as the RBF centres), or an
+/// entry of a module's whole state (parameters and buffers).
+struct NamedTensor {
+  std::string name;
+  Tensor value;
 };
 
 /// The base of every layer and container.
@@ -38,6 +46,16 @@ class Module {
 
   /// Returns every parameter of this module and its children, depth first, with hierarchical names.
   std::vector<Parameter> parameters() const;
+  /// Returns every buffer (state that is saved and converted with the parameters but not trained) of this module
+  /// and its children, depth first, with hierarchical names ("output.centres").
+  std::vector<NamedTensor> buffers() const;
+  /// Returns the module's whole state by name: parameters() then buffers(), each in its own order.
+  std::vector<NamedTensor> state() const;
+  /// Converts every parameter and buffer to `dtype` (float32 or float64) in place: every handle to them (the
+  /// layers' members, an optimizer's list) sees the new values. Parameters stay leaves that require a gradient;
+  /// the gradients of converted tensors are dropped. Build optimizers and graphs after it: an optimizer's state
+  /// and a graph recorded before keep the old dtype. Throws ag::Error for int64.
+  void to(DType dtype);
   /// Returns the number of trainable scalars in parameters().
   std::int64_t trainable_count() const;
   /// Drops the gradient of every parameter.
@@ -48,11 +66,18 @@ class Module {
  protected:
   /// Registers `value` as parameter `name` (marking it requires_grad); `trainable` defaults to numel().
   Tensor register_parameter(std::string name, Tensor value, std::int64_t trainable = -1);
+  /// Registers `value` as buffer `name`: saved, loaded and converted by to() with the parameters, but not a
+  /// parameter (optimizers never see it). Throws ag::Error when the module already has an entry of that name.
+  Tensor register_buffer(std::string name, Tensor value);
   /// Registers a child module under `name`; its parameters appear as "name.<param>".
   void register_module(std::string name, std::shared_ptr<Module> module);
 
  private:
+  /// Throws ag::Error when this module already has a parameter or buffer called `name`.
+  void check_new_name(const std::string& name) const;
+
   std::vector<Parameter> own_;
+  std::vector<NamedTensor> own_buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
 };
 

@@ -12,6 +12,7 @@
 #include "apps/train/file_output.h"
 #include "autograd/error.h"
 #include "nn/data/input_file.h"
+#include "nn/serialize/checksum.h"
 
 namespace ag::app {
 
@@ -27,15 +28,6 @@ constexpr std::size_t kPrefix = sizeof(kMagic) + sizeof(std::uint32_t) + sizeof(
 constexpr std::size_t kChecksum = sizeof(std::uint64_t);
 // A header lists a few dozen tensors in a few kB; a longer one is not ours.
 constexpr std::uint64_t kMaxHeaderBytes = std::uint64_t{1} << 20;
-
-std::uint64_t fnv1a(const char* data, std::size_t size) {
-  std::uint64_t hash = 0xcbf29ce484222325ull;
-  for (std::size_t i = 0; i < size; ++i) {
-    hash ^= static_cast<unsigned char>(data[i]);
-    hash *= 0x100000001b3ull;
-  }
-  return hash;
-}
 
 template <class T>
 void append(std::string& out, T value) {
@@ -77,7 +69,7 @@ std::pair<std::uint32_t, std::size_t> checked_frame(const std::string& data, con
   if (data.size() < kPrefix + kChecksum)
     fail("checkpoint", "{}: truncated: {} bytes, too short for a header", where, data.size());
   const std::size_t body = data.size() - kChecksum;
-  if (read_at<std::uint64_t>(data, body) != fnv1a(data.data(), body))
+  if (read_at<std::uint64_t>(data, body) != nn::fnv1a64(std::string_view(data.data(), body)))
     fail("checkpoint", "{}: checksum mismatch: the file is corrupt or truncated", where);
   const auto version = read_at<std::uint32_t>(data, sizeof(kMagic));
   if (version != 1 && version != kCheckpointVersion)
@@ -144,7 +136,7 @@ void save_checkpoint(const std::filesystem::path& path, const CheckpointContents
   append<std::uint64_t>(out, header_text.size());
   out += header_text;
   for (const auto& [name, t] : contents.tensors) out.append(bytes_of(t), byte_size(t));
-  append<std::uint64_t>(out, fnv1a(out.data(), out.size()));
+  append<std::uint64_t>(out, nn::fnv1a64(out));
   try {
     write_file_atomically(path, out);
   } catch (const Error& e) {

@@ -8,7 +8,11 @@ namespace ag::nn {
 
 RbfOutput::RbfOutput(Tensor centres_in, bool trainable) : centres(std::move(centres_in)), trainable_(trainable) {
   if (centres.dim() != 2) fail("RbfOutput", "centres must be [K,D], got {}", shape_str(centres.shape()));
-  if (trainable) register_parameter("centres", centres);
+  // Fixed centres are state all the same: saved, loaded and converted by Module::to with the parameters.
+  if (trainable)
+    register_parameter("centres", centres);
+  else
+    register_buffer("centres", centres);
 }
 
 Tensor RbfOutput::forward(const Tensor& x) { return rbf(x, centres); }

@@ -5,7 +5,8 @@
 namespace ag::nn {
 
 /// x [N,D] -> [N,K], y[n,i] = sum_j (x[n,j] - centres[i,j])^2, the squared distance to each class's
-/// code; the predicted class is the argmin. The centres are fixed unless `trainable`.
+/// code; the predicted class is the argmin. The centres are fixed unless `trainable`: a buffer "centres" then,
+/// a parameter "centres" otherwise.
 class RbfOutput : public Module {
  public:
   /// Creates the layer from centres [K,D].

@@ -1,10 +1,11 @@
-// Proves the consumer's own op with gradcheck, checks its error message, and trains a two-parameter model
-// through it. Prints what it finds; returns 1 when any check fails.
+// Proves the consumer's own op with gradcheck, checks its error message, trains a two-parameter model through it,
+// and saves and loads a LeNet-5. Prints what it finds; returns 1 when any check fails.
 #include <autograd/autograd.h>
 
 #include <iostream>
 #include <string>
 
+#include "saved_state.h"
 #include "softsign.h"
 
 namespace {
@@ -58,6 +59,9 @@ int main() {
   }
   std::cout << "training: loss " << first << " -> " << last << ", w = " << w.item() << ", b = " << b.item() << "\n";
   failures += !(last < first / 100);
+
+  // 4. A model's state saved and loaded through the installed nn library.
+  failures += consumer::saved_state_failures();
 
   std::cout << (failures == 0 ? "consumer: all checks passed\n" : "consumer: FAILED\n");
   return failures == 0 ? 0 : 1;

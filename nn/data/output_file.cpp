@@ -1,5 +1,5 @@
 // Writing output files atomically, through temporary files of unique names, with the system's reason on failure.
-#include "apps/train/file_output.h"
+#include "nn/data/output_file.h"
 
 #include <fmt/format.h>
 
@@ -12,7 +12,7 @@
 
 #include "autograd/error.h"
 
-namespace ag::app {
+namespace ag::data {
 namespace {
 
 // Distinguishes the temporary files of one process; the pid distinguishes processes.
@@ -85,4 +85,4 @@ bool is_temporary_name(std::string_view name) {
   return !name.empty();
 }
 
-}  // namespace ag::app
+}  // namespace ag::data
