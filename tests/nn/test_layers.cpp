@@ -284,3 +284,18 @@ TEST_CASE("predict takes the argmin of RBF distances and the argmax of logits") 
   CHECK_THROWS_WITH_AS(ag::nn::parse_loss("hinge"), "loss: unknown loss \"hinge\"; expected map, mle or cross_entropy",
                        ag::Error);
 }
+
+TEST_CASE("MaxPool2d per axis: kernel, stride and padding for height and width apart") {
+  CHECK(ag::nn::MaxPool2d({2, 1}, {1, 2}, ag::Activation::none, {1, 0}).describe() ==
+        "MaxPool2d(2x1, stride 1x2, padding 1x0)");
+  CHECK(ag::nn::MaxPool2d(2, 2, ag::Activation::relu).describe() == "MaxPool2d(2x2, stride 2, then relu)");
+  // x [1,1,2,3] = [[1, 5, 2], [4, 3, 6]]: windows of 2 rows x 1 column, stride 1, a row of padding above and below
+  // (never the maximum): the rows alone, then their maximum, then the second row.
+  const Tensor x = ag::from_vector({1, 5, 2, 4, 3, 6}, {1, 1, 2, 3});
+  ag::nn::MaxPool2d pool({2, 1}, 1, ag::Activation::none, {1, 0});
+  const Tensor y = pool.forward(x);
+  CHECK(y.shape() == ag::Shape{1, 1, 3, 3});
+  CHECK(y.to_vector() == std::vector<double>{1, 5, 2, 4, 5, 6, 4, 3, 6});
+  // A stride of 0 on an axis means that axis's kernel size.
+  CHECK(ag::nn::MaxPool2d(ag::Size2{2, 3}).forward(x).to_vector() == std::vector<double>{6});
+}
