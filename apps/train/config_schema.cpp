@@ -116,6 +116,10 @@ std::vector<ConfigKey> make_schema() {
       integer_key("train.threads", 1, 1, 64, "Worker threads for the tensor kernels."),
       boolean_key("train.anomaly_detection", false,
                   "Check every op result and gradient for NaN/Inf and stop at the first one (slow)."),
+      number_key("train.target_error", 0.01, 0, closed, 1, closed,
+                 "The test error (a fraction) whose first reaching summary.json reports as `time_to_target`: the "
+                 "seconds of training (evaluations, start-up and data loading excluded) up to the end of the first "
+                 "epoch whose test error is at most this."),
       number_key("train.input_gradient_penalty", 0.0, 0, closed, kNoMax, open,
                  "Double back-propagation (Drucker and LeCun, 1992): each step minimises `loss + w*P`, where "
                  "`P = (1/N) sum_n |dE_n/dx_n|^2` is the mean squared norm of each sample's loss gradient with "

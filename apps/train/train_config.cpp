@@ -58,6 +58,7 @@ TrainConfig to_train_config(const json& config) {
   result.train.seed = at("train/seed").get<std::uint64_t>();
   result.train.threads = integer("train/threads");
   result.train.anomaly_detection = at("train/anomaly_detection").get<bool>();
+  result.train.target_error = at("train/target_error").get<double>();
   result.train.input_gradient_penalty = at("train/input_gradient_penalty").get<double>();
   OptimizerConfig& optimizer = result.train.optimizer;
   optimizer.name = from_name("train/optimizer/name", text("train/optimizer/name"), kOptimizers);

@@ -61,6 +61,7 @@ struct TrainSettings {
   std::uint64_t seed = 1;          ///< train.seed
   int threads = 1;                 ///< train.threads
   bool anomaly_detection = false;  ///< train.anomaly_detection
+  double target_error = 0.01;      ///< train.target_error: summary.json's time_to_target is for this test error
   double input_gradient_penalty = 0.0;  ///< train.input_gradient_penalty: weight of double backprop's penalty
   OptimizerConfig optimizer;       ///< train.optimizer.*
   ScheduleConfig schedule;         ///< train.schedule.*

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -22,6 +23,7 @@
 #include "apps/train/progress.h"
 #include "apps/train/resume.h"
 #include "apps/train/stop_request.h"
+#include "apps/train/time_to_target.h"
 #include "apps/train/training_step.h"
 #include "autograd/anomaly.h"
 #include "autograd/backward.h"
@@ -289,7 +291,9 @@ void Trainer::train_batch(int epoch, std::int64_t batch, std::span<const std::in
 /// Evaluates the model after `epoch`, appends the epoch's line to metrics.jsonl and prints it.
 void Trainer::end_epoch(int epoch, double lr, const EpochProgress& progress) {
   const double train_seconds = progress.seconds();
+  const auto eval_start = std::chrono::steady_clock::now();
   const Evaluation test = evaluate(*setup_.model, setup_.loss, setup_.map_j, test_set_, setup_.norm);
+  const double eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - eval_start).count();
   nlohmann::json record = {{"epoch", epoch},
                            {"lr", lr},
                            {"train_loss", progress.mean_loss()},
@@ -297,6 +301,7 @@ void Trainer::end_epoch(int epoch, double lr, const EpochProgress& progress) {
                            {"test_loss", test.loss},
                            {"test_error", test.error},
                            {"seconds", train_seconds},
+                           {"eval_seconds", eval_seconds},
                            {"samples_per_second", progress.samples_per_second()}};
   // The mean penalty per training sample, before its weight: train_loss stays the loss alone, comparable with runs
   // without the penalty.
@@ -358,7 +363,9 @@ void Trainer::finish() {
                                   {"test_loss", result_.test_loss},
                                   {"epochs", result_.epochs_completed},
                                   {"variant", models::variant_name(setup_.variant)},
-                                  {"trainable_parameters", setup_.model->trainable_count()}};
+                                  {"trainable_parameters", setup_.model->trainable_count()},
+                                  {"target_error", config_.train.target_error},
+                                  {"time_to_target", time_to_target(metrics_text_, config_.train.target_error)}};
   write_file_atomically(out_dir_ / "summary.json", summary.dump(2) + "\n");
 }
 

@@ -3,6 +3,7 @@
 
 #include <apps/train/checkpoint.h>
 #include <apps/train/config.h>
+#include <apps/train/time_to_target.h>
 #include <apps/train/trainer.h>
 
 #include <fstream>
@@ -112,4 +113,36 @@ TEST_CASE("a checkpoint from another variant, a truncated or corrupt one, or a m
                        ag::Error);
   rewrite(bytes);
   CHECK_NOTHROW(ag::app::load_checkpoint(path, same));
+}
+
+TEST_CASE("summary.json's time_to_target: the training seconds up to the first epoch at train.target_error") {
+  TempDir dir;
+  test::write_learnable_mnist(dir.path(), 64, 3);
+  const auto config = config_for(dir, "modern", 6, {{"train", {{"target_error", 0.2}}}});
+  ag::app::train(config, false);
+  std::ifstream metrics(dir / "run" / "metrics.jsonl");
+  double seconds = 0;
+  nlohmann::json expected = nullptr;
+  for (std::string line; std::getline(metrics, line);) {
+    const auto record = nlohmann::json::parse(line);
+    REQUIRE(record.contains("eval_seconds"));  // each epoch's evaluation, apart from its training seconds
+    CHECK(record["eval_seconds"].get<double>() >= 0.0);
+    seconds += record["seconds"].get<double>();
+    if (expected.is_null() && record["test_error"].get<double>() <= 0.2) expected = seconds;
+  }
+  const auto summary = nlohmann::json::parse(std::ifstream(dir / "run" / "summary.json"));
+  REQUIRE_FALSE(expected.is_null());  // 64 learnable samples reach 20 % error within 6 epochs
+  CHECK(summary["target_error"].get<double>() == 0.2);
+  CHECK(summary["time_to_target"].get<double>() == doctest::Approx(expected.get<double>()).epsilon(1e-12));
+}
+
+TEST_CASE("time_to_target reads metrics.jsonl's text: the first epoch at the target, null when none reached it") {
+  const std::string text = "{\"epoch\":1,\"seconds\":1.5,\"test_error\":0.3}\n"
+                           "not a record\n"
+                           "{\"epoch\":2,\"seconds\":2.0,\"test_error\":0.01}\n"
+                           "{\"epoch\":3,\"seconds\":4.0,\"test_error\":0.005}\n";
+  CHECK(ag::app::time_to_target(text, 0.01).get<double>() == 3.5);
+  CHECK(ag::app::time_to_target(text, 0.3).get<double>() == 1.5);
+  CHECK(ag::app::time_to_target(text, 0.001).is_null());
+  CHECK(ag::app::time_to_target("", 0.5).is_null());
 }
