@@ -107,6 +107,18 @@ std::vector<ConfigKey> make_schema() {
                 "`fashion-mnist` (Debian package dataset-fashion-mnist)"),
       integer_key("data.train_limit", 0, 0, 60000, "Use only the first N training samples; 0 = all 60,000."),
       integer_key("data.test_limit", 0, 0, 10000, "Use only the first N test samples; 0 = all 10,000."),
+      boolean_key("data.distortions.enabled", false,
+                  "Distort each training image by its own random planar affine map (the paper's enlarged training "
+                  "set, section III.C), drawn from train.seed and the sample's place in the run: the same images "
+                  "for any thread count and on resume. Test images are never distorted."),
+      number_key("data.distortions.translate", 2.0, 0, closed, 8, closed,
+                 "Largest shift along each axis, in pixels (MNIST digits sit in a 20x20 box with 4-pixel margins)."),
+      number_key("data.distortions.scale", 0.1, 0, closed, 0.5, closed,
+                 "Largest relative change of size: the image is scaled by 1 + u, u uniform in [-scale, scale]."),
+      number_key("data.distortions.squeeze", 0.1, 0, closed, 0.5, closed,
+                 "Largest relative change of aspect: widths by 1 + u and heights by 1 / (1 + u)."),
+      number_key("data.distortions.shear", 0.15, 0, closed, 1, closed,
+                 "Largest horizontal shear: each row moves by u times its distance from the centre."),
       // train
       integer_key("train.epochs", 20, 1, 1000, "Passes over the training set."),
       integer_key("train.batch_size", 32, 1, 60000,

@@ -53,6 +53,9 @@ TrainConfig to_train_config(const json& config) {
   result.data.dir = text("data/dir");
   result.data.train_limit = at("data/train_limit").get<std::int64_t>();
   result.data.test_limit = at("data/test_limit").get<std::int64_t>();
+  result.data.distort = at("data/distortions/enabled").get<bool>();
+  result.data.distortions = {at("data/distortions/translate").get<double>(), at("data/distortions/scale").get<double>(),
+                             at("data/distortions/squeeze").get<double>(), at("data/distortions/shear").get<double>()};
   result.train.epochs = integer("train/epochs");
   result.train.batch_size = integer("train/batch_size");
   result.train.seed = at("train/seed").get<std::uint64_t>();

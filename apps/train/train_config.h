@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "models/lenet5.h"
+#include "nn/data/distortion.h"
 #include "nn/loss.h"
 #include "nn/schedule.h"
 
@@ -32,6 +33,8 @@ struct DataConfig {
   std::string dir = "data/mnist";    ///< data.dir: folder of the four IDX files (raw or .gz)
   std::int64_t train_limit = 0;      ///< data.train_limit: first N training samples, 0 = all
   std::int64_t test_limit = 0;       ///< data.test_limit: first N test samples, 0 = all
+  bool distort = false;              ///< data.distortions.enabled
+  data::Distortions distortions;     ///< data.distortions.{translate, scale, squeeze, shear}
 };
 
 /// The train.optimizer.* keys.

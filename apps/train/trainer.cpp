@@ -252,7 +252,7 @@ bool Trainer::run_epoch(int epoch) {
 void Trainer::train_batch(int epoch, std::int64_t batch, std::span<const std::int64_t> order,
                           EpochProgress& progress) {
   const std::int64_t start = batch * batch_size_, size = std::min(batch_size_, train_set_.count - start);
-  const auto samples = data::make_batch(train_set_, slice(order, start, size), setup_.norm);
+  const auto samples = training_batch(config_, train_set_, setup_.norm, {epoch, start}, slice(order, start, size));
   if (batch + 1 < batches_) {  // the next batch's images, fetched into the cache while this one trains
     const std::int64_t next = start + batch_size_;
     data::prefetch_images(train_set_, slice(order, next, std::min(batch_size_, train_set_.count - next)));

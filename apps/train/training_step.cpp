@@ -1,13 +1,33 @@
-// One training step's forward and backward: the loss, and double back-propagation's penalty when it is on.
+// One training step: its batch (distorted when asked), its forward and backward: the loss, and double
+// back-propagation's penalty when it is on.
 #include "apps/train/training_step.h"
 
 #include <cmath>
+#include <numeric>
+#include <vector>
 
 #include "autograd/backward.h"
 #include "autograd/ops/arithmetic.h"
 #include "nn/input_gradient_penalty.h"
 
 namespace ag::app {
+namespace {
+
+/// The seed of the training images' distortions, apart from those of initialisation and shuffling.
+constexpr std::uint64_t kDistortionStream = 0x5851f42d4c957f2dull;
+
+}  // namespace
+
+data::Batch training_batch(const TrainConfig& config, const data::Dataset& train_set, const data::Normalisation& norm,
+                           BatchPlace place, std::span<const std::int64_t> indices) {
+  if (!config.data.distort) return data::make_batch(train_set, indices, norm);
+  const auto first_key = static_cast<std::uint64_t>((place.epoch - 1) * train_set.count + place.start);
+  const data::Dataset distorted = data::distorted_samples(train_set, indices, config.data.distortions,
+                                                          config.train.seed ^ kDistortionStream, first_key);
+  std::vector<std::int64_t> in_order(indices.size());
+  std::iota(in_order.begin(), in_order.end(), std::int64_t{0});
+  return data::make_batch(distorted, in_order, norm);
+}
 
 // With the penalty, the images become a leaf that requires a gradient, dE/dx is computed with create_graph, and
 // the objective's backward runs through that gradient's graph too: P's gradient with respect to the weights is a

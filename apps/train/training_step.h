@@ -1,11 +1,25 @@
 #pragma once
 /// One training step's forward and backward pass, with the objective train_lenet minimises.
+#include <span>
+
 #include "apps/train/run_setup.h"
 #include "autograd/tensor.h"
 #include "nn/data/mnist.h"
 #include "nn/optim/optimizer.h"
 
 namespace ag::app {
+
+/// Where a batch sits in a run: its epoch (1-based) and the position of its first sample in that epoch's order.
+struct BatchPlace {
+  int epoch = 1;
+  std::int64_t start = 0;
+};
+
+/// Returns the training samples `indices` of `train_set` as a batch, images [B,1,S,S] scaled by `norm`: with
+/// data.distortions enabled, each image distorted by the map of its place in the run (train.seed, the epoch and
+/// its position), so that a resumed run and any thread count see the same images.
+data::Batch training_batch(const TrainConfig& config, const data::Dataset& train_set, const data::Normalisation& norm,
+                           BatchPlace place, std::span<const std::int64_t> indices);
 
 /// What one batch's forward and backward give.
 struct BatchStep {

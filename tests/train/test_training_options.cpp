@@ -1,5 +1,6 @@
-// train.input_gradient_penalty (double back-propagation) end to end: both variants train with it, its mean is in
-// metrics.jsonl, it changes the weights, and a run stopped mid-epoch resumes to the same bits and the same metrics.
+// Training options end to end. train.input_gradient_penalty (double back-propagation): both variants train with
+// it, its mean is in metrics.jsonl, it changes the weights. data.distortions: they change the weights. With
+// either, a run stopped mid-epoch resumes to the same bits and the same metrics.
 #include <doctest/doctest.h>
 
 #include <apps/train/trainer.h>
@@ -79,5 +80,27 @@ TEST_CASE("a run with the penalty stopped mid-epoch resumes to the same bits and
     CHECK(final_weights(straight, config_for(straight, variant, 3, kPenalty)) == final_weights(interrupted, config));
     // The partial epoch's penalty sum is in the checkpoint: epoch 2's train_penalty is the uninterrupted run's.
     CHECK(without_timings(metrics_of(straight)) == without_timings(metrics_of(interrupted)));
+  }
+}
+
+TEST_CASE("distorted training images: a run stopped mid-epoch resumes to the same bits; distortions change it") {
+  const nlohmann::json distorted = {{"data", {{"distortions", {{"enabled", true}}}}}};
+  for (const std::string variant : {"lecun1998", "modern"}) {
+    CAPTURE(variant);
+    TempDir straight, interrupted, plain;
+    for (const TempDir* dir : {&straight, &interrupted, &plain}) test::write_learnable_mnist(dir->path(), 80, 5);
+    ag::app::train(config_for(straight, variant, 2, distorted), false);
+    ag::app::train(config_for(plain, variant, 2), false);
+    const auto config = config_for(interrupted, variant, 2, distorted);
+    ag::app::TrainHooks stop_at;
+    stop_at.after_batch = [](int epoch, std::int64_t batch) {
+      if (epoch == 2 && batch == 1) ag::app::request_stop();
+    };
+    CHECK(ag::app::train(config, false, stop_at).stopped_early);
+    CHECK(ag::app::train(config, true).epochs_completed == 2);
+    const auto weights = final_weights(interrupted, config);
+    CHECK(final_weights(straight, config_for(straight, variant, 2, distorted)) == weights);
+    CHECK(without_timings(metrics_of(straight)) == without_timings(metrics_of(interrupted)));
+    CHECK(final_weights(plain, config_for(plain, variant, 2)) != weights);
   }
 }
