@@ -4,8 +4,12 @@
 
 #include <chrono>
 #include <ctime>
+#include <numeric>
 
 #include "apps/inspect/trained_run.h"
+#include "apps/report/pictures.h"
+#include "apps/train/training_step.h"
+#include "nn/data/distortion.h"
 
 namespace ag::app {
 
@@ -36,6 +40,21 @@ std::vector<DigitTrace> trace_digits(const TrainedRun& run, const data::Dataset&
     }
   }
   return traces;
+}
+
+/// Returns the first training images of `run`'s data, image b distorted by the map of position b of the first
+/// epoch (drawn as training draws them, from the run's seed), as pictures for the report's grid.
+std::vector<image::Image> distorted_training_samples(const TrainedRun& run) {
+  constexpr std::int64_t kShown = 24;
+  const data::Dataset train = data::load_mnist_split(run.config.data.dir, "train", kShown);
+  std::vector<std::int64_t> indices(static_cast<std::size_t>(train.count));
+  std::iota(indices.begin(), indices.end(), std::int64_t{0});
+  const data::Dataset distorted =
+      data::distorted_samples(train, indices, run.config.data.distortions, distortion_seed(run.config), 0);
+  std::vector<image::Image> pictures;
+  for (std::int64_t i = 0; i < distorted.count; ++i)
+    pictures.push_back(digit_image(image_bytes(distorted, i), distorted.cols, distorted.rows));
+  return pictures;
 }
 
 ModelFindings examine_model(const TrainedRun& run) {
@@ -85,7 +104,8 @@ ReportData gather_report(const std::filesystem::path& dir, const ReportOptions& 
   if (!r.files.has_checkpoint) return r;
   const TrainedRun run = load_trained_run(dir, options.overrides);
   r.model = examine_model(run);
-  if (r.distortions_enabled && options.distortion_samples) r.distorted = options.distortion_samples(run);
+  if (r.distortions_enabled)
+    r.distorted = options.distortion_samples ? options.distortion_samples(run) : distorted_training_samples(run);
   return r;
 }
 

@@ -63,12 +63,13 @@ struct ReportData {
 /// How a report is made.
 struct ReportOptions {
   std::vector<std::string> overrides;  ///< "key.path=value" applied to DIR/config.json (e.g. data.dir)
-  /// Returns distorted training samples to show; called only when the config enables distortions.
+  /// Returns distorted training samples to show; called only when the config enables distortions. When null, the
+  /// report draws the run's first 24 training images, each under a map drawn as training draws them.
   std::function<std::vector<image::Image>(const TrainedRun& run)> distortion_samples;
 };
 
 /// Returns true when the resolved config turns training-data distortions on: data.distortions is true,
-/// or an object whose "enabled" is true (the key does not exist yet; the section waits for it).
+/// or an object whose "enabled" is true (data.distortions.enabled).
 bool distortions_enabled(const nlohmann::json& config);
 
 /// Reads the run folder `dir` and, when it has a checkpoint, evaluates the model on the test set the config

@@ -18,12 +18,14 @@ constexpr std::uint64_t kDistortionStream = 0x5851f42d4c957f2dull;
 
 }  // namespace
 
+std::uint64_t distortion_seed(const TrainConfig& config) { return config.train.seed ^ kDistortionStream; }
+
 data::Batch training_batch(const TrainConfig& config, const data::Dataset& train_set, const data::Normalisation& norm,
                            BatchPlace place, std::span<const std::int64_t> indices) {
   if (!config.data.distort) return data::make_batch(train_set, indices, norm);
   const auto first_key = static_cast<std::uint64_t>((place.epoch - 1) * train_set.count + place.start);
   const data::Dataset distorted = data::distorted_samples(train_set, indices, config.data.distortions,
-                                                          config.train.seed ^ kDistortionStream, first_key);
+                                                          distortion_seed(config), first_key);
   std::vector<std::int64_t> in_order(indices.size());
   std::iota(in_order.begin(), in_order.end(), std::int64_t{0});
   return data::make_batch(distorted, in_order, norm);

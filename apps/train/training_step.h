@@ -15,6 +15,9 @@ struct BatchPlace {
   std::int64_t start = 0;
 };
 
+/// Returns the seed of the training images' distortions for `config` (apart from initialisation and shuffling).
+std::uint64_t distortion_seed(const TrainConfig& config);
+
 /// Returns the training samples `indices` of `train_set` as a batch, images [B,1,S,S] scaled by `norm`: with
 /// data.distortions enabled, each image distorted by the map of its place in the run (train.seed, the epoch and
 /// its position), so that a resumed run and any thread count see the same images.

@@ -12,6 +12,8 @@
 #include <apps/train/file_output.h>
 #include <apps/train/output_folder.h>
 #include <apps/train/trainer.h>
+#include <apps/train/training_step.h>
+#include <nn/data/distortion.h>
 #include <apps/inspect/trained_run.h>
 
 #include <sys/stat.h>
@@ -260,4 +262,31 @@ TEST_CASE("html escaping and numbers for people") {
   CHECK(ag::app::html::number(2.5e-5, 3) == "2.5e-05");
   CHECK(ag::app::html::number(0.0006975, 4) == "0.0006975");
   CHECK(ag::app::html::percent(0.0095) == "0.95 %");
+}
+
+TEST_CASE("a run trained with distortions: its report draws 24 training images under maps drawn as training's") {
+  TempDir dir;
+  test::write_learnable_mnist(dir.path(), 48, 5);
+  nlohmann::json resolved = config_for(dir, "modern", 1);
+  resolved["data"]["distortions"]["enabled"] = true;
+  ag::app::train(resolved, false);
+  const ag::app::ReportData data = ag::app::gather_report(dir / "run", {});
+  REQUIRE(data.distortions_enabled);
+  REQUIRE(data.distorted.size() == 24);
+  // Each picture is the training image at that position under the map of its key (position b of epoch 1).
+  const auto run = ag::app::load_trained_run(dir / "run");
+  const auto train = ag::data::load_mnist_split(dir.path(), "train", 24);
+  const std::vector<std::int64_t> first{0, 1, 2};
+  const auto expected = ag::data::distorted_samples(train, first, run.config.data.distortions,
+                                                    ag::app::distortion_seed(run.config), 0);
+  for (std::size_t b = 0; b < 3; ++b) {
+    CAPTURE(b);
+    const ag::image::Image& shown = data.distorted[b];
+    REQUIRE(shown.width == 28);
+    bool same = true;  // the report draws ink dark on light: 255 - the byte
+    for (std::int64_t i = 0; i < 28 * 28; ++i)
+      same = same && shown.pixels[static_cast<std::size_t>(i)] == 255 - expected.images[b * 784 + static_cast<std::size_t>(i)];
+    CHECK(same);
+  }
+  CHECK(ag::app::distortions_section(data).find("24 distorted training samples") != std::string::npos);
 }
