@@ -9,11 +9,15 @@ namespace ag {
 
 namespace {
 
-std::vector<Tensor> run_curvature_rule(Node& node, const Tensor& grad_output) {
+std::vector<Tensor> run_curvature_rule(Node& node, const Tensor& grad_output, CurvatureSink& sink) {
   if (!node.curvature)
     fail(node.name, "has no curvature rule, so backward_curvature cannot go through it (docs/curvature.md: giving "
                     "an op a curvature rule)");
-  Tensor curvature = std::move(node.curvature_sum);
+  Tensor curvature;
+  if (auto sum = sink.nodes.find(&node); sum != sink.nodes.end()) {
+    curvature = std::move(sum->second);
+    sink.nodes.erase(sum);
+  }
   if (!curvature.defined()) curvature = zeros_like(grad_output);
   std::vector<Tensor> diagonals =
       node.curvature(CurvatureInput{grad_output, curvature, node.inputs, node.saved, node.backward});
@@ -25,7 +29,7 @@ std::vector<Tensor> run_curvature_rule(Node& node, const Tensor& grad_output) {
 }  // namespace
 
 void propagate_curvature(Node& node, const Tensor& grad_output, CurvatureSink& sink) {
-  std::vector<Tensor> diagonals = run_curvature_rule(node, grad_output);
+  std::vector<Tensor> diagonals = run_curvature_rule(node, grad_output, sink);
   for (std::size_t i = 0; i < node.inputs.size(); ++i) {
     const Tensor& input = node.inputs[i];
     if (!input.defined() || !input.requires_grad() || !diagonals[i].defined()) continue;
@@ -34,7 +38,7 @@ void propagate_curvature(Node& node, const Tensor& grad_output, CurvatureSink& s
            shape_str(diagonals[i].shape()), dtype_name(diagonals[i].dtype()), i, shape_str(input.shape()),
            dtype_name(input.dtype()));
     if (Node* producer = input.grad_fn().get()) {
-      accumulate(producer->curvature_sum, diagonals[i]);
+      accumulate(sink.nodes[producer], diagonals[i]);
     } else if (auto slot = sink.leaves.find(input.impl().get()); slot != sink.leaves.end()) {
       accumulate(slot->second, diagonals[i]);
     }

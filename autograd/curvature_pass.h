@@ -9,15 +9,18 @@
 
 namespace ag {
 
-/// Where a curvature pass's diagonals go that reach leaves: `leaves` holds a slot (undefined until a
-/// diagonal arrives) for each leaf whose diagonal the caller asked for; other leaves' diagonals are dropped.
+/// Where a curvature pass's diagonals go: `nodes` holds diag d2L/d(result)^2 of each node reached, summed over
+/// its consumers so far (kept here, not in Node, so that plain backward's nodes stay as small as they were);
+/// `leaves` holds a slot (undefined until a diagonal arrives) for each leaf whose diagonal the caller asked for;
+/// other leaves' diagonals are dropped.
 struct CurvatureSink {
+  std::unordered_map<const Node*, Tensor> nodes;
   std::unordered_map<const TensorImpl*, Tensor> leaves;
 };
 
 /// Runs `node`'s curvature rule on dL/dy = `grad_output` and its summed diag d2L/dy2 (zero when none reached
-/// it: the root's, or below ops that send none), and adds each input's diagonal into its producer's
-/// curvature_sum or `sink`'s leaf slot. Throws naming the op when it has no curvature rule or a diagonal has
+/// it: the root's, or below ops that send none), and adds each input's diagonal into its producer's sum or
+/// `sink`'s leaf slot. Throws naming the op when it has no curvature rule or a diagonal has
 /// the wrong shape. Defined in curvature.cpp.
 void propagate_curvature(Node& node, const Tensor& grad_output, CurvatureSink& sink);
 

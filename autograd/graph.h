@@ -72,7 +72,6 @@ struct Node {
   std::uint64_t backward_pass = 0;  ///< The pass under way that reached this node; 0 for none.
   int consumers_left = 0;        ///< Consumers in that pass's graph that have not yet sent their gradient.
   Tensor gradient_sum;           ///< dL/d(this node's result), summed over those consumers so far.
-  Tensor curvature_sum;          ///< In a curvature pass, diag d2L/d(result)^2, summed over those consumers so far.
 
   Node(std::string op_name, std::vector<Tensor> op_inputs, Rules rules, std::vector<Tensor> saved_tensors = {},
        std::uint64_t inputs_read = ~std::uint64_t{0});

@@ -9,7 +9,6 @@ PassNodes::~PassNodes() {
     node->backward_pass = 0;
     node->consumers_left = 0;
     node->gradient_sum = Tensor();
-    node->curvature_sum = Tensor();
   }
   for (const auto& leaf : leaves_) leaf.impl()->hooks->end_pass();
 }

@@ -81,9 +81,9 @@ Tensor transpose(const Tensor& x, std::int64_t d0, std::int64_t d1) {
   std::iota(order.begin(), order.end(), std::int64_t{0});
   std::swap(order[static_cast<std::size_t>(a)], order[static_cast<std::size_t>(b)]);
   return record("transpose", permuted_copy("transpose", x, order), {x},
-                composed([a, b](const Tensor& g, const std::vector<Tensor>&) {
+                with_curvature(composed([a, b](const Tensor& g, const std::vector<Tensor>&) {
     return std::vector<Tensor>{transpose(g, a, b)};
-  }), {});
+  }), internal::route_curvature), {});
 }
 
 // y[i_0, .., i_{r-1}] = x at index i_k in dimension dims[k], for every k

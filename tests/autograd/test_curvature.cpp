@@ -37,6 +37,8 @@ TEST_CASE("curvature of the elementwise arithmetic, reshape and the sums") {
   check_against_jacobian([](const Inputs& in) { return ag::rsub(2.0, in[0]); }, x);
   check_against_jacobian([](const Inputs& in) { return ag::reshape(in[0], {3, 4}); }, x);
   check_against_jacobian([](const Inputs& in) { return ag::flatten(in[0]); }, x);
+  check_against_jacobian([](const Inputs& in) { return ag::transpose(in[0], 0, 2); }, x);
+  check_against_jacobian([](const Inputs& in) { return ag::permute(in[0], {1, 2, 0}); }, x);
   check_against_jacobian([](const Inputs& in) { return ag::reshape(ag::sum(in[0]), {1}); }, x);
   check_against_jacobian([](const Inputs& in) { return ag::sum(in[0], 1); }, x);
   check_against_jacobian([](const Inputs& in) { return ag::reshape(ag::mean(in[0]), {1}); }, x);
