@@ -111,6 +111,16 @@ TEST_CASE("the losses seed the pass with the exact diagonal of their Hessian") {
   CHECK(relative_difference(pass.diagonals[0], exact) < 1e-12);
 }
 
+TEST_CASE("mse_loss, now one node, gives the composed ops' value and gradients to the bit") {
+  ag::Generator gen(19);
+  const ag::Tensor p = test::param({4, 3}, gen), t = test::param({4, 3}, gen);
+  const ag::Tensor fused = ag::mse_loss(p, t), composed = ag::mean(ag::square(ag::sub(p, t)));
+  CHECK(fused.item() == composed.item());
+  const Inputs g_fused = ag::grad(fused, {p, t}), g_composed = ag::grad(composed, {p, t});
+  CHECK(relative_difference(g_fused[0], g_composed[0]) == 0);
+  CHECK(relative_difference(g_fused[1], g_composed[1]) == 0);
+}
+
 TEST_CASE("backward_curvature refuses an op without a curvature rule by name, and a loss of several elements") {
   ag::Generator gen(17);
   const ag::Tensor x = test::param({2, 3}, gen);
