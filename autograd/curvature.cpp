@@ -1,7 +1,10 @@
 #include "autograd/curvature.h"
 
+#include <fmt/format.h>
+
 #include <utility>
 
+#include "autograd/anomaly.h"
 #include "autograd/curvature_pass.h"
 #include "autograd/leaf_gradients.h"
 
@@ -13,6 +16,7 @@ std::vector<Tensor> run_curvature_rule(Node& node, const Tensor& grad_output, Cu
   if (!node.curvature)
     fail(node.name, "has no curvature rule, so backward_curvature cannot go through it (docs/curvature.md: giving "
                     "an op a curvature rule)");
+  node.check_versions(true);  // before the rule reads its inputs and saved tensors
   Tensor curvature;
   if (auto sum = sink.nodes.find(&node); sum != sink.nodes.end()) {
     curvature = std::move(sum->second);
@@ -37,6 +41,8 @@ void propagate_curvature(Node& node, const Tensor& grad_output, CurvatureSink& s
       fail(node.name, "its curvature rule returned a diagonal of shape {} {} for input {} of shape {} {}",
            shape_str(diagonals[i].shape()), dtype_name(diagonals[i].dtype()), i, shape_str(input.shape()),
            dtype_name(input.dtype()));
+    if (anomaly_mode_enabled())
+      check_finite(node.name, fmt::format("curvature (diagonal for input {})", i), diagonals[i]);
     if (Node* producer = input.grad_fn().get()) {
       accumulate(sink.nodes[producer], diagonals[i]);
     } else if (auto slot = sink.leaves.find(input.impl().get()); slot != sink.leaves.end()) {

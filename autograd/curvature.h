@@ -19,7 +19,8 @@ struct CurvatureResult {
 /// recorded graph in backward's order: the loss's own rule seeds it (the diagonal of its Hessian with respect to
 /// its input), each op's curvature rule carries diag d2L/dy2 to its inputs, the diagonals that reach a tensor
 /// from several consumers are summed (shared weights sum over their uses). Throws naming the first op reached
-/// that has no curvature rule. Frees the graph unless `retain_graph`.
+/// that has no curvature rule, or one with an input written in place since it ran (a rule may read any input).
+/// Frees the graph unless `retain_graph`.
 CurvatureResult backward_curvature(const Tensor& loss, const std::vector<Tensor>& parameters,
                                    bool retain_graph = false);
 

@@ -75,7 +75,9 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activat
   };
   // Curvature (Gauss-Newton): with D_z = f'(z)^2 D_y [N,out]: D_x = D_z W^2 [N,in];  D_W = D_z^T x^2 [out,in];
   // D_b = sum_n D_z [out]; the backward rule computes exactly these from squared inputs.
-  const auto curvature = [activation](const CurvatureInput& at) { return internal::bilinear_curvature(at, activation); };
+  const auto curvature = [activation](const CurvatureInput& at) {
+    return internal::bilinear_curvature(at, activation);
+  };
   return record(fused.name, out, std::move(inputs), Rules{fast, recorded, curvature}, {x, weight, fused.y});
 }
 

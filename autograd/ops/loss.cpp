@@ -58,8 +58,8 @@ Tensor loss_curvature(const CurvatureInput& at, const Tensor& hessian_diagonal) 
 }
 
 /// The op `name`: E = (1/N) sum_n row_loss(scores[n,:], t_n) for scores [N,C] and class targets [N] (checked
-/// by the caller), with `curvature` its curvature rule and the rule dE/dscores[n,:] = row_gradient(scores[n,:], t_n, dL/dE / N, out[n,:]), and
-/// `recorded`, the same rule written with ops for create_graph passes. Both
+/// by the caller), with the rule dE/dscores[n,:] = row_gradient(scores[n,:], t_n, dL/dE / N, out[n,:]),
+/// `recorded`, the same rule written with ops for create_graph passes, and `curvature`, its curvature rule. Both
 /// are generic over float and double: [](const auto* row, std::int64_t t) {...} returning the row's term, and
 /// [](const auto* row, std::int64_t t, auto scale, auto* out) {...} writing its C gradients. The rule
 /// recomputes what it needs from the scores: a row is C values, and nothing is kept between the passes.
@@ -144,7 +144,8 @@ Tensor mse_loss(const Tensor& prediction, const Tensor& target) {
                                in[1].requires_grad() ? neg(to_prediction) : Tensor()};
   };
   const auto curvature = [](const CurvatureInput& at) {
-    const Tensor hessian = full(at.inputs[0].shape(), 2.0 / static_cast<double>(at.inputs[0].numel()), at.inputs[0].dtype());
+    const Tensor& p = at.inputs[0];
+    const Tensor hessian = full(p.shape(), 2.0 / static_cast<double>(p.numel()), p.dtype());
     const Tensor diagonal = loss_curvature(at, hessian);
     return std::vector<Tensor>{at.inputs[0].requires_grad() ? diagonal : Tensor(),
                                at.inputs[1].requires_grad() ? diagonal : Tensor()};

@@ -85,9 +85,10 @@ Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, Ac
   // maximum, summed where windows overlap, as the gradient is, with D_z = f'(z)^2 D_y: the backward rule run on
   // D_y f'(z) (it multiplies by f'(z) once more itself).
   const auto curvature = [activation](const CurvatureInput& at) {
-    const Tensor upstream = activation == Activation::none
-                                ? at.curvature
-                                : internal::activation_input_gradient("curvature", activation, at.curvature, at.saved[0]);
+    const Tensor upstream =
+        activation == Activation::none
+            ? at.curvature
+            : internal::activation_input_gradient("curvature", activation, at.curvature, at.saved[0]);
     return at.backward(upstream, at.inputs);
   };
   return record(fused.name, out, {x}, Rules{fast, recorded, curvature}, {fused.y});

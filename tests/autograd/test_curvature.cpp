@@ -129,6 +129,25 @@ TEST_CASE("backward_curvature refuses an op without a curvature rule by name, an
   CHECK_THROWS_WITH_AS(ag::backward_curvature(ag::exp(x), {x}), doctest::Contains("one-element loss"), ag::Error);
 }
 
+// A curvature rule may read any input (linear's reads x and W squared), so every input is checked, as a
+// create_graph pass checks them: here tanh, whose plain rule reads only its output, is refused too.
+TEST_CASE("backward_curvature refuses an op whose input was written in place since") {
+  ag::Tensor w = ag::from_vector({1, 2, 3}, {3}, ag::DType::f64).requires_grad_();
+  ag::Tensor x;
+  {
+    const ag::NoGradGuard off;
+    x = ag::mul(w, 1.0);
+  }
+  x.requires_grad_();
+  const ag::Tensor loss = ag::mse_loss(ag::tanh(x), ag::zeros({3}, ag::DType::f64));
+  {
+    const ag::NoGradGuard off;
+    x.set({0}, 5);
+  }
+  CHECK_THROWS_WITH_AS(ag::backward_curvature(loss, {x}), doctest::Contains("tanh: input 0 [3] was written in place"),
+                       ag::Error);
+}
+
 TEST_CASE("backward never runs a curvature rule: its gradients are unchanged by the pass beside it") {
   ag::Generator gen(18);
   const ag::Tensor x = test::param({3, 4}, gen), w = test::param({2, 4}, gen);
