@@ -3,6 +3,7 @@
 /// for ops of your own, gradcheck.
 #include "autograd/anomaly.h"
 #include "autograd/backward.h"
+#include "autograd/curvature.h"
 #include "autograd/custom_op.h"
 #include "autograd/gradient_consumer.h"
 #include "autograd/gradcheck.h"

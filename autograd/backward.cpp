@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "autograd/anomaly.h"
+#include "autograd/curvature_pass.h"
 #include "autograd/graph.h"
 #include "autograd/leaf_gradients.h"
 #include "autograd/pass_state.h"
@@ -21,6 +22,7 @@ namespace {
 struct GradientSink {
   LeafSink leaves;
   std::unordered_map<const Node*, const TensorImpl*> captured_nodes;  // ag::grad's intermediates, by producer
+  CurvatureSink* curvature = nullptr;  // set in a curvature pass: each node's curvature rule runs too
 };
 
 void check_gradient(const Node& node, std::size_t slot, const Tensor& input, const Tensor& g) {
@@ -135,6 +137,7 @@ void execute(const Tensor& root, const Tensor& seed, bool retain_graph, Gradient
       grad_output = run_grad_hooks(node->output_hooks, std::move(grad_output), "the output of " + node->name);
     if (auto c = sink.captured_nodes.find(node); c != sink.captured_nodes.end())
       accumulate(sink.leaves.capture[c->second], grad_output);
+    if (sink.curvature && grad_output.defined()) propagate_curvature(*node, grad_output, *sink.curvature);
     // Undefined: no gradient reached this node, so none leaves it.
     std::vector<Tensor> input_grads =
         grad_output.defined() ? run_rule(*node, grad_output, sink.leaves.create_graph) : std::vector<Tensor>();
@@ -151,9 +154,13 @@ void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph, boo
   execute(root, seed_gradient(root, grad), retain_graph, sink);
 }
 
-std::vector<Tensor> grad(const Tensor& root, const std::vector<Tensor>& inputs, const Tensor& grad_output,
-                         bool retain_graph, bool create_graph) {
+namespace {
+
+/// ag::grad's work; with `curvature`, a curvature pass too (autograd/curvature_pass.h).
+std::vector<Tensor> capture_gradients(const Tensor& root, const std::vector<Tensor>& inputs, const Tensor& grad_output,
+                                      bool retain_graph, bool create_graph, CurvatureSink* curvature) {
   GradientSink sink;
+  sink.curvature = curvature;
   sink.leaves.capturing = true;
   sink.leaves.create_graph = create_graph;
   for (const auto& input : inputs) {
@@ -165,6 +172,18 @@ std::vector<Tensor> grad(const Tensor& root, const std::vector<Tensor>& inputs, 
   std::vector<Tensor> out;
   for (const auto& input : inputs) out.push_back(sink.leaves.capture[input.impl().get()]);
   return out;
+}
+
+}  // namespace
+
+std::vector<Tensor> grad(const Tensor& root, const std::vector<Tensor>& inputs, const Tensor& grad_output,
+                         bool retain_graph, bool create_graph) {
+  return capture_gradients(root, inputs, grad_output, retain_graph, create_graph, nullptr);
+}
+
+std::vector<Tensor> gradients_with_curvature(const Tensor& root, const std::vector<Tensor>& inputs, bool retain_graph,
+                                             CurvatureSink& sink) {
+  return capture_gradients(root, inputs, Tensor(), retain_graph, false, &sink);
 }
 
 }  // namespace ag

@@ -26,6 +26,7 @@ Node::Node(std::string op_name, std::vector<Tensor> op_inputs, Rules rules, std:
       inputs(std::move(op_inputs)),
       backward(rules.fast ? std::move(rules.fast) : rules.recorded),
       recorded(std::move(rules.recorded)),
+      curvature(std::move(rules.curvature)),
       saved(std::move(saved_tensors)),
       read_inputs(inputs_read) {
   std::size_t k = 0;
@@ -69,6 +70,7 @@ Node::~Node() {
   inputs.clear();
   backward = nullptr;
   recorded = nullptr;
+  curvature = nullptr;
   if (draining) return;
   draining = true;
   while (!doomed.empty()) {
@@ -84,6 +86,7 @@ void Node::release() {
   saved.clear();
   backward = nullptr;
   recorded = nullptr;
+  curvature = nullptr;
   released = true;
 }
 

@@ -18,14 +18,33 @@ namespace ag {
 /// "no gradient" (always allowed; skip the work for inputs where !inputs[i].requires_grad()).
 using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_output, const std::vector<Tensor>& inputs)>;
 
+/// What an op's curvature rule reads (autograd/curvature.h, docs/curvature.md): dL/dy and the diagonal of
+/// d2L/dy2 that reached the op's result (both of its shape), the op's inputs and saved tensors (Node::saved:
+/// those it kept besides its inputs, such as its output) and its plain backward rule, which a rule may call
+/// on the curvature where the op's Jacobian entries are 0 or 1 (the curvature is then routed like a gradient).
+struct CurvatureInput {
+  const Tensor& gradient;             ///< dL/dy, shape of the result.
+  const Tensor& curvature;            ///< diag d2L/dy2 (Gauss-Newton), shape of the result.
+  const std::vector<Tensor>& inputs;  ///< The op's inputs, as for its backward rule.
+  const std::vector<Tensor>& saved;   ///< Node::saved.
+  const BackwardFn& backward;         ///< The op's plain backward rule.
+};
+
+/// A curvature rule: returns, for each input, the diagonal of the Gauss-Newton d2L/dx2 (that input's shape),
+/// or an undefined Tensor for none: sum_i J_ij^2 D_i for y = f(x) with Jacobian J, plus, for a loss only, the
+/// loss's own second derivative times dL/dy. Stateless lambdas cost no allocation per recorded op.
+using CurvatureFn = std::function<std::vector<Tensor>(const CurvatureInput& at)>;
+
 /// An op's backward rules. `fast` computes the gradients with any code (kernels, loops) and serves every plain
 /// pass. `recorded` computes the same with recorded ops (ag::mul, ag::conv2d, ...), so that a pass with
 /// create_graph can differentiate the gradients again; a rule written with ops only can be given as
 /// `recorded` alone and serves both. An op without `recorded` works in plain passes, and a create_graph pass
-/// refuses it by name.
+/// refuses it by name. `curvature`, optional, is the op's diagonal Gauss-Newton rule (autograd/curvature.h): run
+/// only by ag::backward_curvature, never by backward; the curvature pass refuses an op without one by name.
 struct Rules {
   BackwardFn fast;
   BackwardFn recorded;
+  CurvatureFn curvature = nullptr;
 };
 
 /// One recorded op. Owned by its result tensor (grad_fn); owns its inputs until backward releases it.
@@ -34,6 +53,7 @@ struct Node {
   std::vector<Tensor> inputs; ///< The op's tensor inputs, in the order its backward rule expects.
   BackwardFn backward;        ///< The plain pass's rule (Rules::fast, else recorded); null for an op without one.
   BackwardFn recorded;        ///< The rule written with recorded ops, for create_graph; null when there is none.
+  CurvatureFn curvature;      ///< The diagonal Gauss-Newton rule (Rules::curvature); null when there is none.
   std::vector<Tensor> saved;  ///< Tensors besides its inputs whose values the rule reads (the op's output).
   std::uint64_t read_inputs = ~std::uint64_t{0};  ///< Bit i set when the rule reads input i's values.
   /// The versions of the inputs, then of the saved tensors, when the op was recorded: backward refuses to run
@@ -122,6 +142,12 @@ Tensor record(std::string name, Tensor output, std::vector<Tensor> inputs, Rules
 /// The Rules of an op whose one rule is written with recorded ops alone: it serves plain passes (where
 /// nothing records) and create_graph passes (where its ops record, so the gradient can be differentiated).
 inline Rules composed(BackwardFn rule) { return Rules{nullptr, std::move(rule)}; }
+
+/// `rules` with the curvature rule `curvature` (see Rules::curvature).
+inline Rules with_curvature(Rules rules, CurvatureFn curvature) {
+  rules.curvature = std::move(curvature);
+  return rules;
+}
 
 /// Returns true when grad mode is on and some tensor in `inputs` requires a gradient.
 bool any_requires_grad(const std::vector<Tensor>& inputs);

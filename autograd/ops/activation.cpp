@@ -1,5 +1,6 @@
 #include "autograd/ops/activation.h"
 
+#include "autograd/ops/internal/curvature_rules.h"
 #include "autograd/ops/internal/elementwise.h"
 #include "kernels/activation.h"
 #include "autograd/graph.h"
@@ -28,7 +29,11 @@ Tensor activation_op(Activation activation, const char* name, const char* backwa
   const auto recorded = [activation](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{activation_backward(activation, g, activate(in[0], activation))};
   };
-  return record(name, out, {x}, Rules{fast, recorded}, {y});
+  // Gauss-Newton: D_x = f'(x)^2 D_y elementwise (the f''(x) dL/dy term dropped), f' read from the saved y.
+  const auto curvature = [activation](const CurvatureInput& at) {
+    return std::vector<Tensor>{internal::activation_curvature(activation, at.curvature, at.saved[0])};
+  };
+  return record(name, out, {x}, Rules{fast, recorded, curvature}, {y});
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include "autograd/ops/internal/elementwise.h"
 #include "autograd/graph.h"
+#include "autograd/ops/internal/curvature_rules.h"
 
 namespace ag {
 
@@ -30,9 +31,9 @@ Tensor expand(const Tensor& x, const Shape& shape) {
       for (std::int64_t j = 0; j < inner; ++j) o[off[0] + j] = in[off[1] + j * step];
     });
   });
-  return record("expand", out, {x}, composed([](const Tensor& g, const std::vector<Tensor>& in) {
+  return record("expand", out, {x}, with_curvature(composed([](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{sum_to(g, in[0].shape())};
-  }), {});
+  }), internal::route_curvature), {});
 }
 
 // y[j] = sum over the i that broadcast onto j of x[i];  dL/dx = expand(dL/dy, x.shape)
@@ -52,9 +53,9 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
       for (std::int64_t j = 0; j < inner; ++j) o[off[1] + j * step] += in[off[0] + j];
     });
   });
-  return record("sum_to", out, {x}, composed([](const Tensor& g, const std::vector<Tensor>& in) {
+  return record("sum_to", out, {x}, with_curvature(composed([](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{expand(g, in[0].shape())};
-  }), {});
+  }), internal::route_curvature), {});
 }
 
 }  // namespace ag

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "autograd/graph.h"
+#include "autograd/ops/internal/curvature_rules.h"
 #include "autograd/ops/conv2d_gradients.h"
 #include "autograd/ops/reduce.h"
 #include "autograd/ops/internal/block_sink.h"
@@ -138,7 +139,14 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
     });
     return std::vector<Tensor>{gx, gw, gb};
   };
-  return record(fused.name, out, {x, weight, bias}, Rules{fast, recorded}, {x, weight, fused.y});
+  // Curvature (Gauss-Newton, LeCun et al. 1998 Appendix C): with D_z = f'(z)^2 D_y [N,O,OH,OW],
+  // D_x [N,C,H,W] = col2im(W^2 applied transposed to D_z);  D_W [O,C,kh,kw] = sum over n and positions of D_z x^2
+  // (the sum over every connection that shares the weight; 0 where the table has no connection);
+  // D_bias [O] = sum of D_z. The backward rule computes exactly these from squared inputs.
+  const auto curvature = [activation = options.activation](const CurvatureInput& at) {
+    return internal::bilinear_curvature(at, activation);
+  };
+  return record(fused.name, out, {x, weight, bias}, Rules{fast, recorded, curvature}, {x, weight, fused.y});
 }
 
 }  // namespace ag

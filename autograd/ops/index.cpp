@@ -1,6 +1,7 @@
 #include "autograd/ops/index.h"
 
 #include "autograd/graph.h"
+#include "autograd/ops/internal/curvature_rules.h"
 #include "autograd/ops/internal/flat_index.h"
 
 namespace ag {
@@ -36,7 +37,8 @@ Tensor pick(const Tensor& x, const Tensor& index) {
     });
     return std::vector<Tensor>{gx};
   };
-  return record("pick", out, {x}, Rules{fast, recorded}, {});
+  // Curvature: J entries are 0 or 1, so D_x[n, t_n] = D_y[n], 0 elsewhere, routed by the backward rule.
+  return record("pick", out, {x}, Rules{fast, recorded, internal::route_curvature}, {});
 }
 
 }  // namespace ag

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "autograd/graph.h"
+#include "autograd/ops/internal/curvature_rules.h"
 #include "autograd/ops/matmul.h"
 #include "autograd/ops/reduce.h"
 #include "autograd/ops/shape_ops.h"
@@ -72,7 +73,12 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activat
     });
     return grads;
   };
-  return record(fused.name, out, std::move(inputs), Rules{fast, recorded}, {x, weight, fused.y});
+  // Curvature (Gauss-Newton): with D_z = f'(z)^2 D_y [N,out]: D_x = D_z W^2 [N,in];  D_W = D_z^T x^2 [out,in];
+  // D_b = sum_n D_z [out]; the backward rule computes exactly these from squared inputs.
+  const auto curvature = [activation](const CurvatureInput& at) {
+    return internal::bilinear_curvature(at, activation);
+  };
+  return record(fused.name, out, std::move(inputs), Rules{fast, recorded, curvature}, {x, weight, fused.y});
 }
 
 }  // namespace ag

@@ -10,6 +10,7 @@
 #include "autograd/ops/internal/logsumexp.h"
 #include "autograd/graph.h"
 #include "autograd/ops/arithmetic.h"
+#include "autograd/ops/broadcast.h"
 #include "autograd/ops/index.h"
 #include "autograd/ops/reduce.h"
 #include "autograd/ops/shape_ops.h"
@@ -45,15 +46,26 @@ Tensor one_hot(const Tensor& target, std::int64_t classes, DType dtype) {
   return out;
 }
 
+/// The curvature rule of a loss E (one element) of inputs x: D_x = dL/dE H + D_E (dE/dx)^2 (x's shape), with
+/// H = diag d2E/dx2 the loss's own second derivative. The first term seeds the pass: the loss is where the
+/// Gauss-Newton matrix J^T H J gets its H, so its second derivative is kept, exactly on the diagonal (the
+/// off-diagonal terms of H, such as softmax's -p_i p_k, are dropped, as the diagonal pass drops them at every
+/// op). The second is Gauss-Newton's term for a loss whose value is used further on (zero at the root). The
+/// gradient dE/dx is the loss's backward rule run on dL/dE = 1.
+Tensor loss_curvature(const CurvatureInput& at, const Tensor& hessian_diagonal) {
+  const Tensor slope = at.backward(ones_like(at.gradient), at.inputs)[0];
+  return add(mul(hessian_diagonal, at.gradient.item()), mul(square(slope), at.curvature.item()));
+}
+
 /// The op `name`: E = (1/N) sum_n row_loss(scores[n,:], t_n) for scores [N,C] and class targets [N] (checked
-/// by the caller), with the rule dE/dscores[n,:] = row_gradient(scores[n,:], t_n, dL/dE / N, out[n,:]), and
-/// `recorded`, the same rule written with ops for create_graph passes. Both
+/// by the caller), with the rule dE/dscores[n,:] = row_gradient(scores[n,:], t_n, dL/dE / N, out[n,:]),
+/// `recorded`, the same rule written with ops for create_graph passes, and `curvature`, its curvature rule. Both
 /// are generic over float and double: [](const auto* row, std::int64_t t) {...} returning the row's term, and
 /// [](const auto* row, std::int64_t t, auto scale, auto* out) {...} writing its C gradients. The rule
 /// recomputes what it needs from the scores: a row is C values, and nothing is kept between the passes.
 template <class RowLoss, class RowGradient>
 Tensor mean_row_loss(const std::string& name, const Tensor& scores, const Tensor& target, RowLoss row_loss,
-                     RowGradient row_gradient, BackwardFn recorded) {
+                     RowGradient row_gradient, BackwardFn recorded, CurvatureFn curvature) {
   const std::int64_t rows = scores.size(0), classes = scores.size(1);
   const std::int64_t* t = target.data<std::int64_t>();
   Tensor out = empty({}, scores.dtype());
@@ -77,7 +89,7 @@ Tensor mean_row_loss(const std::string& name, const Tensor& scores, const Tensor
     });
     return std::vector<Tensor>{gx, Tensor()};
   };
-  return record(name, out, {scores, target}, Rules{fast, std::move(recorded)});
+  return record(name, out, {scores, target}, Rules{fast, std::move(recorded), std::move(curvature)});
 }
 
 }  // namespace
@@ -103,14 +115,42 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target) {
         const Tensor softmax = exp(log_softmax(x, 1));
         const Tensor scale = mul(g, 1.0 / static_cast<double>(x.size(0)));
         return std::vector<Tensor>{mul(sub(softmax, one_hot(in[1], x.size(1), x.dtype())), scale), Tensor()};
+      },
+      [](const CurvatureInput& at) {  // H = diag d2E/dx2 = p (1 - p) / N for p = softmax(x) per row
+        const Tensor& x = at.inputs[0];
+        const Tensor p = exp(log_softmax(x, 1));
+        const Tensor hessian = mul(mul(p, rsub(1.0, p)), 1.0 / static_cast<double>(x.size(0)));
+        return std::vector<Tensor>{loss_curvature(at, hessian), Tensor()};
       });
 }
 
+// E = (1/n) sum (p - t)^2 over the n elements;  dE/dp = 2 (p - t) / n = -dE/dt;  d2E/dp2 = d2E/dt2 = 2 / n.
+// One node, so that it can give its Hessian as a loss; its value and gradients are those of
+// mean(square(sub(p, t))), op for op and bit for bit (scaling by 2 is exact).
 Tensor mse_loss(const Tensor& prediction, const Tensor& target) {
   if (prediction.shape() != target.shape())
     fail("mse_loss", "prediction {} and target {} differ in shape", shape_str(prediction.shape()),
          shape_str(target.shape()));
-  return mean(square(sub(prediction, target)));
+  Tensor out;
+  {
+    const NoGradGuard unrecorded_parts;
+    out = mean(square(sub(prediction, target)));
+  }
+  if (!records(prediction, target)) return unrecorded(out, "mse_loss");
+  const auto rule = [](const Tensor& g, const std::vector<Tensor>& in) {
+    const Tensor upstream = expand(mul(g, 1.0 / static_cast<double>(in[0].numel())), in[0].shape());
+    const Tensor to_prediction = mul(mul(upstream, sub(in[0], in[1])), 2.0);
+    return std::vector<Tensor>{in[0].requires_grad() ? to_prediction : Tensor(),
+                               in[1].requires_grad() ? neg(to_prediction) : Tensor()};
+  };
+  const auto curvature = [](const CurvatureInput& at) {
+    const Tensor& p = at.inputs[0];
+    const Tensor hessian = full(p.shape(), 2.0 / static_cast<double>(p.numel()), p.dtype());
+    const Tensor diagonal = loss_curvature(at, hessian);
+    return std::vector<Tensor>{at.inputs[0].requires_grad() ? diagonal : Tensor(),
+                               at.inputs[1].requires_grad() ? diagonal : Tensor()};
+  };
+  return record("mse_loss", out, {prediction, target}, with_curvature(composed(rule), curvature));
 }
 
 Tensor rbf_mle_loss(const Tensor& rbf_output, const Tensor& target) {
@@ -120,10 +160,10 @@ Tensor rbf_mle_loss(const Tensor& rbf_output, const Tensor& target) {
 
 namespace {
 
-/// rbf_map_loss's rule with ops: dE/dy = (onehot(t) - e^-y / Z) dL/dE / N, with log Z = M + log(e^(s - M) +
-/// e^(-j - M)) for s = logsumexp(-y) per row and M = max(s, -j) held constant (any constant cancels), so that
-/// no exponential exceeds 1.
-std::vector<Tensor> rbf_map_recorded_rule(const Tensor& g, const Tensor& y, const Tensor& target, double j) {
+/// Returns q = e^-y / Z [N,C] for rbf_map_loss, with ops, with log Z = M + log(e^(s - M) + e^(-j - M)) for s =
+/// logsumexp(-y) per row and M = max(s, -j) held constant (any constant cancels), so that no exponential
+/// exceeds 1.
+Tensor rbf_map_probabilities(const Tensor& y, double j) {
   const Tensor s = logsumexp(neg(y), 1, true);  // [N,1]
   const Tensor m = internal::map_unary("rbf_map_loss backward", s.detach(), [j](auto v) {
     return std::max(v, static_cast<decltype(v)>(-j));
@@ -132,7 +172,12 @@ std::vector<Tensor> rbf_map_recorded_rule(const Tensor& g, const Tensor& y, cons
     return std::exp(static_cast<decltype(v)>(-j) - v);
   });
   const Tensor log_z = add(m, log(add(exp(sub(s, m)), e_j)));
-  const Tensor q = exp(sub(neg(y), log_z));
+  return exp(sub(neg(y), log_z));
+}
+
+/// rbf_map_loss's rule with ops: dE/dy = (onehot(t) - q) dL/dE / N, q from rbf_map_probabilities.
+std::vector<Tensor> rbf_map_recorded_rule(const Tensor& g, const Tensor& y, const Tensor& target, double j) {
+  const Tensor q = rbf_map_probabilities(y, j);
   const Tensor scale = mul(g, 1.0 / static_cast<double>(y.size(0)));
   return {mul(sub(one_hot(target, y.size(1), y.dtype()), q), scale), Tensor()};
 }
@@ -168,7 +213,13 @@ Tensor rbf_map_loss(const Tensor& rbf_output, const Tensor& target, double j) {
         const auto [m, z] = partition(y);
         for (std::int64_t c = 0; c < classes; ++c) d[c] = scale * ((c == t ? T(1) : T(0)) - std::exp(-y[c] - m) / z);
       },
-      [j](const Tensor& g, const std::vector<Tensor>& in) { return rbf_map_recorded_rule(g, in[0], in[1], j); });
+      [j](const Tensor& g, const std::vector<Tensor>& in) { return rbf_map_recorded_rule(g, in[0], in[1], j); },
+      [j](const CurvatureInput& at) {  // H = diag d2E/dy2 = q (1 - q) / N: d(-q_k)/dy_k = q_k - q_k^2
+        const Tensor& y = at.inputs[0];
+        const Tensor q = rbf_map_probabilities(y, j);
+        const Tensor hessian = mul(mul(q, rsub(1.0, q)), 1.0 / static_cast<double>(y.size(0)));
+        return std::vector<Tensor>{loss_curvature(at, hessian), Tensor()};
+      });
 }
 
 }  // namespace ag

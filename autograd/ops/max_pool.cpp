@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "autograd/graph.h"
+#include "autograd/ops/internal/curvature_rules.h"
 #include "autograd/ops/internal/flat_index.h"
 #include "autograd/ops/internal/fused_activation.h"
 #include "kernels/max_pool.h"
@@ -80,7 +81,17 @@ Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, Ac
     });
     return std::vector<Tensor>{gx};
   };
-  return record(fused.name, out, {x}, Rules{fast, recorded}, {fused.y});
+  // Curvature: each output is one input element (J entries 0 or 1), so D_x = D_z routed to each window's
+  // maximum, summed where windows overlap, as the gradient is, with D_z = f'(z)^2 D_y: the backward rule run on
+  // D_y f'(z) (it multiplies by f'(z) once more itself).
+  const auto curvature = [activation](const CurvatureInput& at) {
+    const Tensor upstream =
+        activation == Activation::none
+            ? at.curvature
+            : internal::activation_input_gradient("curvature", activation, at.curvature, at.saved[0]);
+    return at.backward(upstream, at.inputs);
+  };
+  return record(fused.name, out, {x}, Rules{fast, recorded, curvature}, {fused.y});
 }
 
 Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Activation activation) {

@@ -29,6 +29,35 @@ void check_arguments(const Tensor& x, const Tensor& centres) {
          shape_str(centres.shape()));
 }
 
+/// The curvature rule of y[n,i] = sum_j (x[n,j] - w[i,j])^2 for D = diag d2L/dy2 and G = dL/dy [N,K]:
+///   D_x[n,j] = sum_i ( 4 (x[n,j] - w[i,j])^2 D[n,i] + 2 G[n,i] ),
+///   D_w[i,j] = sum_n ( 4 (x[n,j] - w[i,j])^2 D[n,i] + 2 G[n,i] ).
+/// The first term is Gauss-Newton's (dy/dx)^2 D. The second is the RBF's own second derivative d2y/dx2 = 2,
+/// exact, times dL/dy: unlike a squashing function's, it is kept, because the RBF is the quadratic end of the
+/// paper's loss: with the MLE loss (E = mean y_correct, linear in y) the Gauss-Newton term alone is zero, and
+/// the kept term makes the diagonal with respect to x the exact d2E/dx2 = 2/N. It can be negative for the
+/// centres (MAP's dL/dy is negative off the target) but not for x (the G of a row sums to >= 0 for both losses).
+std::vector<Tensor> rbf_curvature(const CurvatureInput& at) {
+  const Tensor &x = at.inputs[0], &w = at.inputs[1];
+  const bool need_x = x.requires_grad(), need_w = w.requires_grad();
+  Tensor dx = need_x ? zeros_like(x) : Tensor();
+  Tensor dw = need_w ? zeros_like(w) : Tensor();
+  dispatch_floating(x.dtype(), "rbf curvature", [&](auto type) {
+    using T = decltype(type);
+    const std::int64_t batch = x.size(0), units = w.size(0), features = x.size(1);
+    const T *px = x.data<T>(), *pw = w.data<T>(), *pd = at.curvature.data<T>(), *pg = at.gradient.data<T>();
+    for (std::int64_t n = 0; n < batch; ++n)
+      for (std::int64_t i = 0; i < units; ++i)
+        for (std::int64_t j = 0; j < features; ++j) {
+          const T diff = px[n * features + j] - pw[i * features + j];
+          const T term = 4 * diff * diff * pd[n * units + i] + 2 * pg[n * units + i];
+          if (need_x) dx.mutable_data<T>()[n * features + j] += term;
+          if (need_w) dw.mutable_data<T>()[i * features + j] += term;
+        }
+  });
+  return {dx, dw};
+}
+
 }  // namespace
 
 Tensor rbf(const Tensor& x, const Tensor& centres) {
@@ -60,7 +89,7 @@ Tensor rbf(const Tensor& x, const Tensor& centres) {
     });
     return std::vector<Tensor>{gx, gw};
   };
-  return record("rbf", out, {x, centres}, Rules{fast, recorded});
+  return record("rbf", out, {x, centres}, Rules{fast, recorded, rbf_curvature});
 }
 
 }  // namespace ag

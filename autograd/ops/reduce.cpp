@@ -2,6 +2,7 @@
 
 #include "autograd/ops/internal/axis.h"
 #include "autograd/graph.h"
+#include "autograd/ops/internal/curvature_rules.h"
 #include "autograd/ops/internal/flat_index.h"
 #include "autograd/ops/arithmetic.h"
 #include "autograd/ops/broadcast.h"
@@ -45,9 +46,9 @@ Tensor sum(const Tensor& x) {
     for (std::int64_t i = 0; i < x.numel(); ++i) total += p[i];
     out.mutable_data<T>()[0] = total;
   });
-  return record("sum", out, {x}, composed([](const Tensor& g, const std::vector<Tensor>& in) {
+  return record("sum", out, {x}, with_curvature(composed([](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{expand(g, in[0].shape())};
-  }), {});
+  }), internal::route_curvature), {});
 }
 
 // y[o,i] = sum_k x[o,k,i];  dL/dx[o,k,i] = dL/dy[o,i]
@@ -66,9 +67,9 @@ Tensor sum(const Tensor& x, std::int64_t dim, bool keepdim) {
       }
   });
   const std::int64_t d = v.dim;
-  return record("sum", out, {x}, composed([d](const Tensor& g, const std::vector<Tensor>& in) {
+  return record("sum", out, {x}, with_curvature(composed([d](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{expand(reshape(g, internal::reduced_shape(in[0].shape(), d, true)), in[0].shape())};
-  }), {});
+  }), internal::route_curvature), {});
 }
 
 // y = sum(x) / n, built from sum and a scalar multiply, so its gradient comes from theirs.

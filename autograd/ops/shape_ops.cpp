@@ -7,6 +7,7 @@
 
 #include "autograd/ops/internal/elementwise.h"
 #include "autograd/graph.h"
+#include "autograd/ops/internal/curvature_rules.h"
 
 namespace ag {
 
@@ -27,9 +28,9 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
     fail("reshape", "cannot reshape {} ({} elements) into {}", shape_str(x.shape()), x.numel(), shape_str(shape));
   Tensor out = x.detach();  // a new handle on the same values
   out.impl()->shape = target;
-  return record("reshape", out, {x}, composed([](const Tensor& g, const std::vector<Tensor>& in) {
+  return record("reshape", out, {x}, with_curvature(composed([](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{reshape(g, in[0].shape())};
-  }), {});
+  }), internal::route_curvature), {});
 }
 
 Tensor flatten(const Tensor& x, std::int64_t start_dim, std::int64_t end_dim) {
@@ -80,9 +81,9 @@ Tensor transpose(const Tensor& x, std::int64_t d0, std::int64_t d1) {
   std::iota(order.begin(), order.end(), std::int64_t{0});
   std::swap(order[static_cast<std::size_t>(a)], order[static_cast<std::size_t>(b)]);
   return record("transpose", permuted_copy("transpose", x, order), {x},
-                composed([a, b](const Tensor& g, const std::vector<Tensor>&) {
+                with_curvature(composed([a, b](const Tensor& g, const std::vector<Tensor>&) {
     return std::vector<Tensor>{transpose(g, a, b)};
-  }), {});
+  }), internal::route_curvature), {});
 }
 
 // y[i_0, .., i_{r-1}] = x at index i_k in dimension dims[k], for every k
@@ -100,9 +101,9 @@ Tensor permute(const Tensor& x, const std::vector<std::int64_t>& dims) {
          "counting from the end)", shape_str(Shape(dims)), rank, shape_str(x.shape()), rank - 1);
   // x [s_0, .., s_{r-1}] -> y [s_dims[0], .., s_dims[r-1]], G = dL/dy:  dL/dx = permute(G, inverse) [s_0, ..],
   // inverse[dims[k]] = k, which puts every dimension back.
-  return record("permute", permuted_copy("permute", x, order), {x}, composed([inverse](const Tensor& g, const std::vector<Tensor>&) {
+  return record("permute", permuted_copy("permute", x, order), {x}, with_curvature(composed([inverse](const Tensor& g, const std::vector<Tensor>&) {
     return std::vector<Tensor>{permute(g, inverse)};
-  }), {});
+  }), internal::route_curvature), {});
 }
 
 // y = x converted;  dL/dx = dL/dy converted back to x's dtype

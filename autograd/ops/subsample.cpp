@@ -6,9 +6,11 @@
 #include <vector>
 
 #include "autograd/graph.h"
+#include "autograd/ops/internal/curvature_rules.h"
 #include "autograd/ops/arithmetic.h"
 #include "autograd/ops/reduce.h"
 #include "autograd/ops/shape_ops.h"
+#include "autograd/ops/unary.h"
 #include "autograd/ops/upsample.h"
 #include "autograd/ops/internal/fused_activation.h"
 #include "kernels/subsample.h"
@@ -36,6 +38,26 @@ void check_arguments(const Tensor& x, const Tensor& coeff, const Tensor& bias, s
   if (x.size(2) % k != 0 || x.size(3) % k != 0)
     fail("subsample", "height {} and width {} must be divisible by the kernel {}: input {}", x.size(2), x.size(3), k,
          shape_str(x.shape()));
+}
+
+/// The curvature rule of subsample (Gauss-Newton), for z[n,c,i,j] = coeff[c] s[n,c,i,j] + bias[c] with the window
+/// sums s = sum over the k x k window of x, y = f(z), D_z = f'(z)^2 D_y [N,C,H/k,W/k]:
+///   D_x [N,C,H,W]: each x in a window gets coeff[c]^2 D_z of its window (one connection per input);
+///   D_coeff [C] = sum over n, i, j of D_z s^2: the square of what the coefficient multiplies, the window's
+///   sum (not the sum of the squares of its inputs), summed over every connection sharing the coefficient;
+///   D_bias [C] = sum over n, i, j of D_z.
+std::vector<Tensor> subsample_curvature(const CurvatureInput& at, std::int64_t kernel, Activation activation) {
+  const Tensor &x = at.inputs[0], &coeff = at.inputs[1], &bias = at.inputs[2];
+  const Tensor dz = internal::activation_curvature(activation, at.curvature, at.saved[0]);
+  const std::int64_t maps = x.size(1);
+  std::vector<Tensor> diagonals(3);
+  if (x.requires_grad()) diagonals[0] = upsample_nearest(mul(dz, reshape(square(coeff), {1, maps, 1, 1})), kernel);
+  if (coeff.requires_grad()) {
+    const Tensor sums = subsample(x, ones({maps}, x.dtype()), Tensor(), kernel);
+    diagonals[1] = sum(sum(sum(mul(dz, square(sums)), 3), 2), 0);
+  }
+  if (bias.defined() && bias.requires_grad()) diagonals[2] = sum(sum(sum(dz, 3), 2), 0);
+  return diagonals;
 }
 
 }  // namespace
@@ -97,7 +119,10 @@ Tensor subsample(const Tensor& x, const Tensor& coeff, const Tensor& bias, std::
     });
     return std::vector<Tensor>{gx, gc, gb};
   };
-  return record(fused.name, out, {x, coeff, bias}, Rules{fast, recorded}, {x, coeff, fused.y});
+  const auto curvature = [kernel, activation](const CurvatureInput& at) {
+    return subsample_curvature(at, kernel, activation);
+  };
+  return record(fused.name, out, {x, coeff, bias}, Rules{fast, recorded, curvature}, {x, coeff, fused.y});
 }
 
 }  // namespace ag
