@@ -31,27 +31,33 @@ constexpr int kLanes = 4;
 #endif
 typedef float Vec __attribute__((vector_size(kLanes * sizeof(float))));
 
-// Independent chains: two FMA units of 4-cycle latency need 8 in flight; 12 leave room and stay in registers.
+// Twelve independent chains: two FMA units of 4-cycle latency need 8 in flight; 12 leave room and all fit in
+// registers. They are named variables, not an array: GCC keeps an array of vectors in memory across the loop,
+// and a load and a store per FMA would measure the cache, not the FMA units.
 constexpr int kChains = 12;
-constexpr std::int64_t kInner = 1 << 16;  // FMAs per chain between clock reads
+constexpr std::int64_t kInner = 1 << 16;  // FMAs per chain between reads of the stop flag
 
 /// Runs the chains until `stop`; returns the FMAs done per lane (each 2 flops) and stores a checksum in `sink`.
 std::int64_t fma_loop(const std::atomic<bool>& stop, float* sink) {
-  Vec acc[kChains], mul, add;
-  for (int l = 0; l < kLanes; ++l) mul[l] = 0.999999f, add[l] = 1e-6f;
-  for (int c = 0; c < kChains; ++c)
-    for (int l = 0; l < kLanes; ++l) acc[c][l] = static_cast<float>(c + l) * 1e-3f;
+  const Vec mul = Vec{} + 0.999999f, add = Vec{} + 1e-6f;
+  Vec a0 = Vec{} + 0.001f, a1 = a0 * 2, a2 = a0 * 3, a3 = a0 * 4, a4 = a0 * 5, a5 = a0 * 6;
+  Vec a6 = a0 * 7, a7 = a0 * 8, a8 = a0 * 9, a9 = a0 * 10, a10 = a0 * 11, a11 = a0 * 12;
   std::int64_t rounds = 0;
   while (!stop.load(std::memory_order_relaxed)) {
     for (std::int64_t i = 0; i < kInner; ++i) {
-      for (int c = 0; c < kChains; ++c) acc[c] = acc[c] * mul + add;  // one FMA each (-ffp-contract=fast)
-      asm volatile("" : "+v"(acc[0]));  // keep the loop: the compiler may not fold it away
+      // One FMA each (contracted: GCC's default -ffp-contract=fast); the empty asm keeps every chain live in
+      // its register, so that the loop cannot be folded away.
+      a0 = a0 * mul + add, a1 = a1 * mul + add, a2 = a2 * mul + add, a3 = a3 * mul + add;
+      a4 = a4 * mul + add, a5 = a5 * mul + add, a6 = a6 * mul + add, a7 = a7 * mul + add;
+      a8 = a8 * mul + add, a9 = a9 * mul + add, a10 = a10 * mul + add, a11 = a11 * mul + add;
+      asm volatile("" : "+v"(a0), "+v"(a1), "+v"(a2), "+v"(a3), "+v"(a4), "+v"(a5));
+      asm volatile("" : "+v"(a6), "+v"(a7), "+v"(a8), "+v"(a9), "+v"(a10), "+v"(a11));
     }
     ++rounds;
   }
+  const Vec sum = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) + ((a8 + a9) + (a10 + a11));
   float total = 0;
-  for (int c = 0; c < kChains; ++c)
-    for (int l = 0; l < kLanes; ++l) total += acc[c][l];
+  for (int l = 0; l < kLanes; ++l) total += sum[l];
   *sink = total;
   return rounds * kInner * kChains;
 }
