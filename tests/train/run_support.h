@@ -4,8 +4,10 @@
 #include <apps/train/checkpoint.h>
 #include <apps/train/config.h>
 #include <apps/train/run_setup.h>
+#include <apps/train/trainer.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "support/temp_dir.h"
@@ -41,6 +43,18 @@ inline std::vector<std::vector<double>> final_weights(const TempDir& dir, const 
   std::vector<std::vector<double>> out;
   for (const auto& [name, t] : contents.tensors) out.push_back(t.to_vector());
   return out;
+}
+
+/// Trains `resolved` from scratch until a stop requested after batch `batch` (0-based) of epoch `epoch` (1-based),
+/// then resumes it to the end; returns what each of the two runs reported.
+inline std::pair<ag::app::TrainResult, ag::app::TrainResult> train_interrupted(const nlohmann::json& resolved, int epoch,
+                                                                               std::int64_t batch) {
+  ag::app::TrainHooks stop_at;
+  stop_at.after_batch = [epoch, batch](int e, std::int64_t b) {
+    if (e == epoch && b == batch) ag::app::request_stop();
+  };
+  const ag::app::TrainResult first = ag::app::train(resolved, false, stop_at);
+  return {first, ag::app::train(resolved, true)};
 }
 
 }  // namespace test

@@ -48,14 +48,9 @@ TEST_CASE("a run stopped mid-epoch and resumed ends with bitwise the same weight
     ag::app::train(config_for(straight, variant, 3), false);
 
     const auto config = config_for(interrupted, variant, 3);
-    ag::app::TrainHooks stop_at;
-    stop_at.after_batch = [](int epoch, std::int64_t batch) {
-      if (epoch == 2 && batch == 1) ag::app::request_stop();
-    };
-    const auto first = ag::app::train(config, false, stop_at);
+    const auto [first, second] = test::train_interrupted(config, 2, 1);
     CHECK(first.stopped_early);
     CHECK(first.epochs_completed == 1);
-    const auto second = ag::app::train(config, true);
     CHECK_FALSE(second.stopped_early);
     CHECK(second.epochs_completed == 3);
     CHECK(final_weights(straight, config_for(straight, variant, 3)) == final_weights(interrupted, config));

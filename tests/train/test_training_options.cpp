@@ -71,12 +71,9 @@ TEST_CASE("a run with the penalty stopped mid-epoch resumes to the same bits and
     ag::app::train(config_for(straight, variant, 3, kPenalty), false);
 
     const auto config = config_for(interrupted, variant, 3, kPenalty);
-    ag::app::TrainHooks stop_at;
-    stop_at.after_batch = [](int epoch, std::int64_t batch) {
-      if (epoch == 2 && batch == 2) ag::app::request_stop();
-    };
-    CHECK(ag::app::train(config, false, stop_at).stopped_early);
-    CHECK(ag::app::train(config, true).epochs_completed == 3);
+    const auto [stopped, resumed] = test::train_interrupted(config, 2, 2);
+    CHECK(stopped.stopped_early);
+    CHECK(resumed.epochs_completed == 3);
     CHECK(final_weights(straight, config_for(straight, variant, 3, kPenalty)) == final_weights(interrupted, config));
     // The partial epoch's penalty sum is in the checkpoint: epoch 2's train_penalty is the uninterrupted run's.
     CHECK(without_timings(metrics_of(straight)) == without_timings(metrics_of(interrupted)));
@@ -92,12 +89,9 @@ TEST_CASE("distorted training images: a run stopped mid-epoch resumes to the sam
     ag::app::train(config_for(straight, variant, 2, distorted), false);
     ag::app::train(config_for(plain, variant, 2), false);
     const auto config = config_for(interrupted, variant, 2, distorted);
-    ag::app::TrainHooks stop_at;
-    stop_at.after_batch = [](int epoch, std::int64_t batch) {
-      if (epoch == 2 && batch == 1) ag::app::request_stop();
-    };
-    CHECK(ag::app::train(config, false, stop_at).stopped_early);
-    CHECK(ag::app::train(config, true).epochs_completed == 2);
+    const auto [stopped, resumed] = test::train_interrupted(config, 2, 1);
+    CHECK(stopped.stopped_early);
+    CHECK(resumed.epochs_completed == 2);
     const auto weights = final_weights(interrupted, config);
     CHECK(final_weights(straight, config_for(straight, variant, 2, distorted)) == weights);
     CHECK(without_timings(metrics_of(straight)) == without_timings(metrics_of(interrupted)));
