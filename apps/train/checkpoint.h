@@ -1,6 +1,7 @@
 #pragma once
-/// Checkpoints: a model's weights, its optimizer's state, the epoch and the RNG state, in one binary file
-/// with a version and a checksum, written atomically. The format is described in docs/checkpoint.md.
+/// Checkpoints: a model's weights, its optimizer's state, the epoch and the RNG state, in one state file
+/// (nn/serialize/state_file.h) whose metadata is the run's header, written atomically. The format is described in
+/// docs/checkpoint.md. Being a state file, a checkpoint's weights also load into a model with nn::load_state.
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -31,12 +32,12 @@ struct CheckpointContents {
   std::vector<std::pair<std::string, Tensor>> tensors;  ///< parameters then optimizer state, by name
 };
 
-/// The format version written; load_checkpoint reads it and version 1 (which lacks batch_size, train_limit and
-/// train_samples), and refuses any other with a clear error.
-inline constexpr std::uint32_t kCheckpointVersion = 2;
+/// The format version written (a state file); load_checkpoint reads it, and versions 1 and 2 (the "LENETCKP"
+/// layout, version 1 without batch_size, train_limit and train_samples), and refuses any other with a clear error.
+inline constexpr std::uint32_t kCheckpointVersion = 3;
 
-/// Writes `contents` to `path` atomically: a temporary file beside it, flushed to disk, then renamed over
-/// `path`, so a crash at any moment leaves either the old checkpoint or the new one, never a torn file.
+/// Writes `contents` to `path` as a state file of format version 3, atomically: a temporary file beside it, flushed
+/// to disk, then renamed over `path`, so a crash at any moment leaves either the old checkpoint or the new one.
 void save_checkpoint(const std::filesystem::path& path, const CheckpointContents& contents);
 
 /// Reads the checkpoint at `path` into `contents`: its variant and optimizer must equal contents' and

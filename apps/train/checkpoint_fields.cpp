@@ -1,11 +1,10 @@
-// A checkpoint's header fields, bounded by what a real run writes, and its stored tensors, located and checked.
+// A checkpoint's header fields, bounded by what a real run writes, and the checks its stored tensors pass.
 #include "apps/train/checkpoint_fields.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 #include "apps/train/config_schema.h"
 #include "autograd/error.h"
@@ -17,8 +16,6 @@ namespace {
 
 // The most training samples an epoch can hold: the 28 x 28 images of the largest IDX file the reader accepts.
 constexpr std::int64_t kMaxSamples = data::kMaxIdxPayloadBytes / (28 * 28);
-// Tensors a header may list (LeNet-5 with Adam has 30); a longer list is not a checkpoint of ours.
-constexpr std::size_t kMaxTensors = 1024;
 
 // The upper bound that the schema gives an integer key (train.epochs: 1000).
 std::int64_t schema_max(std::string_view key) { return static_cast<std::int64_t>(*find_config_key(key)->max); }
@@ -109,64 +106,29 @@ CheckpointContents read_counters(const Header& header, std::uint32_t version) {
   return c;
 }
 
-std::map<std::string, Stored> locate_tensors(const nlohmann::json& tensors, const std::string& where,
-                                             std::size_t& offset, std::size_t body) {
-  if (tensors.size() > kMaxTensors)
-    fail("checkpoint", "{}: header field \"tensors\": lists {} tensors, more than the {} a checkpoint may hold", where,
-         tensors.size(), kMaxTensors);
-  std::map<std::string, Stored> stored;
-  for (std::size_t i = 0; i < tensors.size(); ++i) {
-    const nlohmann::json& entry = tensors[i];
-    const bool well_formed = entry.is_object() && entry.contains("name") && entry["name"].is_string() &&
-                             entry.contains("shape") && entry["shape"].is_array() && entry.contains("dtype") &&
-                             entry["dtype"].is_string();
-    if (!well_formed)
-      fail("checkpoint", "{}: header field \"tensors\": entry {} is not {{name, shape, dtype}}", where, i);
-    const std::string name = entry["name"].get<std::string>();
-    Stored s{{}, entry["dtype"].get<std::string>(), offset};
-    if (s.dtype != "float32" && s.dtype != "float64")
-      fail("checkpoint", "{}: tensor {} has dtype \"{}\"; expected float32 or float64", where, name, s.dtype);
-    // The tensor's byte size, computed so that no claim can overflow: it must fit in what the file holds.
-    std::size_t size = s.dtype == "float32" ? 4 : 8;
-    for (const nlohmann::json& dim : entry["shape"]) {
-      if (!dim.is_number_integer() || dim.get<std::int64_t>() < 0)
-        fail("checkpoint", "{}: tensor {} has a bad shape {}", where, name, entry["shape"].dump());
-      const auto d = static_cast<std::size_t>(dim.get<std::int64_t>());
-      if (d != 0 && size > (body - offset) / d)
-        size = body - offset + 1;  // too large: caught just below
-      else
-        size *= d;
-      s.shape.push_back(dim.get<std::int64_t>());
-    }
-    if (size > body - offset)
-      fail("checkpoint", "{}: truncated: tensor {} {} runs past the end", where, name, entry["shape"].dump());
-    offset += size;
-    if (!stored.emplace(name, std::move(s)).second) fail("checkpoint", "{}: tensor {} is stored twice", where, name);
-  }
-  return stored;
+void check_model(const Header& header, const CheckpointContents& contents, const std::string& where) {
+  const std::string variant = header.text("variant");
+  if (variant != contents.variant)
+    fail("checkpoint", "{}: holds a {} model, but the config asks for {}", where, variant, contents.variant);
+  const std::string optimizer = header.text("optimizer");
+  if (optimizer != contents.optimizer)
+    fail("checkpoint", "{}: holds {} optimizer state, but the config asks for {}", where, optimizer,
+         contents.optimizer);
 }
 
-void require_finite_values(const std::map<std::string, Stored>& stored, const std::string& data,
-                           const std::string& where) {
-  for (const auto& [name, s] : stored) {
-    const bool single = s.dtype == "float32";
-    const std::size_t count = static_cast<std::size_t>(numel_of(s.shape));
-    for (std::size_t i = 0; i < count; ++i) {
-      double value = 0;
-      if (single) {
-        float f;
-        std::memcpy(&f, data.data() + s.offset + 4 * i, 4);
-        value = f;
-      } else {
-        std::memcpy(&value, data.data() + s.offset + 8 * i, 8);
-      }
-      if (!std::isfinite(value))
-        fail("checkpoint",
-             "{}: tensor {} holds {} at element {}; training never checkpoints a value that is not "
-             "finite, so the file is not a good run's",
-             where, name, std::isnan(value) ? "NaN" : "Inf", i);
-    }
-  }
+void check_stored_shape(const std::string& name, const Shape& file_shape, std::string_view file_dtype,
+                        const Tensor& model, const std::string& where) {
+  if (file_shape != model.shape() || file_dtype != dtype_name(model.dtype()))
+    fail("checkpoint", "{}: tensor {} is {} {} in the file but {} {} in the model", where, name, shape_str(file_shape),
+         file_dtype, shape_str(model.shape()), dtype_name(model.dtype()));
+}
+
+void require_finite(double value, const std::string& name, std::size_t index, const std::string& where) {
+  if (!std::isfinite(value))
+    fail("checkpoint",
+         "{}: tensor {} holds {} at element {}; training never checkpoints a value that is not finite, so the file "
+         "is not a good run's",
+         where, name, std::isnan(value) ? "NaN" : "Inf", index);
 }
 
 }  // namespace ag::app::checkpoint_detail

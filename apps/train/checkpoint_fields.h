@@ -1,18 +1,18 @@
 #pragma once
-/// The inside of a checkpoint file, for checkpoint.cpp: its header's fields, each read with its type and bounded
-/// by what a real run can write, and the tensors it stores, located and checked to be finite. The checksum only
-/// shows that a file is as it was written: these checks refuse a file written by another program (or crafted)
-/// with a message, so that it is never misread.
+/// The inside of a checkpoint file, for checkpoint.cpp and checkpoint_legacy.cpp: its header's fields, each read
+/// with its type and bounded by what a real run can write, and the checks on its tensors. The checksum only shows
+/// that a file is as it was written: these checks refuse a file written by another program (or crafted) with a
+/// message, so that it is never misread.
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <string>
 #include <string_view>
 
 #include "apps/train/checkpoint.h"
 #include "autograd/shape.h"
+#include "autograd/tensor.h"
 
 namespace ag::app::checkpoint_detail {
 
@@ -43,21 +43,21 @@ class Header {
 /// 1 or 2), each bounded by what a real run can write; the variant, optimizer and tensors are left empty.
 CheckpointContents read_counters(const Header& header, std::uint32_t version);
 
-/// A tensor stored in the file: its shape, dtype and the offset of its bytes.
-struct Stored {
-  Shape shape;
-  std::string dtype;
-  std::size_t offset;
-};
+/// Throws unless the header's "variant" and "optimizer" are those of `contents` (the config's).
+void check_model(const Header& header, const CheckpointContents& contents, const std::string& where);
 
-/// Locates every tensor the header's list names, the first at `offset`, each checked to fit before `body` (sizes
-/// computed without overflow); returns them by name and sets `offset` to the end of the last.
-std::map<std::string, Stored> locate_tensors(const nlohmann::json& tensors, const std::string& where,
-                                             std::size_t& offset, std::size_t body);
+/// Throws unless the tensor `name`, stored as [file_shape] `file_dtype`, has the shape and dtype of `model`'s.
+void check_stored_shape(const std::string& name, const Shape& file_shape, std::string_view file_dtype,
+                        const Tensor& model, const std::string& where);
 
-/// Throws naming the tensor and the element when a value of a stored tensor is NaN or Inf: training never
-/// checkpoints one, so such a file was not written by a good run.
-void require_finite_values(const std::map<std::string, Stored>& stored, const std::string& data,
-                           const std::string& where);
+/// Throws naming the tensor and the element when `value` (element `index` of tensor `name`) is NaN or Inf:
+/// training never checkpoints one, so such a file was not written by a good run.
+void require_finite(double value, const std::string& name, std::size_t index, const std::string& where);
+
+/// Reads a file of the versions before state files (1 and 2: "LENETCKP", docs/checkpoint.md) from `data`, the whole
+/// file: every check of docs/checkpoint.md, then the stored values are copied into contents.tensors. Returns the
+/// counters and version read, as read_counters does.
+CheckpointContents load_legacy_checkpoint(const std::string& data, CheckpointContents& contents,
+                                          const std::string& where);
 
 }  // namespace ag::app::checkpoint_detail

@@ -101,7 +101,8 @@ std::string_view checked_frame(std::string_view bytes, const Reader& file) {
   std::uint32_t version = 0;
   std::memcpy(&version, bytes.data() + sizeof(kMagic), sizeof(version));
   if (version != kStateFileVersion)
-    file.fault("format version {} is not supported (this build reads version {})", version, kStateFileVersion);
+    file.fault("state file format version {} is not supported (this build reads version {})", version,
+               kStateFileVersion);
   return body;
 }
 

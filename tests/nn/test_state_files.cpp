@@ -148,7 +148,8 @@ TEST_CASE("damaged, truncated and foreign files are refused and leave the model 
   std::string version_2 = bytes;
   version_2[8] = 2;
   test::write_bytes(f.bad, rechecked(version_2));
-  CHECK(f.refusal(f.bad) == f.prefix(f.bad) + "format version 2 is not supported (this build reads version 1)");
+  CHECK(f.refusal(f.bad) ==
+        f.prefix(f.bad) + "state file format version 2 is not supported (this build reads version 1)");
   CHECK(f.refusal(f.dir.path()) ==
         f.prefix(f.dir.path()) + "cannot read the state file: it is a directory, not a regular file");
   CHECK(f.refusal(f.good, {.max_bytes = 1000}) ==

@@ -5,6 +5,7 @@
 #include <apps/train/config.h>
 #include <apps/train/time_to_target.h>
 #include <apps/train/trainer.h>
+#include <nn/serialize/module_state.h>
 
 #include <fstream>
 
@@ -108,6 +109,31 @@ TEST_CASE("a checkpoint from another variant, a truncated or corrupt one, or a m
                        ag::Error);
   rewrite(bytes);
   CHECK_NOTHROW(ag::app::load_checkpoint(path, same));
+}
+
+TEST_CASE("a run's checkpoint is a state file: nn::load_state takes the trained weights from it") {
+  for (const std::string variant : {"lecun1998", "modern"}) {
+    CAPTURE(variant);
+    TempDir dir;
+    test::write_learnable_mnist(dir.path(), 32, 1);
+    const auto resolved = config_for(dir, variant, 1);
+    ag::app::train(resolved, false);
+    const std::vector<std::vector<double>> saved = final_weights(dir, resolved);  // parameters, then optimizer state
+
+    auto setup = ag::app::make_model_setup(ag::app::to_train_config(resolved));
+    const auto report = ag::nn::load_state(*setup.model, dir / "run" / "checkpoint.bin", {.strict = false});
+    const auto parameters = setup.model->parameters();
+    REQUIRE(report.loaded.size() == parameters.size());
+    for (std::size_t i = 0; i < parameters.size(); ++i) {
+      CHECK(report.loaded[i] == parameters[i].name);
+      CHECK(parameters[i].value.to_vector() == saved[i]);  // bitwise: float32 values compared as doubles
+    }
+    // The optimizer's state is in the file but not in the model; the buffers (RBF centres) the other way round.
+    CHECK(report.unexpected.size() == saved.size() - parameters.size());
+    CHECK(report.missing.size() == setup.model->buffers().size());
+    // Strict loading names the first entry the two disagree on.
+    CHECK_THROWS_AS(ag::nn::load_state(*setup.model, dir / "run" / "checkpoint.bin"), ag::Error);
+  }
 }
 
 TEST_CASE("summary.json's time_to_target: the training seconds up to the first epoch at train.target_error") {
