@@ -16,21 +16,34 @@ ScheduleKind parse_schedule(std::string_view name) {
   fail("schedule", "unknown schedule \"{}\"; expected constant, paper, step or cosine", name);
 }
 
-double Schedule::lr_at(int epoch) const {
-  switch (kind) {
-    case ScheduleKind::constant: return base_lr;
+namespace {
+
+/// The rate of `schedule` at `position` epochs, before its warm-up.
+double scheduled(const Schedule& schedule, double position) {
+  const auto epoch = static_cast<int>(std::floor(position));
+  switch (schedule.kind) {
+    case ScheduleKind::constant: return schedule.base_lr;
     case ScheduleKind::paper: {
       // The paper's global rates 0.0005, 0.0002, 0.0001, 0.00005, 0.00001 as multiples of the first.
       const double multiplier = epoch < 2 ? 1.0 : epoch < 5 ? 0.4 : epoch < 8 ? 0.2 : epoch < 12 ? 0.1 : 0.02;
-      return base_lr * multiplier;
+      return schedule.base_lr * multiplier;
     }
-    case ScheduleKind::step: return base_lr * std::pow(gamma, epoch / std::max(1, step_size));
+    case ScheduleKind::step: return schedule.base_lr * std::pow(schedule.gamma, epoch / std::max(1, schedule.step_size));
     case ScheduleKind::cosine: {
-      const double progress = std::min(1.0, static_cast<double>(epoch) / std::max(1, total_epochs));
-      return min_lr + (base_lr - min_lr) * 0.5 * (1 + std::cos(std::numbers::pi * progress));
+      // Half a cosine from base_lr at the end of the warm-up down to min_lr at total_epochs.
+      const double length = std::max(1e-9, schedule.total_epochs - schedule.warmup_epochs);
+      const double progress = std::clamp((position - schedule.warmup_epochs) / length, 0.0, 1.0);
+      return schedule.min_lr + (schedule.base_lr - schedule.min_lr) * 0.5 * (1 + std::cos(std::numbers::pi * progress));
     }
   }
-  return base_lr;
+  return schedule.base_lr;
+}
+
+}  // namespace
+
+double Schedule::lr_at(double position) const {
+  const double rate = scheduled(*this, position);
+  return position < warmup_epochs ? rate * position / warmup_epochs : rate;
 }
 
 }  // namespace ag::nn

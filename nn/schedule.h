@@ -1,5 +1,5 @@
 #pragma once
-/// Learning-rate schedules: the rate for each epoch (0-based), from a base rate.
+/// Learning-rate schedules: the rate at each point of training (in epochs, 0-based, fractional), from a base rate.
 #include <string_view>
 
 namespace ag::nn {
@@ -21,9 +21,14 @@ struct Schedule {
   double gamma = 0.1;    ///< step: decay factor
   double min_lr = 0.0;   ///< cosine: final rate
   int total_epochs = 1;  ///< cosine: length of the schedule
+  /// A linear warm-up over this many epochs first: the rate is multiplied by position / warmup_epochs until then,
+  /// and a cosine runs over the epochs after it.
+  double warmup_epochs = 0.0;
 
-  /// Returns the learning rate for `epoch` (0-based).
-  double lr_at(int epoch) const;
+  /// Returns the learning rate at `position`, in epochs from the start (0-based: epoch 2.5 is the middle of the
+  /// third). The paper's and step schedules change at whole epochs; a cosine and a warm-up change continuously,
+  /// for a trainer that sets the rate at every batch.
+  double lr_at(double position) const;
 };
 
 }  // namespace ag::nn

@@ -175,6 +175,11 @@ class Resolver {
       config_fail(fmt::format("{}train.schedule.min_lr: expected a number <= train.optimizer.lr ({}), got {}",
                               where_of("train.schedule.min_lr"), lr, min_lr));
     }
+    const double warmup = values_["train.schedule.warmup_epochs"].get<double>();
+    if (const int epochs = values_["train.epochs"].get<int>(); warmup >= epochs) {
+      config_fail(fmt::format("{}train.schedule.warmup_epochs: expected a number < train.epochs ({}), got {}",
+                              where_of("train.schedule.warmup_epochs"), epochs, warmup));
+    }
   }
 
   std::string document_where_;

@@ -153,12 +153,18 @@ std::vector<ConfigKey> make_schema() {
       number_key("train.optimizer.eps", 1e-8, 0, open, kNoMax, open,
                  "Adam's term added to the root of the second moment. adam only."),
       choice_key("train.schedule.name", "constant", {"constant", "paper", "step", "cosine"},
-                 "Learning-rate schedule over epochs (lr fixed within an epoch): see \"Learning-rate "
-                 "schedules\"."),
+                 "Learning-rate schedule over epochs (lr fixed within an epoch unless per_batch): see "
+                 "\"Learning-rate schedules\"."),
       integer_key("train.schedule.step_size", 5, 1, 1000, "step: multiply the rate by gamma every step_size epochs."),
       number_key("train.schedule.gamma", 0.1, 0, open, 1, closed, "step: the decay factor."),
       number_key("train.schedule.min_lr", 0.0, 0, closed, kNoMax, open,
                  "cosine: the rate approached at the end; must not exceed train.optimizer.lr."),
+      boolean_key("train.schedule.per_batch", false,
+                  "Set the rate at every batch, from the fraction of training done (a smooth cosine), not once "
+                  "per epoch."),
+      number_key("train.schedule.warmup_epochs", 0.0, 0, closed, 1000, closed,
+                 "Raise the rate linearly from 0 over this many epochs first (set at every batch; a cosine "
+                 "starts after it); must be less than train.epochs."),
       // output
       string_key("output.dir", "runs/lenet5",
                  "Folder for the run: resolved config, log, metrics and checkpoints (created if missing)."),

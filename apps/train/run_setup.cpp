@@ -37,6 +37,7 @@ nn::Schedule make_schedule(const TrainConfig& config) {
   schedule.gamma = config.train.schedule.gamma;
   schedule.min_lr = config.train.schedule.min_lr;
   schedule.total_epochs = config.train.epochs;
+  schedule.warmup_epochs = config.train.schedule.warmup_epochs;
   return schedule;
 }
 

@@ -77,6 +77,8 @@ TrainConfig to_train_config(const json& config) {
   schedule.step_size = integer("train/schedule/step_size");
   schedule.gamma = at("train/schedule/gamma").get<double>();
   schedule.min_lr = at("train/schedule/min_lr").get<double>();
+  schedule.per_batch = at("train/schedule/per_batch").get<bool>();
+  schedule.warmup_epochs = at("train/schedule/warmup_epochs").get<double>();
   result.output.dir = text("output/dir");
   result.output.checkpoint_every = integer("output/checkpoint_every");
   result.output.checkpoint_every_batches = integer("output/checkpoint_every_batches");

@@ -55,6 +55,8 @@ struct ScheduleConfig {
   int step_size = 5;                                   ///< train.schedule.step_size (step): epochs per decay
   double gamma = 0.1;                                  ///< train.schedule.gamma (step): decay factor
   double min_lr = 0.0;                                 ///< train.schedule.min_lr (cosine): final learning rate
+  bool per_batch = false;      ///< train.schedule.per_batch: the rate set at every batch, not once per epoch
+  double warmup_epochs = 0.0;  ///< train.schedule.warmup_epochs: a linear warm-up first (set at every batch)
 };
 
 /// The train.* keys.

@@ -209,7 +209,7 @@ void Trainer::resume_from_checkpoint() {
 /// Runs epoch `epoch` (1-based) and checkpoints as configured; returns false when a stop request ended the run
 /// (after writing a checkpoint).
 bool Trainer::run_epoch(int epoch) {
-  const double lr = schedule_.lr_at(epoch - 1);
+  const double lr = batch_learning_rate(config_, schedule_, epoch, 0, batches_);  // metrics.jsonl's: the first
   optimizer_->set_learning_rate(lr);
   // A checkpoint within the epoch stores the generator's state at its start, so the same order is drawn again.
   epoch_start_rng_ = shuffle_.state();
@@ -252,6 +252,8 @@ bool Trainer::run_epoch(int epoch) {
 void Trainer::train_batch(int epoch, std::int64_t batch, std::span<const std::int64_t> order,
                           EpochProgress& progress) {
   const std::int64_t start = batch * batch_size_, size = std::min(batch_size_, train_set_.count - start);
+  if (rate_per_batch(config_))
+    optimizer_->set_learning_rate(batch_learning_rate(config_, schedule_, epoch, batch, batches_));
   const auto samples = training_batch(config_, train_set_, setup_.norm, {epoch, start}, slice(order, start, size));
   if (batch + 1 < batches_) {  // the next batch's images, fetched into the cache while this one trains
     const std::int64_t next = start + batch_size_;

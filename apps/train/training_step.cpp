@@ -18,6 +18,16 @@ constexpr std::uint64_t kDistortionStream = 0x5851f42d4c957f2dull;
 
 }  // namespace
 
+bool rate_per_batch(const TrainConfig& config) {
+  return config.train.schedule.per_batch || config.train.schedule.warmup_epochs > 0;
+}
+
+double batch_learning_rate(const TrainConfig& config, const nn::Schedule& schedule, int epoch, std::int64_t batch,
+                           std::int64_t batches) {
+  if (!rate_per_batch(config)) return schedule.lr_at(epoch - 1);
+  return schedule.lr_at(epoch - 1 + (static_cast<double>(batch) + 0.5) / static_cast<double>(batches));
+}
+
 std::uint64_t distortion_seed(const TrainConfig& config) { return config.train.seed ^ kDistortionStream; }
 
 data::Batch training_batch(const TrainConfig& config, const data::Dataset& train_set, const data::Normalisation& norm,

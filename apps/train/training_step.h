@@ -15,6 +15,14 @@ struct BatchPlace {
   std::int64_t start = 0;
 };
 
+/// Returns true when the learning rate is set at every batch: train.schedule.per_batch, or a warm-up.
+bool rate_per_batch(const TrainConfig& config);
+
+/// Returns the learning rate of batch `batch` (0-based) of `epoch` (1-based), of `batches` in an epoch: on a rate
+/// set at every batch, `schedule` at the middle of the batch; otherwise at the epoch's start.
+double batch_learning_rate(const TrainConfig& config, const nn::Schedule& schedule, int epoch, std::int64_t batch,
+                           std::int64_t batches);
+
 /// Returns the seed of the training images' distortions for `config` (apart from initialisation and shuffling).
 std::uint64_t distortion_seed(const TrainConfig& config);
 

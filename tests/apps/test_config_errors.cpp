@@ -93,7 +93,8 @@ TEST_CASE("--set errors: missing '=', bad path, section, bad value") {
   CHECK(set_error({"foo=1"}) == "--set foo: unknown key");
   CHECK(set_error({"train.schedule=cosine"}) ==
         "--set train.schedule: a section, not a key; set one of its keys: train.schedule.name, "
-        "train.schedule.step_size, train.schedule.gamma, train.schedule.min_lr");
+        "train.schedule.step_size, train.schedule.gamma, train.schedule.min_lr, train.schedule.per_batch, "
+        "train.schedule.warmup_epochs");
   CHECK(set_error({"train.batch_size=-3"}) == "--set train.batch_size: expected an integer in [1, 60000], got -3");
   CHECK(set_error({"train.batch_size=abc"}) ==
         "--set train.batch_size: expected an integer in [1, 60000], got \"abc\" (a string)");
@@ -117,6 +118,9 @@ TEST_CASE("keys checked together") {
         "<no error>");
   CHECK(load_error(R"({"train": {"optimizer": {"lr": 0.001}, "schedule": {"name": "cosine", "min_lr": 0.01}}})") ==
         "FILE: train.schedule.min_lr: expected a number <= train.optimizer.lr (0.001), got 0.01");
+  CHECK(set_error({"train.epochs=3", "train.schedule.warmup_epochs=3"}) ==
+        "--set train.schedule.warmup_epochs: expected a number < train.epochs (3), got 3");
+  CHECK(set_error({"train.epochs=3", "train.schedule.warmup_epochs=2.5"}) == "<no error>");
   CHECK(set_error({"model.loss=cross_entropy"}) ==
         "--set model.loss: \"cross_entropy\" needs model.variant \"modern\" (logit outputs), but model.variant is "
         "\"lecun1998\"");

@@ -1,6 +1,9 @@
 // nn: modules, parameter naming and counting, initialisers, optimizers, schedules, losses.
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <numbers>
+
 #include <autograd/autograd.h>
 #include <models/connection_table.h>
 #include <nn/init.h>
@@ -275,6 +278,21 @@ TEST_CASE("schedules give the paper's table, steps and a cosine") {
   CHECK(cosine.lr_at(0) == 1.0);
   CHECK(cosine.lr_at(5) == doctest::Approx(0.5));
   CHECK(cosine.lr_at(10) == doctest::Approx(0.0));
+  CHECK(cosine.lr_at(2.5) == doctest::Approx(0.5 * (1 + std::cos(std::numbers::pi * 0.25))));  // between epochs
+  CHECK(step.lr_at(2.9) == 1.0);  // the paper's and step schedules change at whole epochs only
+  CHECK(step.lr_at(3.0) == 0.5);
+  // A warm-up of 2 epochs: linear from 0 to the base rate, then the cosine over the 8 epochs left.
+  ag::nn::Schedule warm = cosine;
+  warm.warmup_epochs = 2;
+  CHECK(warm.lr_at(0) == 0.0);
+  CHECK(warm.lr_at(0.5) == doctest::Approx(0.25));
+  CHECK(warm.lr_at(2) == 1.0);
+  CHECK(warm.lr_at(6) == doctest::Approx(0.5));
+  CHECK(warm.lr_at(10) == doctest::Approx(0.0));
+  ag::nn::Schedule constant_warm{ag::nn::ScheduleKind::constant, 0.2};
+  constant_warm.warmup_epochs = 0.5;
+  CHECK(constant_warm.lr_at(0.25) == doctest::Approx(0.1));
+  CHECK(constant_warm.lr_at(3) == 0.2);
 }
 
 TEST_CASE("predict takes the argmin of RBF distances and the argmax of logits") {

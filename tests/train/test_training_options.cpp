@@ -1,12 +1,14 @@
 // Training options end to end. train.input_gradient_penalty (double back-propagation): both variants train with
 // it, its mean is in metrics.jsonl, it changes the weights. data.distortions: they change the weights. With
-// either, a run stopped mid-epoch resumes to the same bits and the same metrics.
+// either, a run stopped mid-epoch resumes to the same bits and the same metrics; so it does with a rate set at every
+// batch (train.schedule.per_batch, warmup_epochs).
 #include <doctest/doctest.h>
 
 #include <apps/train/trainer.h>
 
 #include <cmath>
 #include <fstream>
+#include <numbers>
 #include <string>
 #include <vector>
 
@@ -97,4 +99,27 @@ TEST_CASE("distorted training images: a run stopped mid-epoch resumes to the sam
     CHECK(without_timings(metrics_of(straight)) == without_timings(metrics_of(interrupted)));
     CHECK(final_weights(plain, config_for(plain, variant, 2)) != weights);
   }
+}
+
+TEST_CASE("a rate set at every batch (warm-up, per-batch cosine): a stopped run resumes to the same bits") {
+  const nlohmann::json per_batch = {
+      {"train", {{"schedule", {{"name", "cosine"}, {"per_batch", true}, {"warmup_epochs", 0.5}}}}}};
+  TempDir straight, interrupted, per_epoch;
+  for (const TempDir* dir : {&straight, &interrupted, &per_epoch}) test::write_learnable_mnist(dir->path(), 80, 5);
+  ag::app::train(config_for(straight, "modern", 3, per_batch), false);
+  ag::app::train(config_for(per_epoch, "modern", 3, {{"train", {{"schedule", {{"name", "cosine"}}}}}}), false);
+  const auto config = config_for(interrupted, "modern", 3, per_batch);
+  const auto [stopped, resumed] = test::train_interrupted(config, 2, 2);
+  CHECK(stopped.stopped_early);
+  CHECK(resumed.epochs_completed == 3);
+  const auto weights = final_weights(interrupted, config);
+  CHECK(final_weights(straight, config_for(straight, "modern", 3, per_batch)) == weights);
+  CHECK(without_timings(metrics_of(straight)) == without_timings(metrics_of(interrupted)));
+  CHECK(final_weights(per_epoch, config_for(per_epoch, "modern", 3)) != weights);
+  // metrics.jsonl's lr is the epoch's first batch's: 5 batches of 16, the first's middle at 0.1 epochs, a fifth of
+  // the 0.5-epoch warm-up; the cosine then runs over epochs 0.5 to 3.
+  const auto records = metrics_of(straight);
+  REQUIRE(records.size() == 3);
+  CHECK(records[0]["lr"].get<double>() == doctest::Approx(0.003 * 0.1 / 0.5));
+  CHECK(records[1]["lr"].get<double>() == doctest::Approx(0.003 * 0.5 * (1 + std::cos(std::numbers::pi * (1.1 - 0.5) / 2.5))));
 }
