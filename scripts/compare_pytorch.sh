@@ -12,7 +12,8 @@
 # gradients, the faster of Adam's two implementations. Both sides load the full MNIST training set (data/mnist,
 # fetched when missing; random images of the same size when it cannot be) and convert each batch from uint8.
 # Then one epoch of training at batch 64 per process and side, for its time and peak resident memory. Also
-# measures the float32 matrix-multiply peak (OpenBLAS sgemm through numpy) for the GFLOP/s column.
+# measures the float32 FMA peak (bench/fma_peak), of which the GFLOP/s column gives shares, and the OpenBLAS sgemm
+# rate through numpy, for reference.
 # Installs python3-torch and libopenblas0-pthread when missing (as root; otherwise prints the command).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,7 +40,7 @@ done
 py=/usr/bin/python3
 bash scripts/setup.sh python3-torch python3-numpy libopenblas0-pthread
 cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DLENETGRAD_BUILD_TESTS=OFF >/dev/null
-cmake --build build-bench --target bench_lenet >/dev/null
+cmake --build build-bench --target bench_lenet fma_peak >/dev/null
 
 data=data/mnist
 if [ ! -f "$data/train-images-idx3-ubyte" ]; then
@@ -47,7 +48,7 @@ if [ ! -f "$data/train-images-idx3-ubyte" ]; then
 fi
 
 mkdir -p "$out"
-rm -f "$out"/lenetgrad_*.json "$out"/pytorch_*.json "$out"/peak.json
+rm -f "$out"/lenetgrad_*.json "$out"/pytorch_*.json "$out"/peak.json "$out"/fma_peak.json
 # PyTorch's own threads do the parallel work; OpenBLAS spawning its own on top would oversubscribe the cores.
 export OPENBLAS_NUM_THREADS=1
 echo "compare: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); $($py -c 'import torch; print("PyTorch", torch.__version__)')"
@@ -68,6 +69,9 @@ print(f"{best:.1f}")')
   peak+="\"$t\": $g, "
 done
 echo "${peak%, }}" >"$out/peak.json"
+# The arithmetic peak: register-only FMA chains on every thread count (bench/fma_peak.cpp). Every GFLOP/s figure
+# of the table is given as a share of it.
+build-bench/bench/fma_peak --threads "$threads" --json "$out/fma_peak.json"
 
 common=(--seconds "$seconds" --batches "$batches" --inference-batches "$inference" --data "$data")
 for r in $(seq 1 "$repeat"); do
@@ -93,4 +97,4 @@ for variant in lecun1998 modern; do
 done
 
 echo
-$py bench/compare_report.py "$out" --peak "$out/peak.json"
+$py bench/compare_report.py "$out" --peak "$out/peak.json" --fma-peak "$out/fma_peak.json"
