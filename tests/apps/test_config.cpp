@@ -240,6 +240,16 @@ TEST_CASE("every shipped config loads cleanly") {
   const ag::app::TrainConfig fashion = load("lenet5_fashion.json");
   CHECK(fashion.data.dataset == ag::app::Dataset::fashion_mnist);
   CHECK(fashion.data.dir == "/usr/share/datasets/fashion-mnist");
+  // The time-to-accuracy configs (issue 22): a short run whose rate is set at every batch, on both cores.
+  for (const char* name : {"lenet5_fast.json", "lenet5_modern_fast.json"}) {
+    CAPTURE(name);
+    const ag::app::TrainConfig fast = load(name);
+    CHECK(fast.train.schedule.per_batch);
+    CHECK(fast.train.threads == 2);
+    CHECK(fast.train.epochs <= 4);
+  }
+  CHECK(load("lenet5_fast.json").model.variant == ag::models::Variant::lecun1998);
+  CHECK(load("lenet5_modern_fast.json").train.target_error == 0.009);
 }
 
 TEST_CASE("docs/config.md documents every key and embeds the generated reference") {
