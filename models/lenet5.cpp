@@ -1,5 +1,7 @@
 #include "models/lenet5.h"
 
+#include <vector>
+
 #include "models/connection_table.h"
 #include "models/digit_codes.h"
 #include "nn/layers/activation.h"
@@ -23,22 +25,39 @@ std::string_view variant_name(Variant variant) { return variant == Variant::lecu
 
 std::int64_t input_side(Variant variant) { return variant == Variant::lecun1998 ? 32 : 28; }
 
-std::shared_ptr<Sequential> lecun1998(Generator& gen, DType dtype) {
+std::int64_t input_side(const PaperOptions& options) { return options.zero_padded_28 ? 28 : 32; }
+
+namespace {
+
+/// Returns ten codes [10,84] of +-1 drawn from `gen`, each element -1 or +1 with probability one half.
+Tensor random_codes(Generator& gen, DType dtype) {
+  std::vector<double> values(10 * kCodeWidth * kCodeHeight);
+  for (double& v : values) v = gen.uniform() < 0.5 ? -1.0 : 1.0;
+  return from_vector(values, {10, kCodeWidth * kCodeHeight}, dtype);
+}
+
+}  // namespace
+
+std::shared_ptr<Sequential> lecun1998(Generator& gen, DType dtype, const PaperOptions& options) {
   // Every C and F layer, and every sub-sampling, is followed by the paper's squashing function f(a) =
-  // 1.7159 tanh(2a/3): each layer applies it to its own output as it writes it (one op, not two).
+  // 1.7159 tanh(2a/3): each layer applies it to its own output as it writes it (one op, not two). The options
+  // change the input's padding, the sub-sampling's sum into an average, its squashing, and the output codes.
   constexpr Activation squash = Activation::scaled_tanh;
   constexpr Init init = Init::lecun1998;
+  const Activation pool_squash = options.subsampling_squash;
+  const SubsamplingOptions pooling{.average = options.window_average};
+  const Conv2dOptions c1{.padding = options.zero_padded_28 ? 2 : 0, .activation = squash};
   auto net = std::make_shared<Sequential>();
-  net->add("c1", std::make_shared<Conv2d>(1, 6, 5, gen, Conv2dOptions{.activation = squash}, init, dtype))  // 6@28x28
-      .add("s2", std::make_shared<Subsampling>(6, 2, gen, init, dtype, squash))                             // 6@14x14
+  net->add("c1", std::make_shared<Conv2d>(1, 6, 5, gen, c1, init, dtype))                    // 6@28x28
+      .add("s2", std::make_shared<Subsampling>(6, 2, gen, init, dtype, pool_squash, pooling))  // 6@14x14
       .add("c3", std::make_shared<Conv2d>(6, 16, 5, gen,
                                           Conv2dOptions{.table = lenet5_c3_table(), .activation = squash}, init,
                                           dtype))                                                    // 16@10x10
-      .add("s4", std::make_shared<Subsampling>(16, 2, gen, init, dtype, squash))                     // 16@5x5
+      .add("s4", std::make_shared<Subsampling>(16, 2, gen, init, dtype, pool_squash, pooling))       // 16@5x5
       .add("c5", std::make_shared<Conv2d>(16, 120, 5, gen, Conv2dOptions{.activation = squash}, init, dtype))  // 120@1x1
       .add("flat", std::make_shared<Flatten>())
       .add("f6", std::make_shared<Linear>(120, 84, gen, init, dtype, squash))
-      .add("output", std::make_shared<RbfOutput>(digit_codes(dtype)));
+      .add("output", std::make_shared<RbfOutput>(options.random_codes ? random_codes(gen, dtype) : digit_codes(dtype)));
   return net;
 }
 
@@ -59,8 +78,8 @@ std::shared_ptr<Sequential> modern(Generator& gen, DType dtype) {
   return net;
 }
 
-std::shared_ptr<Sequential> make_model(Variant variant, Generator& gen, DType dtype) {
-  return variant == Variant::lecun1998 ? lecun1998(gen, dtype) : modern(gen, dtype);
+std::shared_ptr<Sequential> make_model(Variant variant, Generator& gen, DType dtype, const PaperOptions& options) {
+  return variant == Variant::lecun1998 ? lecun1998(gen, dtype, options) : modern(gen, dtype);
 }
 
 }  // namespace ag::models
