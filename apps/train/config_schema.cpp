@@ -136,8 +136,9 @@ std::vector<ConfigKey> make_schema() {
                  "Double back-propagation (Drucker and LeCun, 1992): each step minimises `loss + w*P`, where "
                  "`P = (1/N) sum_n |dE_n/dx_n|^2` is the mean squared norm of each sample's loss gradient with "
                  "respect to its input image; w is this value, 0 = off. A step costs 4 to 7 times a plain one."),
-      choice_key("train.optimizer.name", "sgd", {"sgd", "adam"},
-                 "Optimizer: `sgd` (with optional momentum / Nesterov) or `adam`."),
+      choice_key("train.optimizer.name", "sgd", {"sgd", "adam", "sdlm"},
+                 "Optimizer: `sgd` (with optional momentum / Nesterov), `adam`, or `sdlm` (the paper's stochastic "
+                 "diagonal Levenberg-Marquardt: `w_k -= lr/(mu + h_kk) * g_k`, h_kk the Gauss-Newton diagonal)."),
       number_key("train.optimizer.lr", 0.01, 0, open, kNoMax, open,
                  "Base learning rate; train.schedule scales it per epoch."),
       number_key("train.optimizer.momentum", 0.9, 0, closed, 1, open,
@@ -145,13 +146,20 @@ std::vector<ConfigKey> make_schema() {
       boolean_key("train.optimizer.nesterov", false,
                   "Nesterov momentum: `w -= lr*(g + mu*v)`. sgd only; needs momentum > 0."),
       number_key("train.optimizer.weight_decay", 0.0, 0, closed, kNoMax, open,
-                 "L2 penalty: `weight_decay*w` is added to every gradient (coupled, for sgd and adam alike)."),
+                 "L2 penalty: `weight_decay*w` is added to every gradient (coupled, for sgd, adam and sdlm alike)."),
       number_key("train.optimizer.beta1", 0.9, 0, closed, 1, open,
                  "Adam decay rate of the first-moment estimate. adam only."),
       number_key("train.optimizer.beta2", 0.999, 0, closed, 1, open,
                  "Adam decay rate of the second-moment estimate. adam only."),
       number_key("train.optimizer.eps", 1e-8, 0, open, kNoMax, open,
                  "Adam's term added to the root of the second moment. adam only."),
+      number_key("train.optimizer.mu", 0.02, 0, open, kNoMax, open,
+                 "SDLM's damping mu in the step `lr/(mu + h_kk)`: bounds it where the curvature is near 0 (the "
+                 "paper: 0.02). sdlm only."),
+      integer_key("train.optimizer.hessian_samples", 500, 1, 60000,
+                  "SDLM: the training samples (drawn from train.seed, anew before each epoch; all of them when the "
+                  "set is smaller) whose mean Gauss-Newton diagonal is h_kk for the epoch (the paper: 500). sdlm "
+                  "only."),
       choice_key("train.schedule.name", "constant", {"constant", "paper", "step", "cosine"},
                  "Learning-rate schedule over epochs (lr fixed within an epoch unless per_batch): see "
                  "\"Learning-rate schedules\"."),

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "nn/optim/adam.h"
+#include "nn/optim/sdlm.h"
 #include "nn/optim/sgd.h"
 
 namespace ag::app {
@@ -26,6 +27,8 @@ std::unique_ptr<nn::Optimizer> make_optimizer(const TrainConfig& config, std::ve
     return std::make_unique<nn::Adam>(std::move(parameters),
                                       nn::AdamOptions{o.lr, o.beta1, o.beta2, o.eps, o.weight_decay});
   }
+  if (o.name == OptimizerKind::sdlm)
+    return std::make_unique<nn::Sdlm>(std::move(parameters), nn::SdlmOptions{o.lr, o.mu, o.weight_decay});
   return std::make_unique<nn::Sgd>(std::move(parameters), nn::SgdOptions{o.lr, o.momentum, o.nesterov, o.weight_decay});
 }
 

@@ -15,8 +15,8 @@ using nlohmann::json;
 
 constexpr std::pair<std::string_view, Dataset> kDatasets[] = {{"mnist", Dataset::mnist},
                                                               {"fashion-mnist", Dataset::fashion_mnist}};
-constexpr std::pair<std::string_view, OptimizerKind> kOptimizers[] = {{"sgd", OptimizerKind::sgd},
-                                                                      {"adam", OptimizerKind::adam}};
+constexpr std::pair<std::string_view, OptimizerKind> kOptimizers[] = {
+    {"sgd", OptimizerKind::sgd}, {"adam", OptimizerKind::adam}, {"sdlm", OptimizerKind::sdlm}};
 constexpr std::pair<std::string_view, ProgressMode> kProgress[] = {
     {"auto", ProgressMode::automatic}, {"bar", ProgressMode::bar}, {"lines", ProgressMode::lines}};
 
@@ -72,6 +72,8 @@ TrainConfig to_train_config(const json& config) {
   optimizer.beta1 = at("train/optimizer/beta1").get<double>();
   optimizer.beta2 = at("train/optimizer/beta2").get<double>();
   optimizer.eps = at("train/optimizer/eps").get<double>();
+  optimizer.mu = at("train/optimizer/mu").get<double>();
+  optimizer.hessian_samples = at("train/optimizer/hessian_samples").get<std::int64_t>();
   ScheduleConfig& schedule = result.train.schedule;
   schedule.name = nn::parse_schedule(text("train/schedule/name"));
   schedule.step_size = integer("train/schedule/step_size");

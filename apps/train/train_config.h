@@ -16,7 +16,7 @@ namespace ag::app {
 /// data.dataset.
 enum class Dataset { mnist, fashion_mnist };
 /// train.optimizer.name.
-enum class OptimizerKind { sgd, adam };
+enum class OptimizerKind { sgd, adam, sdlm };
 /// output.progress ("auto" = bar on a terminal, lines otherwise).
 enum class ProgressMode { automatic, bar, lines };
 
@@ -47,6 +47,8 @@ struct OptimizerConfig {
   double beta1 = 0.9;                       ///< train.optimizer.beta1 (adam)
   double beta2 = 0.999;                     ///< train.optimizer.beta2 (adam)
   double eps = 1e-8;                        ///< train.optimizer.eps (adam)
+  double mu = 0.02;                         ///< train.optimizer.mu (sdlm): damping of the step lr / (mu + h)
+  std::int64_t hessian_samples = 500;       ///< train.optimizer.hessian_samples (sdlm): samples per estimate
 };
 
 /// The train.schedule.* keys.
@@ -93,7 +95,7 @@ TrainConfig to_train_config(const nlohmann::json& config);
 
 /// Returns the config value spelling of a dataset ("mnist", "fashion-mnist").
 std::string_view to_string(Dataset value);
-/// Returns the config value spelling of an optimizer ("sgd", "adam").
+/// Returns the config value spelling of an optimizer ("sgd", "adam", "sdlm").
 std::string_view to_string(OptimizerKind value);
 /// Returns the config value spelling of a progress mode ("auto", "bar", "lines").
 std::string_view to_string(ProgressMode value);

@@ -17,6 +17,7 @@
 
 #include "apps/train/checkpoint.h"
 #include "apps/train/config_error.h"
+#include "apps/train/curvature_estimate.h"
 #include "apps/train/evaluation.h"
 #include "apps/train/file_output.h"
 #include "apps/train/output_folder.h"
@@ -216,6 +217,8 @@ bool Trainer::run_epoch(int epoch) {
   const std::vector<std::int64_t> order = data::shuffled_indices(train_set_.count, shuffle_);
   EpochProgress progress(epoch, config_.train.epochs, batches_, use_bar(config_.output.progress));
   const std::int64_t first_batch = std::exchange(resume_batches_, 0);
+  // SDLM's curvature, in the epoch's seconds; a run resumed within the epoch has the estimate in its checkpoint.
+  if (first_batch == 0) estimate_curvature(config_, setup_, train_set_, *optimizer_, epoch);
   if (first_batch > 0) {
     progress.restore(first_batch, std::min(first_batch * batch_size_, train_set_.count), contents_.epoch_loss_sum,
                      contents_.epoch_errors, contents_.epoch_penalty_sum);
@@ -288,7 +291,6 @@ void Trainer::train_batch(int epoch, std::int64_t batch, std::span<const std::in
   const auto samples_in = static_cast<double>(size);
   progress.batch_done(size, step.loss * samples_in, errors, step.penalty * samples_in);
 }
-
 
 /// Evaluates the model after `epoch`, appends the epoch's line to metrics.jsonl and prints it.
 void Trainer::end_epoch(int epoch, double lr, const EpochProgress& progress) {

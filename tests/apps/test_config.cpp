@@ -75,7 +75,7 @@ TEST_CASE("to_train_config fills every typed field") {
     "data": {"dataset": "fashion-mnist", "train_limit": 1000, "test_limit": 500},
     "train": {"epochs": 3, "batch_size": 16, "seed": 7, "threads": 2, "anomaly_detection": true,
               "optimizer": {"name": "adam", "lr": 0.002, "momentum": 0.5, "nesterov": true, "weight_decay": 0.01,
-                            "beta1": 0.8, "beta2": 0.99, "eps": 1e-6},
+                            "beta1": 0.8, "beta2": 0.99, "eps": 1e-6, "mu": 0.05, "hessian_samples": 200},
               "schedule": {"name": "step", "step_size": 2, "gamma": 0.5, "min_lr": 0.001}},
     "output": {"dir": "runs/x", "checkpoint_every": 1, "progress": "lines"}
   })");
@@ -100,6 +100,8 @@ TEST_CASE("to_train_config fills every typed field") {
   CHECK(c.train.optimizer.beta1 == 0.8);
   CHECK(c.train.optimizer.beta2 == 0.99);
   CHECK(c.train.optimizer.eps == 1e-6);
+  CHECK(c.train.optimizer.mu == 0.05);
+  CHECK(c.train.optimizer.hessian_samples == 200);
   CHECK(c.train.schedule.name == ag::nn::ScheduleKind::step);
   CHECK(c.train.schedule.step_size == 2);
   CHECK(c.train.schedule.gamma == 0.5);
@@ -120,6 +122,8 @@ TEST_CASE("to_train_config fills every typed field") {
   CHECK(from_defaults.train.optimizer.lr == plain.train.optimizer.lr);
   CHECK(from_defaults.train.optimizer.momentum == plain.train.optimizer.momentum);
   CHECK(from_defaults.train.optimizer.eps == plain.train.optimizer.eps);
+  CHECK(from_defaults.train.optimizer.mu == plain.train.optimizer.mu);
+  CHECK(from_defaults.train.optimizer.hessian_samples == plain.train.optimizer.hessian_samples);
   CHECK(from_defaults.train.schedule.gamma == plain.train.schedule.gamma);
   CHECK(from_defaults.train.schedule.step_size == plain.train.schedule.step_size);
   CHECK(from_defaults.output.dir == plain.output.dir);
@@ -135,6 +139,7 @@ TEST_CASE("enum spellings round-trip") {
   CHECK(ag::nn::parse_loss("cross_entropy") == ag::nn::LossKind::cross_entropy);
   CHECK(ag::app::to_string(ag::app::Dataset::fashion_mnist) == "fashion-mnist");
   CHECK(ag::app::to_string(ag::app::OptimizerKind::adam) == "adam");
+  CHECK(ag::app::to_string(ag::app::OptimizerKind::sdlm) == "sdlm");
   CHECK(ag::nn::parse_schedule("paper") == ag::nn::ScheduleKind::paper);
   CHECK(ag::app::to_string(ag::app::ProgressMode::automatic) == "auto");
   // Every allowed value of a key typed by models or nn is one that models or nn parses.
@@ -237,6 +242,23 @@ TEST_CASE("every shipped config loads cleanly") {
   const ag::app::TrainConfig modern = load("lenet5_modern.json");
   CHECK(modern.model.variant == ag::models::Variant::modern);
   CHECK(modern.model.loss == ag::nn::LossKind::cross_entropy);
+  // The paper's training (Appendix C): SDLM after every sample, mu 0.02, h re-estimated on 500 samples before each
+  // pass, eta 0.0005 for two passes, then 0.0002, 0.0001, 0.00005 and 0.00001 (the paper schedule's steps).
+  const ag::app::TrainConfig sdlm = load("lenet5_paper.json");
+  CHECK(sdlm.model.variant == ag::models::Variant::lecun1998);
+  CHECK_FALSE(sdlm.data.distort);
+  CHECK(sdlm.train.epochs == 20);
+  CHECK(sdlm.train.batch_size == 1);
+  CHECK(sdlm.train.optimizer.name == ag::app::OptimizerKind::sdlm);
+  CHECK(sdlm.train.optimizer.mu == 0.02);
+  CHECK(sdlm.train.optimizer.hessian_samples == 500);
+  const ag::nn::Schedule rates{sdlm.train.schedule.name, sdlm.train.optimizer.lr};
+  for (const auto& [epoch, rate] : std::vector<std::pair<int, double>>{
+           {0, 0.0005}, {1, 0.0005}, {2, 0.0002}, {4, 0.0002}, {5, 0.0001}, {7, 0.0001}, {8, 0.00005}, {11, 0.00005},
+           {12, 0.00001}, {19, 0.00001}}) {
+    CAPTURE(epoch);
+    CHECK(rates.lr_at(epoch) == doctest::Approx(rate).epsilon(1e-15));
+  }
   const ag::app::TrainConfig fashion = load("lenet5_fashion.json");
   CHECK(fashion.data.dataset == ag::app::Dataset::fashion_mnist);
   CHECK(fashion.data.dir == "/usr/share/datasets/fashion-mnist");

@@ -72,6 +72,16 @@ TEST_CASE("wrong types and out-of-range values name the key, the expectation and
         "FILE: train.optimizer.momentum: expected a number in [0, 1), got 1.0");
   CHECK(load_error(R"({"train": {"optimizer": {"lr": "fast"}}})") ==
         "FILE: train.optimizer.lr: expected a number > 0, got \"fast\" (a string)");
+  CHECK(load_error(R"({"train": {"optimizer": {"name": "sdlm", "mu": 0}}})") ==
+        "FILE: train.optimizer.mu: expected a number > 0, got 0");
+  CHECK(load_error(R"({"train": {"optimizer": {"mu": -0.02}}})") ==
+        "FILE: train.optimizer.mu: expected a number > 0, got -0.02");
+  CHECK(load_error(R"({"train": {"optimizer": {"hessian_samples": 0}}})") ==
+        "FILE: train.optimizer.hessian_samples: expected an integer in [1, 60000], got 0");
+  CHECK(load_error(R"({"train": {"optimizer": {"hessian_samples": 12.5}}})") ==
+        "FILE: train.optimizer.hessian_samples: expected an integer in [1, 60000], got 12.5 (not an integer)");
+  CHECK(load_error(R"({"train": {"optimizer": {"name": "sdml"}}})") ==
+        "FILE: train.optimizer.name: expected one of \"sgd\", \"adam\", \"sdlm\", got \"sdml\"");
   CHECK(load_error(R"({"train": {"anomaly_detection": 1}})") ==
         "FILE: train.anomaly_detection: expected true or false, got 1 (an integer)");
   CHECK(load_error(R"({"model": {"variant": "moden"}})") ==

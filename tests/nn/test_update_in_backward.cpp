@@ -9,6 +9,8 @@
 #include <nn/layers/linear.h>
 #include <nn/loss.h>
 #include <nn/optim/adam.h>
+#include <nn/optim/hessian_estimate.h>
+#include <nn/optim/sdlm.h>
 #include <nn/optim/sgd.h>
 
 #include <memory>
@@ -28,35 +30,51 @@ std::vector<std::vector<double>> values_of(const std::vector<ag::nn::Parameter>&
   return out;
 }
 
+enum class Kind { adam, sgd, sdlm };
+
 struct Trained {
   std::vector<std::vector<double>> values;
   std::vector<std::string> updated_in_backward;  // parameters left without a .grad by the last backward
   std::int64_t steps = 0;
 };
 
-/// Trains a fresh model of `variant` for 3 steps at `batch` with Adam or SGD (momentum), updating in backward
-/// or not; with `penalty` > 0 on the loss plus that weight times the input-gradient penalty (a second-order pass).
-Trained train(ag::models::Variant variant, std::int64_t batch, bool adam, bool in_backward, double penalty = 0) {
+/// Returns the loss of `model` on `x` with the labels (n * 7 + step) % 10.
+Tensor loss_on(ag::models::Variant variant, ag::nn::Module& model, const Tensor& x, int step) {
+  std::vector<std::int64_t> classes;
+  for (std::int64_t n = 0; n < x.shape()[0]; ++n) classes.push_back((n * 7 + step) % 10);
+  const Tensor labels = ag::from_indices(classes, {x.shape()[0]});
+  const bool paper = variant == ag::models::Variant::lecun1998;
+  return ag::nn::compute_loss(paper ? ag::nn::LossKind::map : ag::nn::LossKind::cross_entropy, model.forward(x),
+                              labels, 1.0);
+}
+
+/// Trains a fresh model of `variant` for 3 steps at `batch` with Adam, SGD (Nesterov) or SDLM (its curvature
+/// estimated on 2 samples, after update_in_backward was set), updating in backward or not; with `penalty` > 0 on
+/// the loss plus that weight times the input-gradient penalty (a second-order pass).
+Trained train(ag::models::Variant variant, std::int64_t batch, Kind kind, bool in_backward, double penalty = 0) {
   ag::Generator init(5);
   auto model = ag::models::make_model(variant, init);
   std::unique_ptr<ag::nn::Optimizer> optimizer;
-  if (adam)
+  if (kind == Kind::adam)
     optimizer = std::make_unique<ag::nn::Adam>(model->parameters(), ag::nn::AdamOptions{0.01, 0.9, 0.999, 1e-8, 0.001});
-  else
+  else if (kind == Kind::sgd)
     optimizer = std::make_unique<ag::nn::Sgd>(model->parameters(), ag::nn::SgdOptions{0.05, 0.9, true, 0.001});
+  else
+    optimizer = std::make_unique<ag::nn::Sdlm>(model->parameters(), ag::nn::SdlmOptions{0.001, 0.02, 0.001});
   optimizer->update_in_backward(in_backward);
-  const bool paper = variant == ag::models::Variant::lecun1998;
   const std::int64_t side = ag::models::input_side(variant);
   ag::Generator data(6);
+  if (auto* sdlm = dynamic_cast<ag::nn::Sdlm*>(optimizer.get())) {
+    const auto curvature_loss = [&](std::int64_t s) {
+      return loss_on(variant, *model, ag::uniform({1, 1, side, side}, -0.1, 1.175, data), static_cast<int>(s));
+    };
+    sdlm->set_hessian(ag::nn::mean_curvature(model->parameters(), 2, curvature_loss));
+  }
   Trained result;
   for (int step = 0; step < 3; ++step) {
     Tensor x = ag::uniform({batch, 1, side, side}, -0.1, 1.175, data);
     if (penalty > 0) x.requires_grad_();
-    std::vector<std::int64_t> classes;
-    for (std::int64_t n = 0; n < batch; ++n) classes.push_back((n * 7 + step) % 10);
-    const Tensor labels = ag::from_indices(classes, {batch});
-    const Tensor loss = ag::nn::compute_loss(paper ? ag::nn::LossKind::map : ag::nn::LossKind::cross_entropy,
-                                             model->forward(x), labels, 1.0);
+    const Tensor loss = loss_on(variant, *model, x, step);
     const Tensor objective =
         penalty > 0 ? ag::add(loss, ag::mul(ag::nn::input_gradient_penalty(loss, x), penalty)) : loss;
     optimizer->zero_grad();
@@ -73,18 +91,18 @@ Trained train(ag::models::Variant variant, std::int64_t batch, bool adam, bool i
 
 }  // namespace
 
-TEST_CASE("updating in backward gives the same bits as step(), for both variants, Adam and SGD, 1 and 2 threads") {
+TEST_CASE("updating in backward gives the same bits as step(), both variants, Adam, SGD and SDLM, 1 and 2 threads") {
   for (const auto variant : {ag::models::Variant::lecun1998, ag::models::Variant::modern})
     for (const std::int64_t batch : {1, 3, 5})  // 1 and 3: dL/dW's blocks by outer_rows_block; 5: by panel_product
-      for (const bool adam : {true, false})
+      for (const Kind kind : {Kind::adam, Kind::sgd, Kind::sdlm})
         for (const int threads : {1, 2}) {
           CAPTURE(ag::models::variant_name(variant));
           CAPTURE(batch);
-          CAPTURE(adam);
+          CAPTURE(static_cast<int>(kind));
           CAPTURE(threads);
           const ThreadCount t(threads);
-          const Trained plain = train(variant, batch, adam, false);
-          const Trained in_backward = train(variant, batch, adam, true);
+          const Trained plain = train(variant, batch, kind, false);
+          const Trained in_backward = train(variant, batch, kind, true);
           CHECK(plain.updated_in_backward.empty());
           // Every parameter gets a gradient, so every one is updated in backward.
           std::vector<std::string> all;
@@ -104,11 +122,11 @@ TEST_CASE("with double back-propagation's penalty (a create_graph pass first), u
     for (const std::int64_t batch : {1, 3}) {
       CAPTURE(ag::models::variant_name(variant));
       CAPTURE(batch);
-      const Trained plain = train(variant, batch, true, false, 0.5);
-      const Trained in_backward = train(variant, batch, true, true, 0.5);
+      const Trained plain = train(variant, batch, Kind::adam, false, 0.5);
+      const Trained in_backward = train(variant, batch, Kind::adam, true, 0.5);
       CHECK(in_backward.updated_in_backward.size() == plain.values.size() / 3);  // Adam: parameter, m, v
       CHECK(in_backward.values == plain.values);
-      CHECK(in_backward.values != train(variant, batch, true, false).values);  // the penalty changed the steps
+      CHECK(in_backward.values != train(variant, batch, Kind::adam, false).values);  // the penalty changed the steps
     }
 }
 
