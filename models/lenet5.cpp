@@ -25,6 +25,13 @@ std::string_view variant_name(Variant variant) { return variant == Variant::lecu
 
 std::int64_t input_side(Variant variant) { return variant == Variant::lecun1998 ? 32 : 28; }
 
+std::string paper_options_text(const PaperOptions& options) {
+  return std::string("input ") + (options.zero_padded_28 ? "zero_padded_28" : "padded_32") + ", subsampling " +
+         (options.window_average ? "average" : "sum") + ", squash " +
+         (options.subsampling_squash == Activation::sigmoid ? "sigmoid" : "scaled_tanh") + ", codes " +
+         (options.random_codes ? "random" : "bitmaps");
+}
+
 std::int64_t input_side(const PaperOptions& options) { return options.zero_padded_28 ? 28 : 32; }
 
 namespace {
@@ -57,7 +64,8 @@ std::shared_ptr<Sequential> lecun1998(Generator& gen, DType dtype, const PaperOp
       .add("c5", std::make_shared<Conv2d>(16, 120, 5, gen, Conv2dOptions{.activation = squash}, init, dtype))  // 120@1x1
       .add("flat", std::make_shared<Flatten>())
       .add("f6", std::make_shared<Linear>(120, 84, gen, init, dtype, squash))
-      .add("output", std::make_shared<RbfOutput>(options.random_codes ? random_codes(gen, dtype) : digit_codes(dtype)));
+      .add("output",
+           std::make_shared<RbfOutput>(options.random_codes ? random_codes(gen, dtype) : digit_codes(dtype)));
   return net;
 }
 

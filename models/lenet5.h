@@ -1,6 +1,7 @@
 #pragma once
 /// LeNet-5, as published (LeCun et al. 1998) and in a modern variant.
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "autograd/ops/activation.h"
@@ -35,6 +36,9 @@ struct PaperOptions {
   /// after every layer's weights, which are then the same as with the bitmaps).
   bool random_codes = false;
 };
+
+/// Returns `options` as the config's values: "input padded_32, subsampling sum, squash scaled_tanh, codes bitmaps".
+std::string paper_options_text(const PaperOptions& options);
 
 /// Returns the input side of lecun1998 with `options`: 32, or 28 with zero_padded_28.
 std::int64_t input_side(const PaperOptions& options);

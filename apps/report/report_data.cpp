@@ -80,6 +80,8 @@ ModelFindings examine_model(const TrainedRun& run) {
     f.kernels = p.value.to_vector();
     break;
   }
+  for (const auto& [name, buffer] : run.setup.model->buffers())
+    if (name == "output.centres") f.codes = buffer.to_vector();
   f.traces = trace_digits(run, test, scores);
   return f;
 }

@@ -47,6 +47,7 @@ struct ModelFindings {
   std::string kernel_name;                                    ///< the first convolution's weight, e.g. "c1.weight"
   std::vector<std::int64_t> kernel_shape;                     ///< [out, in, k, k]
   std::vector<double> kernels;
+  std::vector<double> codes;                                  ///< the RBF centres [10,84] (lecun1998; else empty)
   std::vector<DigitTrace> traces;                             ///< the first test digit of each class present
 };
 

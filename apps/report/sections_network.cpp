@@ -107,15 +107,21 @@ std::string activations_section(const ReportData& d) {
 std::string codes_section(const ReportData& d) {
   const std::string variant = d.model ? d.model->variant : d.files.config.value("model", nlohmann::json::object()).value("variant", "");
   if (variant != "lecun1998") return "";
+  const std::vector<double> bitmaps = models::digit_codes(DType::f64).to_vector();
+  // The model's own centres when there is a checkpoint (model.codes may have drawn them at random), else the bitmaps.
+  const std::vector<double>& codes = d.model && !d.model->codes.empty() ? d.model->codes : bitmaps;
   std::string body =
-      "<p>The fixed centres of the RBF output units: a stylised 7x12 bitmap of each digit (+1 inked, -1 blank). "
-      "An output unit's value is the squared distance of F6's 84 activations to its code, so F6 above learns to "
-      "draw the code of the digit it sees.</p><div class=\"codes\">";
-  for (int digit = 0; digit < 10; ++digit) {
-    const char* const* glyph = models::digit_glyph(digit);
-    std::vector<double> values;
-    for (std::int64_t r = 0; r < models::kCodeHeight; ++r)
-      for (std::int64_t c = 0; c < models::kCodeWidth; ++c) values.push_back(glyph[r][c] == '#' ? 1.0 : -1.0);
+      codes == bitmaps
+          ? "<p>The fixed centres of the RBF output units: a stylised 7x12 bitmap of each digit (+1 inked, -1 blank). "
+            "An output unit's value is the squared distance of F6's 84 activations to its code, so F6 above learns "
+            "to draw the code of the digit it sees.</p><div class=\"codes\">"
+          : "<p>The fixed centres of the RBF output units, drawn at random (model.codes = random): 84 values of +1 "
+            "or -1 per digit, shown as 7x12 like the paper's bitmaps. An output unit's value is the squared "
+            "distance of F6's 84 activations to its code.</p><div class=\"codes\">";
+  constexpr std::size_t kCode = models::kCodeWidth * models::kCodeHeight;
+  for (std::size_t digit = 0; digit < 10; ++digit) {
+    const std::vector<double> values(codes.begin() + static_cast<std::ptrdiff_t>(digit * kCode),
+                                     codes.begin() + static_cast<std::ptrdiff_t>((digit + 1) * kCode));
     body += fmt::format(R"(<figure class="code">{}<figcaption>{}</figcaption></figure>)",
                         img_tag(grey_image(values, models::kCodeWidth, models::kCodeHeight, -1, 1), 6, fmt::format("code of {}", digit)),
                         digit);

@@ -92,6 +92,7 @@ void save_checkpoint(const std::filesystem::path& path, const CheckpointContents
                                  {"checkpoint_version", kCheckpointVersion},
                                  {"variant", contents.variant},
                                  {"optimizer", contents.optimizer},
+                                 {"model_options", contents.model_options},
                                  {"epoch", contents.epoch},
                                  {"batches_done", contents.batches_done},
                                  {"epoch_loss_sum", contents.epoch_loss_sum},
@@ -120,6 +121,7 @@ void load_checkpoint(const std::filesystem::path& path, CheckpointContents& cont
                                        : checkpoint_detail::load_legacy_checkpoint(data, contents, where);
   read.variant = std::move(contents.variant);
   read.optimizer = std::move(contents.optimizer);
+  read.model_options = std::move(contents.model_options);
   read.tensors = std::move(contents.tensors);
   contents = std::move(read);
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "autograd/tensor.h"
+#include "models/lenet5.h"
 
 namespace ag::app {
 
@@ -16,6 +17,9 @@ namespace ag::app {
 struct CheckpointContents {
   std::string variant;                                  ///< model.variant, checked on load
   std::string optimizer;                                ///< train.optimizer.name, checked on load
+  /// lecun1998's readings of the paper (models::paper_options_text), checked on load; files without the field
+  /// (before version 3's model_options) hold the paper's.
+  std::string model_options = models::paper_options_text({});
   std::int64_t epoch = 0;                               ///< epochs completed
   std::int64_t batches_done = 0;                        ///< batches of epoch+1 already done (a mid-epoch stop)
   double epoch_loss_sum = 0;                            ///< that partial epoch's summed loss ...

@@ -114,6 +114,12 @@ void check_model(const Header& header, const CheckpointContents& contents, const
   if (optimizer != contents.optimizer)
     fail("checkpoint", "{}: holds {} optimizer state, but the config asks for {}", where, optimizer,
          contents.optimizer);
+  // Written since the model's readings of the paper became options; a file from before holds the paper's.
+  const std::string options =
+      header.has("model_options") ? header.text("model_options") : models::paper_options_text({});
+  if (options != contents.model_options)
+    fail("checkpoint", "{}: holds a model with {}, but the config asks for {}", where, options,
+         contents.model_options);
 }
 
 void check_stored_shape(const std::string& name, const Shape& file_shape, std::string_view file_dtype,

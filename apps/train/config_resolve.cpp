@@ -164,6 +164,13 @@ class Resolver {
                               rbf_loss ? "\"lecun1998\" (RBF outputs)" : "\"modern\" (logit outputs)",
                               variant.dump()));
     }
+    // The readings of the paper are options of its model only.
+    for (const char* key : {"model.input", "model.subsampling", "model.subsampling_squash", "model.codes"}) {
+      if (variant == "modern" && values_[key] != find_config_key(key)->default_value) {
+        config_fail(fmt::format("{}{}: {} is an option of model.variant \"lecun1998\", but model.variant is {}",
+                                where_of(key), key, values_[key].dump(), variant.dump()));
+      }
+    }
     if (values_["train.optimizer.name"] == "sgd" && values_["train.optimizer.nesterov"] == true &&
         values_["train.optimizer.momentum"].get<double>() == 0.0) {
       config_fail(fmt::format("{}train.optimizer.nesterov: true needs train.optimizer.momentum > 0, but it is 0",

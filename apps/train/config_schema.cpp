@@ -98,6 +98,19 @@ std::vector<ConfigKey> make_schema() {
       number_key("model.map_j", 1.0, 0, open, kNoMax, open,
                  "The constant j of the MAP loss (eq. 9): the rubbish class adds `exp(-j)` to the partition sum. "
                  "Not stated in the paper; 1.0 is this project's choice. Used by `map` only."),
+      choice_key("model.input", "padded_32", {"padded_32", "zero_padded_28"},
+                 "lecun1998's input: `padded_32` = the 28x28 digit centred in 32x32, padded with the background "
+                 "value (the paper); `zero_padded_28` = 28x28, C1 zero-padding it by 2. See \"Readings of the "
+                 "paper\"."),
+      choice_key("model.subsampling", "sum", {"sum", "average"},
+                 "lecun1998's S2 and S4: the coefficient times the 2x2 window's `sum` (the paper) or its "
+                 "`average`."),
+      choice_key("model.subsampling_squash", "scaled_tanh", {"scaled_tanh", "sigmoid"},
+                 "lecun1998's squashing after S2 and S4: the paper's `scaled_tanh` 1.7159 tanh(2a/3), or the "
+                 "logistic `sigmoid`."),
+      choice_key("model.codes", "bitmaps", {"bitmaps", "random"},
+                 "lecun1998's RBF centres: the stylised 7x12 digit `bitmaps` (the paper), or `random` +-1 drawn "
+                 "from train.seed."),
       // data
       choice_key("data.dataset", "mnist", {"mnist", "fashion-mnist"}, "Dataset: MNIST digits or Fashion-MNIST."),
       with_note(string_key("data.dir", "data/mnist",

@@ -16,8 +16,9 @@ ModelSetup make_model_setup(const TrainConfig& config) {
     setup.norm = data::Normalisation::modern(config.data.dataset == Dataset::fashion_mnist ? data::kFashionMnistStats
                                                                                            : data::kMnistStats);
   }
+  if (setup.variant == models::Variant::lecun1998) setup.norm.size = models::input_side(config.model.paper);
   Generator init(config.train.seed);
-  setup.model = models::make_model(setup.variant, init);
+  setup.model = models::make_model(setup.variant, init, DType::f32, config.model.paper);
   return setup;
 }
 
@@ -60,6 +61,7 @@ CheckpointContents checkpoint_contents(const TrainConfig& config, const ModelSet
   CheckpointContents contents;
   contents.variant = models::variant_name(setup.variant);
   contents.optimizer = to_string(config.train.optimizer.name);
+  contents.model_options = models::paper_options_text(config.model.paper);
   for (const nn::Parameter& p : setup.model->parameters()) contents.tensors.emplace_back(p.name, p.value);
   if (optimizer != nullptr) {
     for (auto& entry : optimizer->state()) contents.tensors.push_back(entry);

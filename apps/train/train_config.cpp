@@ -49,6 +49,11 @@ TrainConfig to_train_config(const json& config) {
   result.model.variant = models::parse_variant(text("model/variant"));
   result.model.loss = nn::parse_loss(text("model/loss"));
   result.model.map_j = at("model/map_j").get<double>();
+  result.model.paper = {.zero_padded_28 = text("model/input") == "zero_padded_28",
+                        .window_average = text("model/subsampling") == "average",
+                        .subsampling_squash = text("model/subsampling_squash") == "sigmoid" ? Activation::sigmoid
+                                                                                             : Activation::scaled_tanh,
+                        .random_codes = text("model/codes") == "random"};
   result.data.dataset = from_name("data/dataset", text("data/dataset"), kDatasets);
   result.data.dir = text("data/dir");
   result.data.train_limit = at("data/train_limit").get<std::int64_t>();

@@ -25,6 +25,7 @@ struct ModelConfig {
   models::Variant variant = models::Variant::lecun1998;  ///< model.variant
   nn::LossKind loss = nn::LossKind::map;                 ///< model.loss, "auto" resolved
   double map_j = 1.0;                                    ///< model.map_j: the constant j of the MAP loss (eq. 9)
+  models::PaperOptions paper;  ///< model.input, model.subsampling, model.subsampling_squash, model.codes (lecun1998)
 };
 
 /// The data.* keys.

@@ -131,6 +131,11 @@ TEST_CASE("keys checked together") {
   CHECK(set_error({"train.epochs=3", "train.schedule.warmup_epochs=3"}) ==
         "--set train.schedule.warmup_epochs: expected a number < train.epochs (3), got 3");
   CHECK(set_error({"train.epochs=3", "train.schedule.warmup_epochs=2.5"}) == "<no error>");
+  CHECK(set_error({"model.variant=modern", "model.loss=cross_entropy", "model.subsampling=average"}) ==
+        "--set model.subsampling: \"average\" is an option of model.variant \"lecun1998\", but model.variant is "
+        "\"modern\"");
+  CHECK(set_error({"model.input=zero_padded_28", "model.subsampling=average", "model.subsampling_squash=sigmoid",
+                   "model.codes=random"}) == "<no error>");
   CHECK(set_error({"model.loss=cross_entropy"}) ==
         "--set model.loss: \"cross_entropy\" needs model.variant \"modern\" (logit outputs), but model.variant is "
         "\"lecun1998\"");

@@ -109,6 +109,16 @@ TEST_CASE("a checkpoint from another variant, a truncated or corrupt one, or a m
                        ag::Error);
   rewrite(bytes);
   CHECK_NOTHROW(ag::app::load_checkpoint(path, same));
+  // The readings of the paper are part of the model: a checkpoint is refused by a config that reads it otherwise.
+  auto averaged = make_contents("modern");
+  averaged.model_options = ag::models::paper_options_text({.window_average = true});
+  CHECK_THROWS_WITH_AS(ag::app::load_checkpoint(path, averaged),
+                       (std::string("checkpoint: ") + path +
+                        ": holds a model with input padded_32, subsampling sum, squash scaled_tanh, codes bitmaps, "
+                        "but the config asks for input padded_32, subsampling average, squash scaled_tanh, codes "
+                        "bitmaps")
+                           .c_str(),
+                       ag::Error);
 }
 
 TEST_CASE("a run's checkpoint is a state file: nn::load_state takes the trained weights from it") {
