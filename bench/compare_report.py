@@ -40,6 +40,31 @@ def load(out_dir, engine):
     return best, rss, loads
 
 
+def time_to_target_rows(out_dir):
+    """The time-to-accuracy rows: train_lenet's summary.json against PyTorch's best setting, when both ran."""
+    lines = []
+    for variant in ("lecun1998", "modern"):
+        summary = os.path.join(out_dir, f"time_to_target_{variant}", "summary.json")
+        theirs = os.path.join(out_dir, f"time_to_target_pytorch_{variant}.json")
+        if not (os.path.exists(summary) and os.path.exists(theirs)):
+            continue
+        with open(summary) as f:
+            ours = json.load(f)
+        with open(theirs) as f:
+            torch = json.load(f)
+        target = f"time to {100 * ours['target_error']:g} % test error (s)"
+        o = ours.get("time_to_target")
+        t = (torch.get("best") or {}).get("seconds")
+        if o is None or t is None:
+            shown = f"{o:.1f}" if o is not None else "not reached"
+            lines.append(f"| {variant} | 2 | {target} | {shown} | {t if t is not None else 'not reached'} | | 10x | |  |")
+            continue
+        best = torch["best"]
+        lines.append(f"| {variant} | 2 | {target} | {o:.1f} | {t:.1f} ({best['optimizer']} lr {best['lr']:g}, "
+                     f"b{best['batch']}) | {t / o:.1f}x | 10x | {'yes' if t / o >= 10 else '**no**'} |  |")
+    return lines
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("out_dir")
@@ -99,6 +124,7 @@ def main():
         met = "" if r.get("met") is None else ("yes" if r["met"] else "**no**")
         lines.append(f"| {r['variant']} | {r['threads']} | {metric} ({unit}) | {fmt(r['lenetgrad'], r['unit'])} | "
                      f"{fmt(r['pytorch'], r['unit'])} | {r['ratio']:.1f}x | {target} | {met} | {gf} |")
+    lines += time_to_target_rows(a.out_dir)
     loads = ", ".join(f"{s:.1f}-{e:.1f}" for s, e in ours_loads + torch_loads)
     table = "\n".join(lines)
     notes = [f"Load average (1 min) at the start and end of each run: {loads}."]
