@@ -60,6 +60,18 @@ TEST_CASE("curvature of matmul: plain, batched and with broadcast batch dimensio
   check_against_jacobian(op, {test::param({2, 1, 2, 3}, gen), test::param({3, 3, 2}, gen)});
 }
 
+TEST_CASE("curvature of softmax, log_softmax and logsumexp along each dimension") {
+  ag::Generator gen(34);
+  const Inputs x{test::param({3, 4, 5}, gen, -2.0, 2.0)};
+  for (const std::int64_t dim : {0, 1, 2, -1}) {
+    CAPTURE(dim);
+    check_against_jacobian([dim](const Inputs& in) { return ag::softmax(in[0], dim); }, x);
+    check_against_jacobian([dim](const Inputs& in) { return ag::log_softmax(in[0], dim); }, x);
+    check_against_jacobian([dim](const Inputs& in) { return ag::logsumexp(in[0], dim); }, x);
+    check_against_jacobian([dim](const Inputs& in) { return ag::logsumexp(in[0], dim, true); }, x);
+  }
+}
+
 TEST_CASE("curvature of cat, stack and the slices routes D as the gradient") {
   ag::Generator gen(35);
   const Inputs three{test::param({2, 3, 2}, gen), test::param({2, 1, 2}, gen), test::param({2, 4, 2}, gen)};
