@@ -54,7 +54,8 @@ Tensor map_elements(std::string_view op, const Tensor& x, F f) {
 }
 
 /// Returns the elementwise op y = f(x) (any shape, float32 or float64), recorded in the graph as `name`
-/// with the rule dL/dx = dL/dy * df(x). f and df are generic over float and double, e.g.
+/// with the rule dL/dx = dL/dy * df(x) and the curvature rule D_x = df(x)^2 D_y. f and df are generic over
+/// float and double, e.g.
 /// unary_op("softsign", x, [](auto v) { return v / (1 + std::abs(v)); }, [](auto v) { ... });
 /// Throws ag::Error naming `name`, the dtype and the shape for an undefined or int64 input.
 template <class F, class DF>
@@ -62,10 +63,18 @@ Tensor unary_op(const std::string& name, const Tensor& x, F f, DF df) {
   check_floating(name, x);
   Tensor y = map_elements(name, x, f);
   // x [S], dL/dy [S] -> dL/dx [S] = dL/dy * df(x), elementwise.
-  return record(name, y, {x}, [name, df](const Tensor& grad_y, const std::vector<Tensor>& in) {
+  const BackwardFn backward = [name, df](const Tensor& grad_y, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{
         map_elements(name + " backward", grad_y, in[0], [&df](auto g, auto v) { return g * df(v); })};
-  });
+  };
+  // Curvature (Gauss-Newton): J = diag df(x), so D_x = df(x)^2 D_y [S].
+  const CurvatureFn curvature = [name, df](const CurvatureInput& at) {
+    return std::vector<Tensor>{map_elements(name + " curvature", at.curvature, at.inputs[0], [&df](auto d, auto v) {
+      const auto slope = df(v);
+      return d * slope * slope;
+    })};
+  };
+  return record(name, y, {x}, Rules{backward, nullptr, curvature});
 }
 
 }  // namespace ag

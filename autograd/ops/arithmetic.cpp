@@ -60,14 +60,28 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 }
 
 // y = a / b;  dL/da = dL/dy / b,  dL/db = -dL/dy * a / b^2
+// Curvature (y's shape, broadcast): D_a = D_y / b^2, D_b = D_y a^2 / b^4, each summed to its input's shape
+// (an element broadcast over several outputs gets the sum of their J^2 D).
 Tensor div(const Tensor& a, const Tensor& b) {
   Tensor out = map_binary("div", a, b, [](auto x, auto y) { return x / y; });
-  return record("div", out, {a, b}, composed([](const Tensor& g, const std::vector<Tensor>& in) {
+  const auto curvature = [](const CurvatureInput& at) {
+    const Tensor& a_in = at.inputs[0];
+    const Tensor& b_in = at.inputs[1];
+    const Tensor over_b2 =
+        map_binary("div curvature", at.curvature, b_in, [](auto dv, auto bv) { return dv / (bv * bv); });
+    Tensor db;
+    if (b_in.requires_grad()) {
+      const Tensor ratio = map_binary("div curvature", a_in, b_in, [](auto av, auto bv) { return av / bv; });
+      db = reduce_for(b_in, map_binary("div curvature", over_b2, ratio, [](auto dv, auto qv) { return dv * qv * qv; }));
+    }
+    return std::vector<Tensor>{reduce_for(a_in, over_b2), db};
+  };
+  return record("div", out, {a, b}, with_curvature(composed([](const Tensor& g, const std::vector<Tensor>& in) {
     Tensor ga, gb;
     if (in[0].requires_grad()) ga = reduce_for(in[0], div(g, in[1]));
     if (in[1].requires_grad()) gb = reduce_for(in[1], neg(div(mul(g, in[0]), mul(in[1], in[1]))));
     return std::vector<Tensor>{ga, gb};
-  }));
+  }), curvature));
 }
 
 // y = -x;  dL/dx = -dL/dy
@@ -104,7 +118,7 @@ Tensor rsub(double s, const Tensor& x) {
   }), negated_curvature), {});
 }
 
-// y = s / x;  dL/dx = -dL/dy * s / x^2 = -dL/dy * y / x
+// y = s / x;  dL/dx = -dL/dy * s / x^2 = -dL/dy * y / x;  curvature D_x = D_y (y / x)^2
 Tensor rdiv(double s, const Tensor& x) {
   Tensor out = map_unary("rdiv", x, [s](auto v) { return static_cast<decltype(v)>(s) / v; });
   const Tensor y = out.detach();  // the output, which the rule reads
@@ -112,9 +126,15 @@ Tensor rdiv(double s, const Tensor& x) {
   const auto recorded = [s](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{neg(div(mul(g, s), square(in[0])))};
   };
+  const auto curvature = [](const CurvatureInput& at) {
+    const Tensor slope =  // saved[0] is y: record keeps x, an input, among the inputs rather than in saved
+        map_binary("rdiv curvature", at.saved[0], at.inputs[0], [](auto yv, auto xv) { return yv / xv; });
+    return std::vector<Tensor>{
+        map_binary("rdiv curvature", at.curvature, slope, [](auto dv, auto sv) { return dv * sv * sv; })};
+  };
   return record("rdiv_scalar", out, {x}, Rules{[y](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{neg(div(mul(g, y), in[0]))};
-  }, recorded}, {x, y});
+  }, recorded, curvature}, {x, y});
 }
 
 }  // namespace ag

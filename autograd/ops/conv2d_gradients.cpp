@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "autograd/graph.h"
+#include "autograd/ops/internal/curvature_rules.h"
 #include "autograd/ops/internal/conv_shape.h"
 #include "kernels/conv2d.h"
 
@@ -16,6 +17,11 @@ namespace {
 Conv2dOptions without_activation(Conv2dOptions options) {
   options.activation = Activation::none;
   return options;
+}
+
+/// The curvature rule of both ops below, each bilinear in its two inputs with single-entry Jacobians.
+std::vector<Tensor> bilinear_rule(const CurvatureInput& at) {
+  return internal::bilinear_curvature(at, Activation::none);
 }
 
 /// Checks that conv2d(x [input_shape], W [weight_shape], options) is a valid call whose output has
@@ -48,6 +54,10 @@ void check_call(const char* op, const Shape& input_shape, const Shape& weight_sh
 
 // dL/dx = the convolution transposed, from G = dL/dz and W. It is bilinear in (G, W): with U = dL/d(dL/dx),
 // <dL/dx, U> = <conv2d(U, W), G>, so dL/dG = conv2d(U, W) and dL/dW = conv2d_weight_gradient(U, G).
+// Curvature, D [N,C,H,W] of dL/dx's shape: each entry of the Jacobian with respect to G (to W) is one weight
+// (one entry of G): the pair (output, input) fixes the kernel position. So D_G[n,o,i,j] = sum D[n,c,a,b]
+// W[o,c,p,q]^2 = conv2d(D, W^2) and D_W = conv2d_weight_gradient(D, G^2): the backward rule with both inputs
+// squared (internal::bilinear_curvature); a connection table's zeros stay zero.
 Tensor conv2d_input_gradient(const Tensor& grad_output, const Tensor& weight, const Shape& input_shape,
                              const Conv2dOptions& options) {
   check_call("conv2d_input_gradient", input_shape, weight.shape(), grad_output, weight, options);
@@ -59,15 +69,17 @@ Tensor conv2d_input_gradient(const Tensor& grad_output, const Tensor& weight, co
                                         kernels::Activation::none, gx.mutable_data<T>(), nullptr, nullptr, nullptr});
   });
   return record("conv2d_input_gradient", gx, {grad_output, weight},
-                composed([options](const Tensor& u, const std::vector<Tensor>& in) {
+                with_curvature(composed([options](const Tensor& u, const std::vector<Tensor>& in) {
     const Tensor gg = in[0].requires_grad() ? conv2d(u, in[1], Tensor(), without_activation(options)) : Tensor();
     const Tensor gw = in[1].requires_grad() ? conv2d_weight_gradient(u, in[0], in[1].shape(), options) : Tensor();
     return std::vector<Tensor>{gg, gw};
-  }));
+  }), bilinear_rule));
 }
 
 // dL/dW from x and G = dL/dz, bilinear in (x, G): with V = dL/d(dL/dW), <dL/dW, V> = <conv2d(x, V), G> (V's
 // unconnected entries read by neither side), so dL/dx = conv2d_input_gradient(G, V) and dL/dG = conv2d(x, V).
+// Curvature, D [O,C,kh,kw] of dL/dW's shape: as above, each Jacobian entry is one element of G (of x), so
+// D_x = conv2d_input_gradient(G^2, D) and D_G = conv2d(x^2, D): the backward rule with both inputs squared.
 Tensor conv2d_weight_gradient(const Tensor& input, const Tensor& grad_output, const Shape& weight_shape,
                               const Conv2dOptions& options) {
   check_call("conv2d_weight_gradient", input.shape(), weight_shape, grad_output, input, options);
@@ -79,11 +91,11 @@ Tensor conv2d_weight_gradient(const Tensor& input, const Tensor& grad_output, co
                                         kernels::Activation::none, nullptr, gw.mutable_data<T>(), nullptr, nullptr});
   });
   return record("conv2d_weight_gradient", gw, {input, grad_output},
-                composed([options](const Tensor& v, const std::vector<Tensor>& in) {
+                with_curvature(composed([options](const Tensor& v, const std::vector<Tensor>& in) {
     const Tensor gx = in[0].requires_grad() ? conv2d_input_gradient(in[1], v, in[0].shape(), options) : Tensor();
     const Tensor gg = in[1].requires_grad() ? conv2d(in[0], v, Tensor(), without_activation(options)) : Tensor();
     return std::vector<Tensor>{gx, gg};
-  }));
+  }), bilinear_rule));
 }
 
 }  // namespace ag

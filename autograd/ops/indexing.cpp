@@ -1,10 +1,14 @@
 // Indexing by int64 index tensors. Every backward rule here is written with recorded ops only (index_add,
 // index_select, scatter_add, gather, on zeros), reading the index's values and no other: each could serve as a
-// differentiable rule as it is. The rules are linear in the upstream gradient.
+// differentiable rule as it is. The rules are linear in the upstream gradient. Every op here has Jacobian
+// entries 0 or 1 (an element is read or added, unscaled), so its curvature rule is its backward rule run on D
+// (internal::route_curvature): diag(J^T D J)[j] = sum_i J_ij D_i, which for an entry read several times
+// (a repeated index) sums their D, as index_add and scatter_add do.
 #include "autograd/ops/indexing.h"
 
 #include "autograd/custom_op.h"
 #include "autograd/graph.h"
+#include "autograd/ops/internal/curvature_rules.h"
 #include "autograd/ops/internal/axis.h"
 #include "autograd/ops/internal/rows.h"
 
@@ -77,9 +81,9 @@ Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index) {
   // x [.., n, ..], index [K] -> y [.., K, ..], G = dL/dy:  dL/dx = index_add(zeros [.., n, ..], dim, index, G):
   // entry k of G goes back to entry index[k], where it was read from (an entry read twice sums both).
   const std::int64_t d = v.dim;
-  return record("index_select", out, {x, index}, composed([d](const Tensor& g, const std::vector<Tensor>& in) {
+  return record("index_select", out, {x, index}, with_curvature(composed([d](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{index_add(zeros(in[0].shape(), g.dtype()), d, in[1], g), Tensor()};
-  }), {index});
+  }), internal::route_curvature), {index});
 }
 
 // y = x, then y[.., index[k], ..] += source[.., k, ..] for every k
@@ -99,10 +103,10 @@ Tensor index_add(const Tensor& x, std::int64_t dim, const Tensor& index, const T
   // x [.., n, ..], source [.., K, ..] -> y [.., n, ..], G = dL/dy:  dL/dx = G (y is x plus terms);
   // dL/dsource = index_select(G, dim, index) [.., K, ..]: entry k was added into entry index[k], whose G it reads.
   const std::int64_t d = v.dim;
-  return record("index_add", out, {x, index, source}, composed([d](const Tensor& g, const std::vector<Tensor>& in) {
+  return record("index_add", out, {x, index, source}, with_curvature(composed([d](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{needs_grad(in, 0) ? g : Tensor(), Tensor(),
                                needs_grad(in, 2) ? index_select(g, d, in[1]) : Tensor()};
-  }), {index});
+  }), internal::route_curvature), {index});
 }
 
 // y[p] = x[p with its coordinate along dim set to index[p]]
@@ -123,9 +127,9 @@ Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index) {
   // x [S_x], index [S] -> y [S], G = dL/dy:  dL/dx = scatter_add(zeros [S_x], dim, index, G): G[p] goes back to
   // where y[p] was read from (a place read twice sums both).
   const std::int64_t d = v.dim;
-  return record("gather", out, {x, index}, composed([d](const Tensor& g, const std::vector<Tensor>& in) {
+  return record("gather", out, {x, index}, with_curvature(composed([d](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{scatter_add(zeros(in[0].shape(), g.dtype()), d, in[1], g), Tensor()};
-  }), {index});
+  }), internal::route_curvature), {index});
 }
 
 // y = x, then y[p with its coordinate along dim set to index[p]] += src[p] for every p
@@ -146,10 +150,10 @@ Tensor scatter_add(const Tensor& x, std::int64_t dim, const Tensor& index, const
   // x [S_x], index and src [S] -> y [S_x], G = dL/dy:  dL/dx = G (y is x plus terms);
   // dL/dsrc = gather(G, dim, index) [S]: src[p] was added at one place, whose G it reads.
   const std::int64_t d = v.dim;
-  return record("scatter_add", out, {x, index, src}, composed([d](const Tensor& g, const std::vector<Tensor>& in) {
+  return record("scatter_add", out, {x, index, src}, with_curvature(composed([d](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{needs_grad(in, 0) ? g : Tensor(), Tensor(),
                                needs_grad(in, 2) ? gather(g, d, in[1]) : Tensor()};
-  }), {index});
+  }), internal::route_curvature), {index});
 }
 
 }  // namespace ag

@@ -8,6 +8,7 @@
 
 #include "autograd/custom_op.h"
 #include "autograd/graph.h"
+#include "autograd/ops/internal/curvature_rules.h"
 #include "autograd/ops/internal/axis.h"
 #include "autograd/ops/internal/rows.h"
 #include "autograd/ops/slicing.h"
@@ -79,7 +80,8 @@ Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim) {
   }
   // x_i [.., n_i, ..] -> y [.., sum_i n_i, ..], G = dL/dy:  dL/dx_i = narrow(G, dim, offset_i, n_i) [.., n_i, ..],
   // the entries x_i filled, offset_i = n_0 + ... + n_{i-1}.
-  return record("cat", join(tensors, rows, shape, d), tensors, composed([d, rows](const Tensor& g, const std::vector<Tensor>& in) {
+  // Curvature: J entries are 0 or 1, so D travels as G does (internal::route_curvature).
+  return record("cat", join(tensors, rows, shape, d), tensors, with_curvature(composed([d, rows](const Tensor& g, const std::vector<Tensor>& in) {
     std::vector<Tensor> grads(in.size());
     std::int64_t offset = 0;
     for (std::size_t i = 0; i < in.size(); ++i) {
@@ -87,7 +89,7 @@ Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim) {
       offset += rows[i];
     }
     return grads;
-  }), {});
+  }), internal::route_curvature), {});
 }
 
 // y[.., i (at dim), ..] = x_i
@@ -102,14 +104,14 @@ Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim) {
   const auto count = static_cast<std::int64_t>(tensors.size());
   Shape shape = first;
   shape.insert(shape.begin() + d, {count});
-  // K tensors x_i [S] -> y [.., K (at dim), ..], G = dL/dy:  dL/dx_i = select(G, dim, i) [S]
+  // K tensors x_i [S] -> y [.., K (at dim), ..], G = dL/dy:  dL/dx_i = select(G, dim, i) [S]. Curvature: as cat.
   return record("stack", join(tensors, std::vector<std::int64_t>(tensors.size(), 1), shape, d), tensors,
-                composed([d](const Tensor& g, const std::vector<Tensor>& in) {
+                with_curvature(composed([d](const Tensor& g, const std::vector<Tensor>& in) {
                   std::vector<Tensor> grads(in.size());
                   for (std::size_t i = 0; i < in.size(); ++i)
                     if (needs_grad(in, i)) grads[i] = select(g, d, static_cast<std::int64_t>(i));
                   return grads;
-                }), {});
+                }), internal::route_curvature), {});
 }
 
 }  // namespace ag

@@ -2,6 +2,7 @@
 
 #include "kernels/gemm.h"
 #include "autograd/graph.h"
+#include "autograd/ops/internal/curvature_rules.h"
 #include "autograd/ops/broadcast.h"
 #include "autograd/ops/shape_ops.h"
 
@@ -20,6 +21,10 @@ Shape batch_shape(const Tensor& a, const Tensor& b, const Shape& batch_a, const 
 }  // namespace
 
 // C = A B;  dL/dA = dL/dC B^T,  dL/dB = A^T dL/dC  (each summed over broadcast batch dimensions)
+// Curvature, A [.., n, k], B [.., k, m], D = diag d2L/dC2 [.., n, m]: dC[i,j]/dA[i,p] = B[p,j] is one entry
+// of B (and dC[i,j]/dB[p,j] = A[i,p] one of A), so D_A[i,p] = sum_j B[p,j]^2 D[i,j] = (D (B^2)^T)[i,p] and
+// D_B[p,j] = sum_i A[i,p]^2 D[i,j] = ((A^2)^T D)[p,j], summed over broadcast batch dimensions: the backward
+// rule run on D with both inputs squared (internal::bilinear_curvature).
 Tensor matmul(const Tensor& a, const Tensor& b) {
   if (a.dim() < 2 || b.dim() < 2)
     fail("matmul", "needs tensors of rank 2 or more: {} x {}", shape_str(a.shape()), shape_str(b.shape()));
@@ -50,12 +55,12 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
       kernels::gemm<T>(m, n, k, ea.data<T>() + i * m * k, eb.data<T>() + i * k * n, out.mutable_data<T>() + i * m * n, false);
   });
 
-  return record("matmul", out, {a, b}, composed([](const Tensor& g, const std::vector<Tensor>& in) {
+  return record("matmul", out, {a, b}, with_curvature(composed([](const Tensor& g, const std::vector<Tensor>& in) {
     Tensor ga, gb;
     if (in[0].requires_grad()) ga = sum_to(matmul(g, transpose(in[1], -1, -2)), in[0].shape());
     if (in[1].requires_grad()) gb = sum_to(matmul(transpose(in[0], -1, -2), g), in[1].shape());
     return std::vector<Tensor>{ga, gb};
-  }));
+  }), [](const CurvatureInput& at) { return internal::bilinear_curvature(at, Activation::none); }));
 }
 
 }  // namespace ag

@@ -84,7 +84,8 @@ Tensor mean(const Tensor& x, std::int64_t dim, bool keepdim) {
   return mul(sum(x, dim, keepdim), 1.0 / static_cast<double>(v.n));
 }
 
-// y[o,i] = max_k x[o,k,i];  dL/dx[o,k,i] = dL/dy[o,i] at k = the first argmax, else 0
+// y[o,i] = max_k x[o,k,i];  dL/dx[o,k,i] = dL/dy[o,i] at k = the first argmax, else 0. Curvature: J entries
+// are 0 or 1 (one per output, at its first argmax), so D routes as the gradient does.
 Tensor max(const Tensor& x, std::int64_t dim, bool keepdim) {
   const auto v = internal::axis_view("max", x.shape(), dim);
   Tensor index = arg_extreme<true>("max", x, dim, true);
@@ -120,7 +121,7 @@ Tensor max(const Tensor& x, std::int64_t dim, bool keepdim) {
     });
     return std::vector<Tensor>{gx};
   };
-  return record("max", out, {x}, Rules{fast, recorded}, {});
+  return record("max", out, {x}, Rules{fast, recorded, internal::route_curvature}, {});
 }
 
 Tensor argmax(const Tensor& x, std::int64_t dim, bool keepdim) { return arg_extreme<true>("argmax", x, dim, keepdim); }

@@ -106,7 +106,7 @@ Tensor permute(const Tensor& x, const std::vector<std::int64_t>& dims) {
   }), internal::route_curvature), {});
 }
 
-// y = x converted;  dL/dx = dL/dy converted back to x's dtype
+// y = x converted;  dL/dx = dL/dy converted back to x's dtype; curvature: J = I, D converted back the same way
 Tensor to_dtype(const Tensor& x, DType dtype) {
   if (x.dtype() == dtype) return x;
   Tensor out = empty(x.shape(), dtype);
@@ -117,9 +117,9 @@ Tensor to_dtype(const Tensor& x, DType dtype) {
       std::transform(x.data<From>(), x.data<From>() + x.numel(), out.mutable_data<To>(), [](From v) { return static_cast<To>(v); });
     });
   });
-  return record("to_dtype", out, {x}, composed([](const Tensor& g, const std::vector<Tensor>& in) {
+  return record("to_dtype", out, {x}, with_curvature(composed([](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{to_dtype(g, in[0].dtype())};
-  }), {});
+  }), internal::route_curvature), {});
 }
 
 }  // namespace ag

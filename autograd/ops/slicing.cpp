@@ -3,6 +3,7 @@
 #include "autograd/ops/slicing.h"
 
 #include "autograd/graph.h"
+#include "autograd/ops/internal/curvature_rules.h"
 #include "autograd/ops/internal/axis.h"
 #include "autograd/ops/internal/rows.h"
 #include "autograd/ops/shape_ops.h"
@@ -53,12 +54,13 @@ Tensor take(const Tensor& x, const Range& r, const Shape& shape) {
 // x [.., n, ..] -> y [.., m, ..] (m = r.length(); select: y without that dimension), G = dL/dy:
 // dL/dx = unslice(G, x.shape, r) [.., n, ..]: G at the entries the op read, 0 elsewhere (an entry is read at
 // most once, so nothing sums). select's G first gets the dimension back, of length 1.
+// Curvature: J entries are 0 or 1, so D travels as G does (internal::route_curvature); the same for unslice.
 Tensor record_slice(std::string name, Tensor out, const Tensor& x, const Range& r) {
-  return record(std::move(name), std::move(out), {x}, composed([r](const Tensor& g, const std::vector<Tensor>& in) {
+  return record(std::move(name), std::move(out), {x}, with_curvature(composed([r](const Tensor& g, const std::vector<Tensor>& in) {
     const Shape sliced = sliced_shape(in[0].shape(), r);
     const Tensor gy = g.shape() == sliced ? g : reshape(g, sliced);
     return std::vector<Tensor>{unslice(gy, in[0].shape(), r.dim, r.start, r.end, r.step)};
-  }), {});
+  }), internal::route_curvature), {});
 }
 
 }  // namespace
@@ -110,9 +112,9 @@ Tensor unslice(const Tensor& src, const Shape& shape, std::int64_t dim, std::int
       [&r](std::int64_t k) { return r.start + k * r.step; });
   // src [.., m, ..] -> y [.., n, ..], G = dL/dy:  dL/dsrc = slice(G, dim, start, end, step) [.., m, ..], the
   // entries of G that src was written to.
-  return record("unslice", out, {src}, composed([r](const Tensor& g, const std::vector<Tensor>&) {
+  return record("unslice", out, {src}, with_curvature(composed([r](const Tensor& g, const std::vector<Tensor>&) {
     return std::vector<Tensor>{slice(g, r.dim, r.start, r.end, r.step)};
-  }), {});
+  }), internal::route_curvature), {});
 }
 
 }  // namespace ag

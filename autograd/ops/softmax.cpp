@@ -57,7 +57,14 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
     });
     return std::vector<Tensor>{gx};
   };
-  return record("log_softmax", out, {x}, Rules{fast, recorded}, {y});
+  // Curvature along dim, p = e^y, D = diag d2L/dy2 (x's shape): J[i,j] = dy_i/dx_j = delta_ij - p_j, so
+  // D_x[j] = sum_i (delta_ij - p_j)^2 D_i = D_j (1 - 2 p_j) + p_j^2 sum_i D_i, O(n) per row.
+  const auto curvature = [d = v.dim](const CurvatureInput& at) {
+    const Tensor p = exp(at.saved[0]);
+    const Tensor own = mul(at.curvature, rsub(1.0, mul(p, 2.0)));
+    return std::vector<Tensor>{add(own, mul(mul(p, p), sum(at.curvature, d, true)))};
+  };
+  return record("log_softmax", out, {x}, Rules{fast, recorded, curvature}, {y});
 }
 
 // y_k = e^(x_k - m) / sum_j e^(x_j - m), m = max_j x_j (so that no exp overflows)
@@ -85,10 +92,18 @@ Tensor softmax(const Tensor& x, std::int64_t dim) {
   // depends on x in the graph. It may read x, so x is saved (checked for in-place writes) along with y.
   const Tensor y = out.detach();
   const std::int64_t d = v.dim;
-  return record("softmax", out, {x}, composed([d, y](const Tensor& g, const std::vector<Tensor>& in) {
+  // Curvature along dim, D = diag d2L/dy2 (x's shape): J[i,j] = y_i (delta_ij - y_j), so
+  // D_x[j] = sum_i y_i^2 (delta_ij - y_j)^2 D_i = y_j^2 (S + D_j (1 - 2 y_j)), S = sum_i y_i^2 D_i: O(n) per row.
+  const auto curvature = [d](const CurvatureInput& at) {
+    const Tensor& s = at.saved[0];  // y: record keeps x, an input, among the inputs rather than in saved
+    const Tensor s2 = mul(s, s);
+    const Tensor total = sum(mul(s2, at.curvature), d, true);
+    return std::vector<Tensor>{mul(s2, add(mul(at.curvature, rsub(1.0, mul(s, 2.0))), total))};
+  };
+  return record("softmax", out, {x}, with_curvature(composed([d, y](const Tensor& g, const std::vector<Tensor>& in) {
     const Tensor s = grad_mode_enabled() ? softmax(in[0], d) : y;
     return std::vector<Tensor>{s * (g - sum(g * s, d, /*keepdim=*/true))};
-  }), {x, y});
+  }), curvature), {x, y});
 }
 
 // y = log sum_k e^(x_k);  dL/dx_k = dL/dy * e^(x_k - y)
@@ -122,7 +137,14 @@ Tensor logsumexp(const Tensor& x, std::int64_t dim, bool keepdim) {
     });
     return std::vector<Tensor>{gx};
   };
-  return record("logsumexp", out, {x}, Rules{fast, recorded}, {x, y});
+  // Curvature, D = diag d2L/dy2 (y's shape): J[j] = dy/dx_j = p_j = e^(x_j - y), so D_x[j] = p_j^2 D (x's shape).
+  const auto curvature = [d = v.dim](const CurvatureInput& at) {
+    Shape kept = at.inputs[0].shape();
+    kept[static_cast<std::size_t>(d)] = 1;
+    const Tensor p = exp(sub(at.inputs[0], reshape(at.saved[0], kept)));  // saved[0]: y (x is an input)
+    return std::vector<Tensor>{mul(mul(p, p), reshape(at.curvature, kept))};
+  };
+  return record("logsumexp", out, {x}, Rules{fast, recorded, curvature}, {x, y});
 }
 
 }  // namespace ag

@@ -4,8 +4,12 @@
 #include <vector>
 
 #include "autograd/graph.h"
+#include "autograd/ops/internal/curvature_rules.h"
 
 namespace ag::internal {
+
+// Both maps have Jacobian entries 0 or 1, so their curvature rule is their backward rule run on D
+// (route_curvature): a position read several times gets the sum of their D, as diag(J^T D J) has it.
 
 // y[k] = x.flat[i_k];  dL/dx = scatter(dL/dy, i): each element's gradient goes back where it was read from
 Tensor gather_flat(const Tensor& x, const Tensor& index) {
@@ -17,9 +21,9 @@ Tensor gather_flat(const Tensor& x, const Tensor& index) {
     T* o = out.mutable_data<T>();
     for (std::int64_t k = 0; k < index.numel(); ++k) o[k] = in[at[k]];
   });
-  return record("gather_flat", out, {x}, composed([index](const Tensor& g, const std::vector<Tensor>& in) {
+  return record("gather_flat", out, {x}, with_curvature(composed([index](const Tensor& g, const std::vector<Tensor>& in) {
     return std::vector<Tensor>{scatter_flat(g, index, in[0].shape())};
-  }), {});
+  }), route_curvature), {});
 }
 
 // y.flat[i_k] += g[k];  dL/dg[k] = dL/dy.flat[i_k]: a gather from the same positions
@@ -32,9 +36,9 @@ Tensor scatter_flat(const Tensor& g, const Tensor& index, const Shape& shape) {
     T* o = out.mutable_data<T>();
     for (std::int64_t k = 0; k < index.numel(); ++k) o[at[k]] += in[k];
   });
-  return record("scatter_flat", out, {g}, composed([index](const Tensor& gy, const std::vector<Tensor>&) {
+  return record("scatter_flat", out, {g}, with_curvature(composed([index](const Tensor& gy, const std::vector<Tensor>&) {
     return std::vector<Tensor>{gather_flat(gy, index)};
-  }), {});
+  }), route_curvature), {});
 }
 
 }  // namespace ag::internal
