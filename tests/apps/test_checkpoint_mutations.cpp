@@ -54,10 +54,12 @@ TEST_CASE("a checkpoint changed in any byte of its frame, header or entry table 
   const std::string good((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   in.close();
 
-  // The bytes before the first value: the frame, the metadata (the header) and the entry table.
+  // The bytes before the first value (docs/state_format.md): the frame's 24, the metadata (the header), and per
+  // entry its name's length (4), the name, dtype and rank (2) and 8 per dimension.
   std::uint64_t metadata = 0;
   std::memcpy(&metadata, good.data() + 16, sizeof metadata);
-  const std::size_t table_end = 24 + metadata + saved.tensors.size() * (4 + 24 + 2 + 4 * 8);
+  std::size_t table_end = 24 + metadata;
+  for (const auto& [name, t] : saved.tensors) table_end += 4 + name.size() + 2 + 8 * static_cast<std::size_t>(t.dim());
   REQUIRE(table_end < good.size());
 
   ag::app::CheckpointContents target = fresh_contents();
