@@ -29,7 +29,8 @@ std::string paper_options_text(const PaperOptions& options) {
   return std::string("input ") + (options.zero_padded_28 ? "zero_padded_28" : "padded_32") + ", subsampling " +
          (options.window_average ? "average" : "sum") + ", squash " +
          (options.subsampling_squash == Activation::sigmoid ? "sigmoid" : "scaled_tanh") + ", codes " +
-         (options.random_codes ? "random" : "bitmaps");
+         (options.random_codes ? "random" : "bitmaps") +
+         (options.init == nn::Init::lecun1998 ? std::string() : ", init " + nn::init_name(options.init));
 }
 
 std::int64_t input_side(const PaperOptions& options) { return options.zero_padded_28 ? 28 : 32; }
@@ -58,9 +59,10 @@ Conv2dOptions c1_options(const PaperOptions& options) {
 std::shared_ptr<Sequential> lecun1998(Generator& gen, DType dtype, const PaperOptions& options) {
   // Every C and F layer, and every sub-sampling, is followed by the paper's squashing function f(a) =
   // 1.7159 tanh(2a/3): each layer applies it to its own output as it writes it (one op, not two). The options
-  // change the input's padding, the sub-sampling's sum into an average, its squashing, and the output codes.
+  // change the input's padding, the sub-sampling's sum into an average, its squashing, the output codes and the
+  // weights' initialisation.
   constexpr Activation squash = Activation::scaled_tanh;
-  constexpr Init init = Init::lecun1998;
+  const Init init = options.init;
   const Activation pool_squash = options.subsampling_squash;
   const SubsamplingOptions pooling{.average = options.window_average};
   auto net = std::make_shared<Sequential>();

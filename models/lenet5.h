@@ -6,6 +6,7 @@
 
 #include "autograd/ops/activation.h"
 #include "autograd/random.h"
+#include "nn/init.h"
 #include "nn/module.h"
 
 namespace ag::models {
@@ -35,9 +36,13 @@ struct PaperOptions {
   /// The RBF output's centres: the paper's stylised digit bitmaps, or +-1 drawn at random (from the init generator,
   /// after every layer's weights, which are then the same as with the bitmaps).
   bool random_codes = false;
+  /// The weights' initialisation: the paper's uniform +-2.4/F, or lecun_sqrt's +-1/sqrt(F) (EBLearn's LeNet-5, with
+  /// which the paper's SDLM trains at its mu = 0.02; docs/config.md). Biases are the paper's in both.
+  nn::Init init = nn::Init::lecun1998;
 };
 
-/// Returns `options` as the config's values: "input padded_32, subsampling sum, squash scaled_tanh, codes bitmaps".
+/// Returns `options` as the config's values: "input padded_32, subsampling sum, squash scaled_tanh, codes bitmaps",
+/// followed by ", init lecun_sqrt" when the initialisation is not the paper's (so that older checkpoints still match).
 std::string paper_options_text(const PaperOptions& options);
 
 /// Returns the input side of lecun1998 with `options`: 32, or 28 with zero_padded_28.

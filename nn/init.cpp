@@ -9,9 +9,20 @@ namespace ag::nn {
 
 Init parse_init(std::string_view name) {
   if (name == "lecun1998") return Init::lecun1998;
+  if (name == "lecun_sqrt") return Init::lecun_sqrt;
   if (name == "xavier") return Init::xavier;
   if (name == "he") return Init::he;
-  fail("init", "unknown scheme \"{}\"; expected lecun1998, xavier or he", name);
+  fail("init", "unknown scheme \"{}\"; expected lecun1998, lecun_sqrt, xavier or he", name);
+}
+
+std::string init_name(Init scheme) {
+  switch (scheme) {
+    case Init::lecun1998: return "lecun1998";
+    case Init::lecun_sqrt: return "lecun_sqrt";
+    case Init::xavier: return "xavier";
+    case Init::he: return "he";
+  }
+  return "unknown";
 }
 
 void fill_uniform(Tensor& t, double bound, Generator& gen) {
@@ -40,13 +51,14 @@ void fill_constant(Tensor& t, double value) {
 void init_weight(Tensor& weight, Init scheme, std::int64_t fan_in, std::int64_t fan_out, Generator& gen) {
   switch (scheme) {
     case Init::lecun1998: fill_uniform(weight, 2.4 / static_cast<double>(fan_in), gen); break;
+    case Init::lecun_sqrt: fill_uniform(weight, 1.0 / std::sqrt(static_cast<double>(fan_in)), gen); break;
     case Init::xavier: fill_uniform(weight, std::sqrt(6.0 / static_cast<double>(fan_in + fan_out)), gen); break;
     case Init::he: fill_normal(weight, std::sqrt(2.0 / static_cast<double>(fan_in)), gen); break;
   }
 }
 
 void init_bias(Tensor& bias, Init scheme, std::int64_t fan_in, Generator& gen) {
-  if (scheme == Init::lecun1998) fill_uniform(bias, 2.4 / static_cast<double>(fan_in), gen);
+  if (scheme == Init::lecun1998 || scheme == Init::lecun_sqrt) fill_uniform(bias, 2.4 / static_cast<double>(fan_in), gen);
   else fill_constant(bias, 0.0);
 }
 

@@ -165,7 +165,8 @@ class Resolver {
                               variant.dump()));
     }
     // The readings of the paper are options of its model only.
-    for (const char* key : {"model.input", "model.subsampling", "model.subsampling_squash", "model.codes"}) {
+    for (const char* key : {"model.input", "model.subsampling", "model.subsampling_squash", "model.codes",
+                            "model.init"}) {
       if (variant == "modern" && values_[key] != find_config_key(key)->default_value) {
         config_fail(fmt::format("{}{}: {} is an option of model.variant \"lecun1998\", but model.variant is {}",
                                 where_of(key), key, values_[key].dump(), variant.dump()));

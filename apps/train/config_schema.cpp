@@ -111,6 +111,10 @@ std::vector<ConfigKey> make_schema() {
       choice_key("model.codes", "bitmaps", {"bitmaps", "random"},
                  "lecun1998's RBF centres: the stylised 7x12 digit `bitmaps` (the paper), or `random` +-1 drawn "
                  "from train.seed."),
+      choice_key("model.init", "lecun1998", {"lecun1998", "lecun_sqrt"},
+                 "lecun1998's initial weights: uniform in +-2.4/F, F the unit's fan-in (`lecun1998`, the paper's "
+                 "text), or in +-1/sqrt(F) (`lecun_sqrt`, as EBLearn initialises LeNet-5; with it SDLM trains at "
+                 "the paper's mu = 0.02). Biases are +-2.4/F in both."),
       // data
       choice_key("data.dataset", "mnist", {"mnist", "fashion-mnist"}, "Dataset: MNIST digits or Fashion-MNIST."),
       with_note(string_key("data.dir", "data/mnist",

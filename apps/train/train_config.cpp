@@ -53,7 +53,8 @@ TrainConfig to_train_config(const json& config) {
                         .window_average = text("model/subsampling") == "average",
                         .subsampling_squash = text("model/subsampling_squash") == "sigmoid" ? Activation::sigmoid
                                                                                              : Activation::scaled_tanh,
-                        .random_codes = text("model/codes") == "random"};
+                        .random_codes = text("model/codes") == "random",
+                        .init = nn::parse_init(text("model/init"))};
   result.data.dataset = from_name("data/dataset", text("data/dataset"), kDatasets);
   result.data.dir = text("data/dir");
   result.data.train_limit = at("data/train_limit").get<std::int64_t>();

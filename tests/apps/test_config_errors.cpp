@@ -135,7 +135,12 @@ TEST_CASE("keys checked together") {
         "--set model.subsampling: \"average\" is an option of model.variant \"lecun1998\", but model.variant is "
         "\"modern\"");
   CHECK(set_error({"model.input=zero_padded_28", "model.subsampling=average", "model.subsampling_squash=sigmoid",
-                   "model.codes=random"}) == "<no error>");
+                   "model.codes=random", "model.init=lecun_sqrt"}) == "<no error>");
+  CHECK(set_error({"model.variant=modern", "model.loss=cross_entropy", "model.init=lecun_sqrt"}) ==
+        "--set model.init: \"lecun_sqrt\" is an option of model.variant \"lecun1998\", but model.variant is "
+        "\"modern\"");
+  CHECK(set_error({"model.init=he"}) ==
+        "--set model.init: expected one of \"lecun1998\", \"lecun_sqrt\", got \"he\"");
   CHECK(set_error({"model.loss=cross_entropy"}) ==
         "--set model.loss: \"cross_entropy\" needs model.variant \"modern\" (logit outputs), but model.variant is "
         "\"lecun1998\"");

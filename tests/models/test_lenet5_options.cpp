@@ -1,9 +1,11 @@
 // LeNet-5's options where reproductions of the paper differ (models::PaperOptions): the 28x28 zero-padded input,
-// sub-sampling by window average, the sigmoid after sub-sampling, random output codes. Each is checked against the
-// paper's model built from the same generator seed, and gradcheck runs through the model with all of them.
+// sub-sampling by window average, the sigmoid after sub-sampling, random output codes, the +-1/sqrt(F) weights.
+// Each is checked against the paper's model built from the same generator seed, and gradcheck runs through the
+// model with all of them.
 #include <doctest/doctest.h>
 
 #include <autograd/autograd.h>
+#include <models/connection_table.h>
 #include <models/digit_codes.h>
 #include <models/lenet5.h>
 #include <nn/layers/subsampling.h>
@@ -75,6 +77,43 @@ TEST_CASE("PaperOptions: random codes are +-1, drawn after the weights, which ar
   CHECK(plus > 840 / 2 - 60);  // about half of each sign: 840 fair draws
   CHECK(plus < 840 / 2 + 60);
   CHECK(codes != ag::models::digit_codes().to_vector());
+}
+
+TEST_CASE("PaperOptions: lecun_sqrt draws each weight in +-1/sqrt(F): the paper's draws times sqrt(F)/2.4") {
+  ag::Generator a(13), b(13);
+  auto paper = ag::models::lecun1998(a);
+  auto rooted = ag::models::lecun1998(b, ag::DType::f32, {.init = ag::nn::Init::lecun_sqrt});
+  // The fan-in F of each unit: 25 for C1, 4 for a sub-sampling coefficient, 25 per S2 map read for C3 (Table I),
+  // 400 for C5, 120 for F6. The generator is consumed alike, so each value is the paper's rescaled, and the
+  // biases (+-2.4/F in both) are the paper's.
+  const auto c3_table = ag::models::lenet5_c3_table();
+  const auto fan_in = [&](const std::string& name, std::int64_t unit) -> double {
+    if (name == "c1.weight") return 25;
+    if (name == "s2.coeff" || name == "s4.coeff") return 4;
+    if (name == "c3.weight") {
+      double maps = 0;
+      for (std::int64_t c = 0; c < c3_table.inputs(); ++c) maps += c3_table.connected(unit, c) ? 1 : 0;
+      return 25 * maps;
+    }
+    if (name == "c5.weight") return 400;
+    if (name == "f6.weight") return 120;
+    return 0;  // a bias
+  };
+  for (const auto& p : paper->parameters()) {
+    CAPTURE(p.name);
+    const std::vector<double> want = p.value.to_vector(), got = entry(*rooted, p.name).to_vector();
+    REQUIRE(got.size() == want.size());
+    const std::int64_t units = p.value.shape()[0], per_unit = p.value.numel() / units;
+    for (std::int64_t i = 0; i < p.value.numel(); ++i) {
+      const double f = fan_in(p.name, i / per_unit);
+      if (f == 0) {
+        CHECK(got[i] == want[i]);
+        continue;
+      }
+      CHECK(std::abs(got[i]) <= 1.0 / std::sqrt(f));
+      CHECK(got[i] == doctest::Approx(want[i] * std::sqrt(f) / 2.4).epsilon(1e-5));
+    }
+  }
 }
 
 TEST_CASE("gradcheck through LeNet-5 with every option on, and the averaged coefficients' gradients (float64)") {

@@ -74,6 +74,23 @@ TEST_CASE("the paper's initialisation draws within +-2.4 / fan-in, per output ma
   CHECK(max_map15 > 0.8 * 2.4 / 150);
 }
 
+TEST_CASE("initialisation schemes are named as parse_init reads them") {
+  for (const auto scheme : {ag::nn::Init::lecun1998, ag::nn::Init::lecun_sqrt, ag::nn::Init::xavier, ag::nn::Init::he})
+    CHECK(ag::nn::parse_init(ag::nn::init_name(scheme)) == scheme);
+  CHECK_THROWS_WITH_AS(ag::nn::parse_init("kaiming"),
+                       "init: unknown scheme \"kaiming\"; expected lecun1998, lecun_sqrt, xavier or he", ag::Error);
+  // lecun_sqrt: weights within +-1/sqrt(F), reaching near it; biases +-2.4/F, as the paper's.
+  ag::Generator gen(4);
+  ag::nn::Linear f6(120, 84, gen, ag::nn::Init::lecun_sqrt);
+  double max_weight = 0, max_bias = 0;
+  for (const double w : f6.weight.to_vector()) max_weight = std::max(max_weight, std::abs(w));
+  for (const double b : f6.bias.to_vector()) max_bias = std::max(max_bias, std::abs(b));
+  CHECK(max_weight <= 1 / std::sqrt(120.0));
+  CHECK(max_weight > 0.95 / std::sqrt(120.0));
+  CHECK(max_bias <= 2.4 / 120);
+  CHECK(max_bias > 0.8 * 2.4 / 120);
+}
+
 TEST_CASE("SGD with momentum, Nesterov and weight decay follows its formula") {
   Tensor w = ag::from_vector({1.0, -2.0}, {2}, ag::DType::f64);
   ag::nn::Parameter p{"w", w, 2};

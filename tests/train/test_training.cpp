@@ -119,6 +119,17 @@ TEST_CASE("a checkpoint from another variant, a truncated or corrupt one, or a m
                         "bitmaps")
                            .c_str(),
                        ag::Error);
+  // The initialisation too: its name is added to the text when it is not the paper's.
+  auto rooted = make_contents("modern");
+  rooted.model_options = ag::models::paper_options_text({.init = ag::nn::Init::lecun_sqrt});
+  CHECK(rooted.model_options == "input padded_32, subsampling sum, squash scaled_tanh, codes bitmaps, init lecun_sqrt");
+  CHECK_THROWS_WITH_AS(ag::app::load_checkpoint(path, rooted),
+                       (std::string("checkpoint: ") + path +
+                        ": holds a model with input padded_32, subsampling sum, squash scaled_tanh, codes bitmaps, "
+                        "but the config asks for input padded_32, subsampling sum, squash scaled_tanh, codes "
+                        "bitmaps, init lecun_sqrt")
+                           .c_str(),
+                       ag::Error);
 }
 
 TEST_CASE("a run's checkpoint is a state file: nn::load_state takes the trained weights from it") {
