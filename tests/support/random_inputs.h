@@ -1,6 +1,10 @@
 #pragma once
-// Helpers for tests: seeded random float64 inputs that require gradients, kept away from kinks.
+// Helpers for tests: seeded random float64 inputs that require gradients, kept away from kinks; a central
+// difference of a loss in one parameter element.
 #include <autograd/autograd.h>
+
+#include <initializer_list>
+#include <vector>
 
 namespace test {
 
@@ -34,6 +38,23 @@ inline ag::Shape random_shape(std::size_t rank, ag::Generator& gen, std::int64_t
   ag::Shape s(rank);
   for (auto& d : s) d = 1 + static_cast<std::int64_t>(gen.below(static_cast<std::uint64_t>(max_dim)));
   return s;
+}
+
+/// Returns the central difference (f(w + eps) - f(w - eps)) / (2 eps) of `loss` (a function returning a
+/// one-element tensor) in element `index` of the float64 parameter `weight`, which it leaves as it found it.
+template <class Loss>
+double central_difference(ag::Tensor& weight, std::initializer_list<std::int64_t> index, Loss&& loss,
+                          double eps = 1e-6) {
+  const double start = weight.at(index);
+  double sides[2];
+  for (const int side : {0, 1}) {
+    const ag::NoGradGuard no_grad;  // a parameter is written outside grad mode
+    weight.set(index, start + (side == 0 ? eps : -eps));
+    sides[side] = loss().item();
+  }
+  const ag::NoGradGuard no_grad;
+  weight.set(index, start);
+  return (sides[0] - sides[1]) / (2 * eps);
 }
 
 }  // namespace test
