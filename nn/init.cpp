@@ -7,14 +7,6 @@
 
 namespace ag::nn {
 
-Init parse_init(std::string_view name) {
-  if (name == "lecun1998") return Init::lecun1998;
-  if (name == "lecun_sqrt") return Init::lecun_sqrt;
-  if (name == "xavier") return Init::xavier;
-  if (name == "he") return Init::he;
-  fail("init", "unknown scheme \"{}\"; expected lecun1998, lecun_sqrt, xavier or he", name);
-}
-
 std::string init_name(Init scheme) {
   switch (scheme) {
     case Init::lecun1998: return "lecun1998";
@@ -23,6 +15,12 @@ std::string init_name(Init scheme) {
     case Init::he: return "he";
   }
   return "unknown";
+}
+
+Init parse_init(std::string_view name) {
+  for (const Init scheme : {Init::lecun1998, Init::lecun_sqrt, Init::xavier, Init::he})
+    if (init_name(scheme) == name) return scheme;
+  fail("init", "unknown scheme \"{}\"; expected lecun1998, lecun_sqrt, xavier or he", name);
 }
 
 void fill_uniform(Tensor& t, double bound, Generator& gen) {
