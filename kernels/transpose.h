@@ -41,13 +41,15 @@ inline void transpose_square(Wide<T>* v) {
   }
 }
 
-/// Writes block [P, L] (L = kWideLanes<T>) as the rows y[l] [P] of its first `maps` lanes.
+/// Writes block [P, L] (L = kWideLanes<T>) as the rows y[l] [P] of its first `maps` lanes, rows `ld` >= P
+/// apart (P when not given).
 template <class T>
-void transpose_block_into(const T* block, std::int64_t positions, std::int64_t maps, T* y) {
+void transpose_block_into(const T* block, std::int64_t positions, std::int64_t maps, T* y, std::int64_t ld = 0) {
   constexpr int L = kWideLanes<T>;
+  if (ld == 0) ld = positions;
   if (positions < L) {
     for (std::int64_t l = 0; l < maps; ++l)
-      for (std::int64_t p = 0; p < positions; ++p) y[l * positions + p] = block[p * L + l];
+      for (std::int64_t p = 0; p < positions; ++p) y[l * ld + p] = block[p * L + l];
     return;
   }
   // L positions at a time as an L x L transpose; the last group moved back to end at P (overlapping).
@@ -57,7 +59,7 @@ void transpose_block_into(const T* block, std::int64_t positions, std::int64_t m
 #pragma GCC unroll 16
     for (int r = 0; r < L; ++r) v[r] = load_wide(block + (at + r) * L);
     transpose_square<T>(v);
-    for (std::int64_t l = 0; l < maps; ++l) store_wide(y + l * positions + at, v[l]);
+    for (std::int64_t l = 0; l < maps; ++l) store_wide(y + l * ld + at, v[l]);
   }
 }
 

@@ -18,6 +18,7 @@ void conv2d_forward(const ConvPlan& plan, const ConvForward<T>& args) {
     case ShiftedKernel::along_rows: return rows_vectorised_forward(plan, args);
     case ShiftedKernel::over_maps: return maps_vectorised_forward(plan, args);
     case ShiftedKernel::grid: return grid_forward(plan, args);
+    case ShiftedKernel::over_samples: return samples_vectorised_forward(plan, args);
   }
 }
 

@@ -36,6 +36,10 @@ ConvPaths choose_paths(const ConvPlan& plan) {
   paths.forward = along_rows ? ShiftedKernel::along_rows : by_maps_or_grid_f;
   paths.weights = along_rows ? ShiftedKernel::along_rows : by_maps_or_grid_w;
   paths.inputs = row_kernels ? ShiftedKernel::over_maps : ShiftedKernel::grid;
+  // Over the samples, each map reads its connected input maps only: fewer multiply-adds than over the maps
+  // wherever a table leaves pairs out (the row kernels' shapes, unpadded inputs).
+  if (row_kernels && g.padding() == 0 && pairs * g.positions() < maps_work)
+    paths.forward = paths.weights = paths.inputs = ShiftedKernel::over_samples;
   return paths;
 }
 
@@ -102,6 +106,14 @@ ConvPlan make_plan(const ConvShape& shape) {
   g.out_w = (g.padded_w() - g.dilation_w * (g.kw - 1) - 1) / g.stride_w + 1;
   plan.outputs = shape.outputs;
   plan.table.assign(shape.table.begin(), shape.table.end());
+  plan.inputs_of.resize(static_cast<std::size_t>(plan.outputs));
+  plan.readers_of.resize(static_cast<std::size_t>(g.channels));
+  for (std::int64_t o = 0; o < plan.outputs; ++o)
+    for (std::int64_t c = 0; c < g.channels; ++c)
+      if (plan.reads(o, c)) {
+        plan.inputs_of[static_cast<std::size_t>(o)].push_back(c);
+        plan.readers_of[static_cast<std::size_t>(c)].push_back(o);
+      }
   plan.grid = g.out_h * g.padded_w();
   if (g.uniform() && g.stride() == 1) {
     // The shifted layout's padded maps one after another, then slack for the whole vectors read past the

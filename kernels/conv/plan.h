@@ -32,8 +32,12 @@ enum class ConvLayout { reference, patch_major, shifted, im2col };
 ///    computed and dropped (grid.cpp);
 ///  - over_maps: vectorised over the output maps, one vector holding a position's maps, so no grid columns
 ///    are wasted (maps_vectorised.cpp; LeNet-5's C3);
-///  - along_rows: vectorised along the output rows, for few output maps (rows_vectorised.cpp; LeNet-5's C1).
-enum class ShiftedKernel { grid, over_maps, along_rows };
+///  - along_rows: vectorised along the output rows, for few output maps (rows_vectorised.cpp; LeNet-5's C1);
+///  - over_samples: vectorised over the samples, each output map reading only its connected input maps
+///    (and each input map's gradient only the output maps that read it), for a connection table without
+///    padding, from a whole vector of samples on; smaller batches run over the maps (samples_vectorised.cpp;
+///    LeNet-5's C3 with Table I).
+enum class ShiftedKernel { grid, over_maps, along_rows, over_samples };
 
 /// The paths of one call for one element type: the layout and, in the shifted layout, the kernel of the
 /// forward, of dL/dW (with dL/dbias) and of dL/dx.
@@ -62,6 +66,8 @@ struct ConvPlan {
   std::int64_t grid = 0, padded_size = 0;
   std::vector<std::int64_t> tap_offsets;
   std::vector<std::uint8_t> table;  // the connection table's entries, empty without one
+  std::vector<std::vector<std::int64_t>> inputs_of;   // per output map, the input maps it reads, in order
+  std::vector<std::vector<std::int64_t>> readers_of;  // per input map, the output maps that read it, in order
 
   /// Returns the paths for element type T.
   template <class T>
@@ -105,6 +111,12 @@ template <class T>
 void maps_vectorised_forward(const ConvPlan& plan, const ConvForward<T>& a);
 template <class T>
 void rows_vectorised_forward(const ConvPlan& plan, const ConvForward<T>& a);
+template <class T>
+void samples_vectorised_forward(const ConvPlan& plan, const ConvForward<T>& a);
+/// Writes dL/dx (when `inputs`) and dL/dW with dL/dbias (when `weights`) over the samples, blocks of
+/// kWideLanes<T> samples.
+template <class T>
+void samples_vectorised_backward(const ConvPlan& plan, const ConvBackward<T>& a, bool inputs, bool weights);
 template <class T>
 void shifted_backward(const ConvPlan& plan, const ConvBackward<T>& a);
 

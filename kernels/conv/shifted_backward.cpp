@@ -60,9 +60,8 @@ ShiftedChunk<T> prepare_chunk(const ConvPlan& plan, const ConvPaths& paths, cons
 /// One chunk's part of the backward: dL/dbias into pb, dL/dW into pw, dL/dx. The kernels along the rows and
 /// over the maps sum dL/dbias with dL/dW, from G as they read it.
 template <class T>
-void backward_chunk(const ConvPlan& plan, const ConvBackward<T>& a, std::int64_t first, std::int64_t last, T* pw,
-                    T* pb, const T* packed_w) {
-  const ConvPaths& paths = plan.paths<T>();
+void backward_chunk(const ConvPlan& plan, const ConvPaths& paths, const ConvBackward<T>& a, std::int64_t first,
+                    std::int64_t last, T* pw, T* pb, const T* packed_w) {
   const ShiftedChunk<T> chunk = prepare_chunk(plan, paths, a, first, last);
   const bool bias_with_weights = a.gw && paths.weights != ShiftedKernel::grid;
   if (a.gb && !bias_with_weights) add_bias_gradient(plan, chunk.m, chunk.gy, pb);
@@ -83,11 +82,24 @@ void backward_chunk(const ConvPlan& plan, const ConvBackward<T>& a, std::int64_t
 
 template <class T>
 void shifted_backward(const ConvPlan& plan, const ConvBackward<T>& a) {
-  const T* packed_w = a.gx && plan.paths<T>().inputs == ShiftedKernel::over_maps
+  ConvPaths paths = plan.paths<T>();
+  ConvBackward<T> rest = a;  // what the chunks compute
+  const bool inputs = paths.inputs == ShiftedKernel::over_samples, weights = paths.weights == ShiftedKernel::over_samples;
+  if (a.batch < kWideLanes<T>) {  // fewer samples than a vector holds: over the maps instead
+    if (inputs) paths.inputs = ShiftedKernel::over_maps;
+    if (weights) paths.weights = ShiftedKernel::over_maps;
+  } else if (inputs || weights) {
+    // Over the samples, in blocks of samples of their own; the chunks compute the rest.
+    samples_vectorised_backward(plan, a, inputs, weights);
+    if (inputs) rest.gx = nullptr;
+    if (weights) rest.gw = rest.gb = nullptr;
+  }
+  if (!rest.gx && !rest.gw && !rest.gb) return;
+  const T* packed_w = rest.gx && paths.inputs == ShiftedKernel::over_maps
                           ? pack_input_weights(plan, a.w, thread_scratch<ShiftedCallScratch>().packed_weights)
                           : nullptr;
-  backward_by_chunks(plan, a, true, [&](std::int64_t first, std::int64_t last, T* pw, T* pb) {
-    backward_chunk(plan, a, first, last, pw, pb, packed_w);
+  backward_by_chunks(plan, rest, true, [&](std::int64_t first, std::int64_t last, T* pw, T* pb) {
+    backward_chunk(plan, paths, rest, first, last, pw, pb, packed_w);
   });
 }
 

@@ -51,6 +51,7 @@ std::vector<Case> cases() {
     add("C3 without a table", {6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, {}}, batch);
     add("C5", {16, 5, 5, 120, 5, 5, 1, 1, 0, 0, 1, 1, {}}, batch);
   }
+  add("C3 with Table I, blocks of samples and a tail", {6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, {}}, 35, c3_table());
   add("rows of 28, padding 1, a table", {3, 30, 30, 4, 5, 5, 1, 1, 1, 1, 1, 1, {}}, 2, {1, 0, 1, 0, 1, 1, 1, 1, 0, 0, 1, 0});
   add("rows of 10, padding 1", {2, 12, 12, 5, 5, 5, 1, 1, 1, 1, 1, 1, {}}, 3);
   add("stride 2, padding 1", {3, 11, 11, 5, 3, 3, 2, 2, 1, 1, 1, 1, {}}, 4);
@@ -72,15 +73,21 @@ std::vector<ConvPaths> applicable_paths(const ConvPlan& plan) {
   if (with_row_vectorised_shape<T>(g.out_w, g.kh, g.kw, [](auto, auto, auto) {}))
     forward.push_back(ShiftedKernel::along_rows);
   if (with_row_kernel_shape(g.out_w, g.kw, [](auto, auto) {})) inputs.push_back(ShiftedKernel::over_maps);
+  std::vector<ShiftedKernel> weights = forward;
+  if (with_row_kernel_shape(g.out_w, g.kw, [](auto, auto) {}) && g.padding() == 0) {
+    forward.push_back(ShiftedKernel::over_samples);
+    weights.push_back(ShiftedKernel::over_samples);
+    inputs.push_back(ShiftedKernel::over_samples);
+  }
   for (const auto f : forward)
-    for (const auto w : forward)
+    for (const auto w : weights)
       for (const auto x : inputs) out.push_back({ConvLayout::shifted, f, w, x});
   return out;
 }
 
 std::string describe(const ConvPaths& p) {
   const char* layouts[] = {"reference", "patch_major", "shifted", "im2col"};
-  const char* kernels[] = {"grid", "over_maps", "along_rows"};
+  const char* kernels[] = {"grid", "over_maps", "along_rows", "over_samples"};
   std::string s = layouts[static_cast<int>(p.layout)];
   if (p.layout == ConvLayout::shifted)
     s += std::string(" forward ") + kernels[static_cast<int>(p.forward)] + ", weights " +
@@ -174,6 +181,22 @@ TEST_CASE("conv paths: every path agrees with the reference convolution, forward
   }
 }
 
+TEST_CASE("conv paths: the forward over the samples gives the bits of the forward over the maps") {
+  // Both sum over c, ki, kj in order from the bias; over the maps adds the unconnected maps' zero weights,
+  // which leave a finite sum as it is. Batches with whole blocks of samples, a block cut by maps, and tails.
+  if (!with_row_kernel_shape(10, 5, [](auto, auto) {})) return;
+  for (const std::int64_t batch : {16, 19, 40}) {
+    ConvShape shape{6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, {}};
+    const std::vector<std::uint8_t> table = c3_table();
+    shape.table = table;
+    ConvPlan by_maps = make_conv_plan(shape), by_samples = by_maps;
+    by_maps.float_paths.forward = ShiftedKernel::over_maps;
+    by_samples.float_paths.forward = ShiftedKernel::over_samples;
+    CAPTURE(batch);
+    CHECK(run<float>(by_samples, batch, Activation::scaled_tanh).y == run<float>(by_maps, batch, Activation::scaled_tanh).y);
+  }
+}
+
 TEST_CASE("conv paths: the plan's choice for LeNet-5's layers (float)") {
   const auto paths_of = [](ConvShape shape, std::vector<std::uint8_t> table = {}) {
     shape.table = table;
@@ -184,8 +207,10 @@ TEST_CASE("conv paths: the plan's choice for LeNet-5's layers (float)") {
     return;
   }
   CHECK(paths_of({16, 5, 5, 120, 5, 5, 1, 1, 0, 0, 1, 1, {}}) == "patch_major");  // C5
+  CHECK(paths_of({6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, {}}) ==
+        "shifted forward over_maps, weights over_maps, inputs over_maps");  // the modern C3: no pair left out
   CHECK(paths_of({6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, {}}, c3_table()) ==
-        "shifted forward over_maps, weights over_maps, inputs over_maps");  // C3
+        "shifted forward over_samples, weights over_samples, inputs over_samples");  // C3 with Table I
   CHECK(paths_of({3, 11, 11, 5, 3, 3, 2, 2, 1, 1, 1, 1, {}}) == "im2col");            // stride 2
   // Geometries the fast paths do not serve take the reference: per-axis strides or paddings, dilation.
   CHECK(paths_of({3, 11, 11, 5, 3, 3, 2, 1, 1, 1, 1, 1, {}}) == "reference");
