@@ -23,10 +23,10 @@ namespace {
 
 /// A chunk's buffers, on the thread that runs the chunk.
 struct SamplesScratch {
-  ScratchBuffer inputs;     // a block's inputs transposed [C, H, W, L] (forward)
+  ScratchBuffer inputs;     // a block's inputs transposed [C, H, W, L] (forward, dL/dW)
   ScratchBuffer block;      // one map's values for the block: an output map's [P, L], an input map's [H W, L]
-  ScratchBuffer gradient;   // the block's dL/dz [m][O, P] when an activation is applied (dL/dx)
-  ScratchBuffer gradients;  // the block's dL/dz transposed [O, P, L] (dL/dx)
+  ScratchBuffer gradient;   // the block's dL/dz [m][O, P] when an activation is applied (backward)
+  ScratchBuffer gradients;  // the block's dL/dz transposed [O, P, L] (backward)
   ScratchBuffer tap_sums;   // a map pair's kh kw vectors of sums (dL/dW)
 };
 
