@@ -28,6 +28,19 @@ T sum_lanes(const T* x, std::int64_t n) {
   return total;
 }
 
+/// Returns the lane-wise sum of the `count` wide vectors at v (v[q kWideLanes<T> + l] for q < count), in four
+/// interleaved partial sums added in a fixed order, so that the adds do not wait on one another.
+template <class T>
+Wide<T> sum_wide_vectors(const T* v, std::int64_t count) {
+  constexpr int L = kWideLanes<T>;
+  Wide<T> sums[4] = {};
+  std::int64_t q = 0;
+  for (; q + 4 <= count; q += 4)
+    for (int u = 0; u < 4; ++u) sums[u] += load_wide(v + (q + u) * L);
+  for (; q < count; ++q) sums[0] += load_wide(v + q * L);
+  return (sums[0] + sums[1]) + (sums[2] + sums[3]);
+}
+
 /// Returns sum_i f(a[i], b[i]), accumulated like sum_lanes: f is applied to whole vectors of a and b, then to
 /// the scalars of the tail (a generic lambda, e.g. [](auto u, auto v) { return u * v; }).
 template <class T, class F>

@@ -106,13 +106,7 @@ void maps_vectorised_weight_gradient(const ConvPlan& plan, const ShiftedChunk<T>
           for (std::int64_t k = c * taps_per_map; k < (c + 1) * taps_per_map; ++k)
             pw[(o0 + l) * taps + k] += rows[l * taps + k];
     if (!pb) continue;
-    Wide<T> sums[4] = {};
-    const std::int64_t count = m * positions;
-    std::int64_t q = 0;
-    for (; q + 4 <= count; q += 4)
-      for (int u = 0; u < 4; ++u) sums[u] += load_wide(gt + (q + u) * L);
-    for (; q < count; ++q) sums[0] += load_wide(gt + q * L);
-    const Wide<T> bias_sum = (sums[0] + sums[1]) + (sums[2] + sums[3]);
+    const Wide<T> bias_sum = sum_wide_vectors(gt, m * positions);
     std::memcpy(lanes, &bias_sum, sizeof lanes);
     for (std::int64_t l = 0; l < maps; ++l) pb[o0 + l] += lanes[l];
   }

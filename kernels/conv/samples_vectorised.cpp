@@ -139,25 +139,21 @@ void block_weight_gradient(const ConvPlan& plan, std::int64_t first, std::int64_
   const std::int64_t per_map = g.kh * g.kw, positions = g.positions();
   for (std::int64_t o = first; o < end; ++o) {
     const T* go = gt + o * positions * L;
-    for (const std::int64_t c : plan.inputs_of[static_cast<std::size_t>(o)]) {
-      if (!pw) break;
-      std::fill_n(acc, per_map, Wide<T>{});
-      for (std::int64_t ki0 = 0; ki0 < g.kh; ki0 += kSampleWeightRows)
-        with_count<kSampleWeightRows>(std::min<std::int64_t>(kSampleWeightRows, g.kh - ki0), [&](auto rows) {
-          sample_weight_rows<T, OW, KW, decltype(rows)::value>(g.out_h, g.width * L,
-                                                               xs + (c * g.height + ki0) * g.width * L, go,
-                                                               acc + ki0 * KW);
-        });
-      add_lane_sums(acc, per_map, pw + o * g.taps() + c * per_map);
+    if (pw)
+      for (const std::int64_t c : plan.inputs_of[static_cast<std::size_t>(o)]) {
+        std::fill_n(acc, per_map, Wide<T>{});
+        for (std::int64_t ki0 = 0; ki0 < g.kh; ki0 += kSampleWeightRows)
+          with_count<kSampleWeightRows>(std::min<std::int64_t>(kSampleWeightRows, g.kh - ki0), [&](auto rows) {
+            sample_weight_rows<T, OW, KW, decltype(rows)::value>(g.out_h, g.width * L,
+                                                                 xs + (c * g.height + ki0) * g.width * L, go,
+                                                                 acc + ki0 * KW);
+          });
+        add_lane_sums(acc, per_map, pw + o * g.taps() + c * per_map);
+      }
+    if (pb) {
+      const Wide<T> total = sum_wide_vectors(go, positions);
+      add_lane_sums(&total, 1, pb + o);
     }
-    if (!pb) continue;
-    Wide<T> sums[4] = {};  // four interleaved partial sums (a fixed order), so that the adds do not wait
-    std::int64_t p = 0;
-    for (; p + 4 <= positions; p += 4)
-      for (int u = 0; u < 4; ++u) sums[u] += load_wide(go + (p + u) * L);
-    for (; p < positions; ++p) sums[0] += load_wide(go + p * L);
-    const Wide<T> total = (sums[0] + sums[1]) + (sums[2] + sums[3]);
-    add_lane_sums(&total, 1, pb + o);
   }
 }
 
