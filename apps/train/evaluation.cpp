@@ -8,6 +8,10 @@
 
 namespace ag::app {
 
+double error_rate(std::int64_t wrong, std::int64_t samples) {
+  return samples > 0 ? static_cast<double>(wrong) / static_cast<double>(samples) : 0.0;
+}
+
 Evaluation evaluate(nn::Module& model, nn::LossKind loss, double map_j, const data::Dataset& data,
                     const data::Normalisation& norm, std::int64_t batch_size) {
   NoGradGuard no_grad;
@@ -32,7 +36,7 @@ Evaluation evaluate(nn::Module& model, nn::LossKind loss, double map_j, const da
   for (std::size_t c = 0; c < 10; ++c) correct += result.confusion[c][c];
   if (data.count > 0) {
     result.loss /= static_cast<double>(data.count);
-    result.error = 1.0 - static_cast<double>(correct) / static_cast<double>(data.count);
+    result.error = error_rate(data.count - correct, data.count);
   }
   return result;
 }

@@ -19,6 +19,10 @@ struct Evaluation {
   std::array<std::array<std::int64_t, 10>, 10> confusion{};  ///< [true class][predicted class]
 };
 
+/// Returns wrong / samples (0 for no samples), from the count of wrong answers: 100 wrong of 10,000 is then the
+/// double nearest 0.01, as a target of 0.01 is, where 1 - 9,900 / 10,000 is 0.010000000000000009 and misses it.
+double error_rate(std::int64_t wrong, std::int64_t samples);
+
 /// Runs `model` over all of `data` in batches of `batch_size` without recording a graph.
 Evaluation evaluate(nn::Module& model, nn::LossKind loss, double map_j, const data::Dataset& data,
                     const data::Normalisation& norm, std::int64_t batch_size = 1000);

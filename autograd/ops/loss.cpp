@@ -182,12 +182,29 @@ std::vector<Tensor> rbf_map_recorded_rule(const Tensor& g, const Tensor& y, cons
   return {mul(sub(one_hot(target, y.size(1), y.dtype()), q), scale), Tensor()};
 }
 
+/// e^v, or 0 where e^v is below T's smallest normal number (v < its log). Once a sample is learned, the
+/// MAP loss's terms for the other classes fall that low. Such a subnormal value adds nothing to the
+/// partition sum Z >= 1, yet every operation that reads or writes one takes x86's slow path (a microcode
+/// assist, about a hundred times slower), here and in every op its gradient then flows through.
+template <class T>
+T exp_or_zero(T v) {
+  static const T log_smallest_normal = std::log(std::numeric_limits<T>::min());
+  return v < log_smallest_normal ? T(0) : std::exp(v);
+}
+
+/// v, or 0 where |v| is below T's smallest normal number (exp_or_zero says why).
+template <class T>
+T flush_subnormal(T v) {
+  return std::fabs(v) < std::numeric_limits<T>::min() ? T(0) : v;
+}
+
 }  // namespace
 
 // E = (1/N) sum_n ( y[n,t_n] + log(e^-j + sum_i e^-y[n,i]) );  dE/dy[n,k] = ([k = t_n] - e^-y[n,k] / Z_n) / N
 // with Z_n = e^-j + sum_i e^-y[n,i]. One op rather than a dozen composed ones: at batch 1 their bookkeeping
 // was a twentieth of a LeNet-5 training step. Each row is shifted by m_n = max(-j, max_i -y[n,i]), which
-// cancels exactly, so that no exponential exceeds 1.
+// cancels exactly, so that no exponential exceeds 1. Terms and gradients below the smallest normal number are
+// taken as 0 (exp_or_zero).
 Tensor rbf_map_loss(const Tensor& rbf_output, const Tensor& target, double j) {
   check_class_target("rbf_map_loss", rbf_output, target);
   if (!std::isfinite(j) || j <= 0) fail("rbf_map_loss", "the constant j must be finite and > 0, got {}", j);
@@ -198,8 +215,8 @@ Tensor rbf_map_loss(const Tensor& rbf_output, const Tensor& target, double j) {
     using T = std::remove_cv_t<std::remove_pointer_t<decltype(y)>>;
     T m = static_cast<T>(-j);
     for (std::int64_t c = 0; c < classes; ++c) m = std::max(m, -y[c]);
-    T z = std::exp(static_cast<T>(-j) - m);
-    for (std::int64_t c = 0; c < classes; ++c) z += std::exp(-y[c] - m);
+    T z = exp_or_zero(static_cast<T>(-j) - m);
+    for (std::int64_t c = 0; c < classes; ++c) z += exp_or_zero(-y[c] - m);
     return std::pair{m, z};
   };
   return mean_row_loss(
@@ -211,7 +228,8 @@ Tensor rbf_map_loss(const Tensor& rbf_output, const Tensor& target, double j) {
       [partition, classes](const auto* y, std::int64_t t, auto scale, auto* d) {
         using T = std::remove_pointer_t<decltype(d)>;
         const auto [m, z] = partition(y);
-        for (std::int64_t c = 0; c < classes; ++c) d[c] = scale * ((c == t ? T(1) : T(0)) - std::exp(-y[c] - m) / z);
+        for (std::int64_t c = 0; c < classes; ++c)
+          d[c] = flush_subnormal(scale * ((c == t ? T(1) : T(0)) - exp_or_zero(-y[c] - m) / z));
       },
       [j](const Tensor& g, const std::vector<Tensor>& in) { return rbf_map_recorded_rule(g, in[0], in[1], j); },
       [j](const CurvatureInput& at) {  // H = diag d2E/dy2 = q (1 - q) / N: d(-q_k)/dy_k = q_k - q_k^2

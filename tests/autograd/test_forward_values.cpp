@@ -152,6 +152,31 @@ TEST_CASE("the MAP loss gradient is the paper's closed form") {
   }
 }
 
+TEST_CASE("the MAP loss in float32: terms below the smallest normal number are 0, never subnormal") {
+  // Row 0 is learned: classes 1 and 2 are so far that e^-y / Z ~ e^-95 and e^-150, below float's smallest normal
+  // (e^-87.3); their gradients are exactly 0. Row 1's are ordinary numbers and keep the closed form.
+  Tensor y = from_vector(V{0.25, 95.0, 150.0, 1.0, 2.0, 0.5}, {2, 3}, ag::DType::f32);
+  y.requires_grad_();
+  const Tensor target = ag::from_indices({0, 2}, {2});
+  const double j = 5.0;
+  const Tensor loss = ag::rbf_map_loss(y, target, j);
+  const double map0 = 0.25 + std::log(std::exp(-j) + std::exp(-0.25) + std::exp(-95.0) + std::exp(-150.0));
+  const double map1 = 0.5 + std::log(std::exp(-j) + std::exp(-1.0) + std::exp(-2.0) + std::exp(-0.5));
+  CHECK(loss.item() == doctest::Approx((map0 + map1) / 2).epsilon(1e-6));
+  loss.backward();
+  const std::vector<double> grad = y.grad().to_vector();
+  for (double g : grad) CHECK((g == 0 || std::fabs(g) >= std::numeric_limits<float>::min()));
+  CHECK(grad[1] == 0.0);
+  CHECK(grad[2] == 0.0);
+  const double z0 = std::exp(-j) + std::exp(-0.25) + std::exp(-95.0) + std::exp(-150.0);
+  CHECK(grad[0] == doctest::Approx((1 - std::exp(-0.25) / z0) / 2).epsilon(1e-6));
+  const double z1 = std::exp(-j) + std::exp(-1.0) + std::exp(-2.0) + std::exp(-0.5);
+  for (std::int64_t k = 0; k < 3; ++k) {
+    const double expected = ((k == 2 ? 1.0 : 0.0) - std::exp(-y.at({1, k})) / z1) / 2;
+    CHECK(grad[static_cast<std::size_t>(3 + k)] == doctest::Approx(expected).epsilon(1e-6));
+  }
+}
+
 TEST_CASE("float32 and float64 agree") {
   ag::Generator gen(3);
   Tensor x64 = ag::uniform({4, 5}, -2, 2, gen, ag::DType::f64);

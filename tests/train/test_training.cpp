@@ -3,6 +3,7 @@
 
 #include <apps/train/checkpoint.h>
 #include <apps/train/config.h>
+#include <apps/train/evaluation.h>
 #include <apps/train/time_to_target.h>
 #include <apps/train/trainer.h>
 #include <nn/serialize/module_state.h>
@@ -187,4 +188,12 @@ TEST_CASE("time_to_target reads metrics.jsonl's text: the first epoch at the tar
   CHECK(ag::app::time_to_target(text, 0.3).get<double>() == 1.5);
   CHECK(ag::app::time_to_target(text, 0.001).is_null());
   CHECK(ag::app::time_to_target("", 0.5).is_null());
+}
+
+TEST_CASE("an error rate exactly at train.target_error reaches it: 100 wrong of 10,000 is 0.01") {
+  CHECK(ag::app::error_rate(100, 10000) == 0.01);
+  CHECK(ag::app::error_rate(87, 10000) == 0.0087);
+  CHECK(ag::app::error_rate(0, 0) == 0.0);
+  const nlohmann::json record = {{"epoch", 1}, {"seconds", 2.5}, {"test_error", ag::app::error_rate(100, 10000)}};
+  CHECK(ag::app::time_to_target(record.dump() + "\n", 0.01).get<double>() == 2.5);
 }
