@@ -44,6 +44,8 @@ void subsample_forward_samples(const SubsampleShape g, std::int64_t first, std::
   constexpr int L = kLanes<T>;
   const std::int64_t k = g.k, w = g.width, oh = g.out_h(), ow = g.out_w();
   const std::int64_t in_plane = g.height * w, out_plane = oh * ow;
+  // Where the chunk's inputs and outputs end (narrow rows' vectors stop there), as offsets from x and y.
+  const std::int64_t x_end = last * g.channels * in_plane, y_end = last * g.channels * out_plane;
   for (std::int64_t n = first; n < last; ++n)
     for (std::int64_t c = 0; c < g.channels; ++c) {
       const std::int64_t plane = n * g.channels + c;
@@ -52,11 +54,13 @@ void subsample_forward_samples(const SubsampleShape g, std::int64_t first, std::
         const T* r0 = x + plane * in_plane + i * k * w;
         T* yrow = y + plane * out_plane + i * ow;
         T* srow = pooled ? pooled + plane * out_plane + i * ow : nullptr;
-        if (k == 2 && ow >= L) {
+        if (k == 2 && (ow >= L || ((r0 - x) + w + 2 * L <= x_end && (yrow - y) + L <= y_end))) {
           const T* r1 = r0 + w;
-          // Blocks of L windows, the last one moved back to end at ow (recomputing a few identically).
+          // Blocks of L windows, the last one moved back to end at ow (recomputing a few identically). A row
+          // narrower than L (LeNet-5's S4) is one block whose lanes past ow read the rows after it and write
+          // into the next output row, which is written after this one (so never past the chunk's end).
           for (std::int64_t block = 0; block < ow; block += L) {
-            const std::int64_t j = std::min<std::int64_t>(block, ow - L);
+            const std::int64_t j = ow >= L ? std::min<std::int64_t>(block, ow - L) : 0;
             const auto a0 = load(r0 + 2 * j), a1 = load(r0 + 2 * j + L);
             const auto b0 = load(r1 + 2 * j), b1 = load(r1 + 2 * j + L);
             const auto sums = (evens<T>(a0, a1) + odds<T>(a0, a1)) +
@@ -66,7 +70,7 @@ void subsample_forward_samples(const SubsampleShape g, std::int64_t first, std::
           }
           continue;
         }
-        if (k == 2) {  // narrow rows: the same sums, one window at a time
+        if (k == 2) {  // a narrow row at the chunk's end: the same sums, one window at a time
           for (std::int64_t j = 0; j < ow; ++j) {
             const T sum = (r0[2 * j] + r0[2 * j + 1]) + (r0[w + 2 * j] + r0[w + 2 * j + 1]);
             yrow[j] = fmadd(cf, sum, b);
@@ -105,6 +109,8 @@ void subsample_backward_samples(const SubsampleShape g, std::int64_t first, std:
   const std::int64_t k = g.k, w = g.width, oh = g.out_h(), ow = g.out_w();
   const std::int64_t in_plane = g.height * w, out_plane = oh * ow;
   const bool gcoeff = pc != nullptr, gbias = pb != nullptr;
+  // Where the chunk's gradients end (narrow rows' vectors stop there), as offsets from gy and gx.
+  const std::int64_t gy_end = last * g.channels * out_plane, gx_end = last * g.channels * in_plane;
   for (std::int64_t n = first; n < last; ++n)
     for (std::int64_t c = 0; c < g.channels; ++c) {
       const std::int64_t plane = n * g.channels + c;
@@ -116,9 +122,11 @@ void subsample_backward_samples(const SubsampleShape g, std::int64_t first, std:
       for (std::int64_t i = 0; i < oh; ++i) {
         T* r0 = gx + plane * in_plane + i * k * w;
         const T* grow = gp + i * ow;
-        if (k == 2 && ow >= L) {
+        if (k == 2 && (ow >= L || ((grow - gy) + L <= gy_end && (r0 - gx) + w + 2 * L <= gx_end))) {
+          // As in the forward: a row narrower than L is one block, its lanes past ow written into the rows
+          // after it, which are written after this one.
           for (std::int64_t block = 0; block < ow; block += L) {
-            const std::int64_t j = std::min<std::int64_t>(block, ow - L);
+            const std::int64_t j = ow >= L ? std::min<std::int64_t>(block, ow - L) : 0;
             const auto v = splat(cf) * load(grow + j);
             const auto lo = twice_low<T>(v), hi = twice_high<T>(v);
             store(r0 + 2 * j, lo);

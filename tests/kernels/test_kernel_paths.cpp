@@ -61,10 +61,16 @@ void check_linear(std::int64_t batch, std::int64_t outputs, std::int64_t feature
   check_close(gb[0], gb[1], batch);
 }
 
+/// The fast path's vectors may write past a narrow row into the rows after it, never past the chunk's end:
+/// this many values past each output stay as they were.
+constexpr std::size_t kSentinels = 64;
+constexpr double kSentinel = 12345.0;
+
 template <class T>
 void check_subsample(const SubsampleShape& shape, std::int64_t batch) {
   CAPTURE(shape.width);
   CAPTURE(shape.k);
+  CAPTURE(batch);
   const std::int64_t in = batch * shape.channels * shape.height * shape.width;
   const std::int64_t out = batch * shape.channels * shape.out_h() * shape.out_w();
   const auto x = random_values<T>(in, 5), coeff = random_values<T>(shape.channels, 6);
@@ -72,15 +78,17 @@ void check_subsample(const SubsampleShape& shape, std::int64_t batch) {
   std::vector<T> y[2], pooled[2], gx[2], gc[2], gb[2];
   for (int i = 0; i < 2; ++i) {
     const Implementation impl = i == 0 ? Implementation::fast : Implementation::reference;
-    y[i].resize(static_cast<std::size_t>(out));
-    pooled[i].resize(y[i].size());
-    gx[i].resize(x.size());
+    y[i].assign(static_cast<std::size_t>(out) + kSentinels, static_cast<T>(kSentinel));
+    pooled[i] = y[i];
+    gx[i].assign(x.size() + kSentinels, static_cast<T>(kSentinel));
     gc[i].resize(coeff.size());
     gb[i].resize(bias.size());
     subsample_forward(shape, batch, x.data(), coeff.data(), bias.data(), Activation::scaled_tanh, y[i].data(),
                       pooled[i].data(), impl);
     subsample_backward(shape, batch, g.data(), coeff.data(), pooled[i].data(), gx[i].data(), gc[i].data(),
                        gb[i].data(), impl);
+    for (const auto* written : {&y[i], &pooled[i], &gx[i]})
+      CHECK(std::all_of(written->end() - kSentinels, written->end(), [](T v) { return v == T(kSentinel); }));
   }
   check_close(y[0], y[1], shape.k * shape.k);
   check_close(pooled[0], pooled[1], shape.k * shape.k);
@@ -131,9 +139,12 @@ TEST_CASE("kernel paths: linear, fast against reference") {
 }
 
 TEST_CASE("kernel paths: sub-sampling, fast against reference") {
-  for (const std::int64_t batch : {1, 5}) {
+  for (const std::int64_t batch : {1, 5, 17}) {  // 17: chunks of 2 and 3 samples
     check_subsample<float>({6, 28, 28, 2}, batch);    // S2
-    check_subsample<double>({16, 10, 10, 2}, batch);  // S4: rows narrower than a vector
+    check_subsample<float>({16, 10, 10, 2}, batch);   // S4: rows narrower than a vector
+    check_subsample<double>({16, 10, 10, 2}, batch);
+    check_subsample<float>({2, 6, 6, 2}, batch);      // rows of 3 windows, planes of 9
+    check_subsample<double>({1, 2, 2, 2}, batch);     // one window a plane
     check_subsample<float>({3, 9, 12, 3}, batch);
   }
 }
