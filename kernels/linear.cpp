@@ -10,6 +10,7 @@
 #include "kernels/products.h"
 #include "kernels/linear_reference.h"
 #include "kernels/reference.h"
+#include "kernels/row_lanes_product.h"
 #include "kernels/transpose.h"
 
 namespace ag::kernels {
@@ -18,38 +19,20 @@ namespace {
 
 /// A call's buffers, on the thread that makes the call.
 struct LinearCallScratch {
-  ScratchBuffer weights;    // W transposed [in, ldo]
   ScratchBuffer bias_sums;  // dL/dbias's partial sums per chunk
 };
 
-/// A chunk's buffers, on the thread that runs the chunk.
-struct LinearChunkScratch {
-  ScratchBuffer sums;  // the chunk's outputs [rows, ldo]
-};
-
-// y[n,o] = b[o] + sum_i x[n,i] W[o,i], chunks of samples on the threads, each value computed the same way
-// whatever the thread that computes it, in one of two ways chosen by the batch size:
-//  - from kRowsForTransposedWeights samples up, the rows of x times W^T (transposed once per call),
-//    vectorised over the outputs, each a sum over i in order;
-//  - below, where that transposition would cost as much as the product, a dot product of two contiguous rows
-//    per output, lane-wise over the whole vectors, then the tail of fewer than kWideLanes<T> features added
-//    one by one.
+// y[n,o] = b[o] + sum_i x[n,i] W[o,i], each value computed the same way whatever the thread that computes it,
+// in one of two ways chosen by the batch size:
+//  - from kRowsForRowLanes<T> samples up, vectorised over the samples (row_lanes_product), each a sum over i
+//    in order;
+//  - below, chunks of samples on the threads, a dot product of two contiguous rows per output, lane-wise over
+//    the whole vectors, then the tail of fewer than kWideLanes<T> features added one by one.
 template <class T>
 void fast_forward(std::int64_t batch, std::int64_t outputs, std::int64_t features, const T* x, const T* w,
                   const T* bias, T* y) {
+  if (batch >= kRowsForRowLanes<T>) return row_lanes_product(batch, features, x, w, outputs, bias, y, outputs);
   const auto chunks = sample_chunks(batch);
-  if (batch >= kRowsForTransposedWeights) {
-    const std::int64_t ldo = round_up(outputs, kWideLanes<T>);
-    T* wt = thread_scratch<LinearCallScratch>().weights.get<T>(features * ldo);
-    transpose_weights(w, outputs, features, ldo, wt);
-    parallel_for(chunks.count, [&](std::int64_t ch) {
-      const std::int64_t first = chunks.begin(ch), rows = chunks.end(ch) - first;
-      T* acc = thread_scratch<LinearChunkScratch>().sums.get<T>(rows * ldo);
-      rows_times_transposed(rows, features, x + first * features, features, wt, outputs, ldo, bias, acc);
-      for (std::int64_t r = 0; r < rows; ++r) std::copy_n(acc + r * ldo, outputs, y + (first + r) * outputs);
-    }, batch * outputs * features);
-    return;
-  }
   const std::int64_t whole = features / kWideLanes<T> * kWideLanes<T>;
   parallel_for(chunks.count, [&](std::int64_t ch) {
     const T* ap[kDotRowsA];

@@ -221,9 +221,10 @@ void rows_times_weights(std::int64_t rows, std::int64_t outputs, std::int64_t ta
                 false, kPanelRowsMax);
 }
 
-/// From how many rows (samples, or receptive fields) a product by a weight matrix W [O, K] transposes W once
-/// per call and vectorises over its O outputs (rows_times_transposed); below, the transposition of O K
-/// values would cost as much as the product, and dot products of W's rows are used instead.
+/// From how many receptive fields a convolution's product by its weights W [O, K] transposes W once per call and
+/// vectorises over its O outputs (rows_times_transposed); below, the transposition of O K values would cost
+/// as much as the product, and dot products of W's rows are used instead. (A product whose rows are whole
+/// samples, the linear layer's and C5's, is vectorised over the samples instead: row_lanes_product.h.)
 inline constexpr std::int64_t kRowsForTransposedWeights = 16;
 
 /// Up to this many rows, outer_rows_block computes a block of dW instead of panel_product.

@@ -10,6 +10,7 @@
 
 #include "kernels/conv/plan.h"
 #include "kernels/dots.h"
+#include "kernels/row_lanes_product.h"
 #include "kernels/transpose.h"
 
 namespace ag::kernels {
@@ -109,13 +110,19 @@ const T* weight_rows(const ConvPlan& plan, const T* w, std::int64_t ld, ScratchB
 
 }  // namespace
 
-// Many rows (n,p) (kRowsForTransposedWeights): their fields times W^T, transposed once per call. Fewer: dot
-// products of W's rows, which need no transposition.
+// A field that is the whole input (C5), from kRowsForRowLanes<T> samples: vectorised over the samples, W read
+// as stored (row_lanes_product). Other fields, many rows (n,p) (kRowsForTransposedWeights): their fields times
+// W^T, transposed once per call. Fewer: dot products of W's rows, which need no transposition.
 template <class T>
 void patch_major_forward(const ConvPlan& plan, const ConvForward<T>& a) {
   const auto chunks = sample_chunks(a.batch);
   auto& call = thread_scratch<PatchMajorCallScratch>();
   const std::int64_t taps = plan.geo.taps();
+  if (plan.geo.patch_is_input() && a.batch >= kRowsForRowLanes<T>) {
+    row_lanes_product(a.batch, taps, a.x, a.w, plan.outputs, a.bias, a.y, plan.out_size());
+    activate_in_place(a.activation, a.y, a.batch * plan.out_size());
+    return;
+  }
   if (a.batch * plan.geo.positions() >= kRowsForTransposedWeights) {
     const std::int64_t ldo = round_up(plan.outputs, kWideLanes<T>);
     T* wt = call.weights.get<T>(taps * ldo);

@@ -13,19 +13,11 @@
 #include "kernels/max_pool.h"
 #include "kernels/rbf.h"
 #include "kernels/subsample.h"
+#include "random_values.h"
 
 using namespace ag::kernels;
 
 namespace {
-
-template <class T>
-std::vector<T> random_values(std::int64_t n, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<double> uniform(-1, 1);
-  std::vector<T> v(static_cast<std::size_t>(n));
-  for (auto& e : v) e = static_cast<T>(uniform(gen));
-  return v;
-}
 
 /// Checks that a and b agree to the rounding of sums of `terms` values of magnitude about 1 in T.
 template <class T>

@@ -278,8 +278,8 @@ TEST_CASE("conv2d: float32 agrees with float64 at LeNet-5's sizes, and backward 
 
 TEST_CASE("conv2d: a sample's result is the same bits alone or in a batch") {
   // C3's layout computes each sample on its own whatever the batch. C5's (patch-major) has two kernels, by the
-  // number of receptive fields in the call (kRowsForTransposedWeights = 16): dot products of W's rows below,
-  // W transposed from there up. Each gives a sample the same bits in any batch it handles.
+  // number of samples in the call (kRowsForRowLanes = one vector of them): dot products of W's rows below,
+  // vectorised over the samples from there up. Each gives a sample the same bits in any batch it handles.
   ag::Generator gen(16);
   for (bool c5 : {false, true}) {
     CAPTURE(c5);
