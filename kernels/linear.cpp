@@ -57,8 +57,8 @@ void fast_forward(std::int64_t batch, std::int64_t outputs, std::int64_t feature
 }
 
 // With G = dL/dy [N,out] (register-blocked products, no transposed copies):
-//   dL/dx = G W        [N,out] x [out,in]   per chunk of samples, its rows
 //   dL/db = sum_n G    [out]                per chunk of samples, their partial sums added in chunk order
+//   dL/dx = G W        [N,out] x [out,in]   all rows at once, W's columns split over the threads
 //   dL/dW = G^T x      [out,N] x [N,in]     after those, over the whole batch, blocks of rows of dL/dW
 //                                           on the threads (no partial sums of out x in values per chunk)
 template <class T>
@@ -66,17 +66,16 @@ void fast_backward(std::int64_t batch, std::int64_t outputs, std::int64_t featur
                    const T* g, T* gx, T* gw, T* gb, const BlockSink* w_sink) {
   const auto chunks = sample_chunks(batch);
   ChunkPartials<T> part_b(chunks.count, gb, gb ? outputs : 0, thread_scratch<LinearCallScratch>().bias_sums);
-  parallel_for(chunks.count, [&](std::int64_t ch) {
-    const std::int64_t first = chunks.begin(ch), m = chunks.end(ch) - first;
-    const T* gc = g + first * outputs;
-    if (gx) rows_times_weights(m, outputs, features, gc, w, gx + first * features, features);
-    if (gb) {
+  if (gb) {
+    for (std::int64_t ch = 0; ch < chunks.count; ++ch) {  // a few hundred adds: not worth a thread
+      const std::int64_t first = chunks.begin(ch), m = chunks.end(ch) - first;
       T* pb = part_b.chunk(ch);
       for (std::int64_t n = 0; n < m; ++n)
-        for (std::int64_t o = 0; o < outputs; ++o) pb[o] += gc[n * outputs + o];
+        for (std::int64_t o = 0; o < outputs; ++o) pb[o] += g[(first + n) * outputs + o];
     }
-  }, batch * outputs * features);
-  part_b.reduce();
+    part_b.reduce();
+  }
+  if (gx) rows_times_weights_by_columns(batch, outputs, features, g, w, gx, features);
   if (gw || w_sink) weight_gradient_by_rows(batch, outputs, features, g, x, gw, w_sink);
 }
 

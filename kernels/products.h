@@ -221,6 +221,24 @@ void rows_times_weights(std::int64_t rows, std::int64_t outputs, std::int64_t ta
                 false, kPanelRowsMax);
 }
 
+/// rows_times_weights for all `rows` at once (out's rows ldo apart), its columns split over the threads in
+/// pieces of whole pairs of vectors. Each piece reads its columns of W from the L2 cache once for all rows,
+/// where a split by chunks of samples read all of W once per chunk (8 times at batch 16, 2 rows each). Each
+/// output is the same sum as rows_times_weights', so the same bits.
+template <class T>
+void rows_times_weights_by_columns(std::int64_t rows, std::int64_t outputs, std::int64_t taps, const T* g, const T* w,
+                                   T* out, std::int64_t ldo) {
+  constexpr std::int64_t kPieceColumns = 2 * kWideLanes<T>;
+  const auto pieces = sample_chunks((taps + kPieceColumns - 1) / kPieceColumns);
+  const Range all_outputs{0, outputs};
+  parallel_for(pieces.count, [&](std::int64_t piece) {
+    const std::int64_t c0 = pieces.begin(piece) * kPieceColumns;
+    const std::int64_t c1 = std::min(taps, pieces.end(piece) * kPieceColumns);
+    panel_product(RowList{nullptr, rows, 0}, std::span(&all_outputs, 1), c1 - c0, g, outputs, 1,
+                  RowsOf<T>{w + c0, taps}, out + c0, ldo, false, kPanelRowsMax);
+  }, rows * outputs * taps / kProductMultiplyAddsPerWork);
+}
+
 /// From how many receptive fields a convolution's product by its weights W [O, K] transposes W once per call and
 /// vectorises over its O outputs (rows_times_transposed); below, the transposition of O K values would cost
 /// as much as the product, and dot products of W's rows are used instead. (A product whose rows are whole

@@ -169,11 +169,10 @@ void backward_chunk(const ConvPlan& plan, const ConvBackward<T>& a, std::int64_t
           gt[((n - first) * positions + p) * outputs + o] = gy[(n - first) * out_size + o * positions + p];
   if (batch_col)
     for (std::int64_t n = first; n < last; ++n) im2col_patches(g, a.x + n * in_size, batch_col + n * positions * taps);
-  if (!a.gx) return;
-  // dL/dcol = G' W, straight into dL/dx when col is x.
-  T* dcol = g.patch_is_input() ? a.gx + first * in_size : scratch.field_gradient.get<T>(rows * taps);
+  if (!a.gx || g.patch_is_input()) return;  // dL/dx of a whole-input field: after the chunks, for all rows at once
+  // dL/dcol = G' W.
+  T* dcol = scratch.field_gradient.get<T>(rows * taps);
   rows_times_weights(rows, outputs, taps, gt, a.w, dcol, taps);
-  if (g.patch_is_input()) return;
   for (std::int64_t n = first; n < last; ++n) {
     T* gxn = a.gx + n * in_size;
     std::fill(gxn, gxn + in_size, T(0));
@@ -196,6 +195,9 @@ void patch_major_backward(const ConvPlan& plan, const ConvBackward<T>& a) {
   backward_by_chunks(plan, a, false, [&](std::int64_t first, std::int64_t last, T*, T* pb) {
     backward_chunk(plan, a, first, last, batch_g, batch_col, pb);
   });
+  // dL/dx = G' W when x is its own col (C5): the columns of W over the threads, each read once for all rows.
+  if (a.gx && plan.geo.patch_is_input())
+    rows_times_weights_by_columns(a.batch, plan.outputs, taps, batch_g, a.w, a.gx, taps);
   if (weights)
     weight_gradient_by_rows(a.batch * positions, plan.outputs, taps, batch_g, batch_col ? batch_col : a.x, a.gw,
                             a.w_sink);
