@@ -54,7 +54,8 @@ T sum_of_terms(const T* a, const T* b, std::int64_t n, F f) {
   return total;
 }
 
-/// Returns sum_i a[i] b[i], accumulated like sum_lanes (products rounded, then added: no fused multiply-add).
+/// Returns sum_i a[i] b[i], accumulated like sum_lanes. Where the target has FMA, GCC fuses each product with its
+/// add (it contracts u * v + acc; the same in the scalar tail); elsewhere each product is rounded, then added.
 template <class T>
 T dot_lanes(const T* a, const T* b, std::int64_t n) {
   return sum_of_terms(a, b, n, [](auto u, auto v) { return u * v; });
