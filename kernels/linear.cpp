@@ -11,7 +11,6 @@
 #include "kernels/linear_reference.h"
 #include "kernels/reference.h"
 #include "kernels/row_lanes_product.h"
-#include "kernels/transpose.h"
 
 namespace ag::kernels {
 
@@ -67,7 +66,7 @@ void fast_backward(std::int64_t batch, std::int64_t outputs, std::int64_t featur
   const auto chunks = sample_chunks(batch);
   ChunkPartials<T> part_b(chunks.count, gb, gb ? outputs : 0, thread_scratch<LinearCallScratch>().bias_sums);
   if (gb) {
-    for (std::int64_t ch = 0; ch < chunks.count; ++ch) {  // a few hundred adds: not worth a thread
+    for (std::int64_t ch = 0; ch < chunks.count; ++ch) {  // N x out adds: less than waking a thread costs
       const std::int64_t first = chunks.begin(ch), m = chunks.end(ch) - first;
       T* pb = part_b.chunk(ch);
       for (std::int64_t n = 0; n < m; ++n)

@@ -44,9 +44,9 @@ void rbf_forward(std::int64_t batch, std::int64_t units, std::int64_t d, const T
 // dL/dx[n,j] = sum_i 2 G[n,i] (x[n,j] - w[i,j]), the terms over i in order from 0;
 // dL/dw[i,j] = -sum_n 2 G[n,i] (x[n,j] - w[i,j]), over a chunk's n in order, the chunks added in order.
 // Both are one pattern, out[j] = start[j] + sum_r a_r (p_r[j] - q_r[j]) (one fused multiply-add a term),
-// summed in registers, kRbfBlock wide vectors of j at a time: adding each term into memory made every add
-// wait for the store before it, and rows of 84 floats straddle cache lines, so those stores were not
-// forwarded to the loads that followed.
+// summed in registers, kRbfBlock wide vectors of j at a time, instead of a load and a store of out[j] per
+// term. (Most of this backward's former cost was subnormal G from the MAP loss, which the loss no longer
+// gives: autograd/ops/loss.cpp, exp_or_zero.)
 inline constexpr int kRbfBlock = 4;
 
 /// out[j] = (start ? start[j] : 0) + sum over r < count, in order, of coefficient(r) (p(r)[j] - q(r)[j]),
