@@ -33,10 +33,15 @@ inline void cpu_relax() {
 // waiting) or several times slower (active waiting; docs/performance.md). In this pool the calling thread claims chunks too, and a
 // worker that wakes late finds nothing left to claim: the caller waits only for chunks a worker has started.
 //
-// The job is published in one 64-bit word: generation (32 bits) | chunk count (16) | next chunk to claim (16).
-// A chunk is claimed by a compare-and-swap that keeps the generation, so a claim can only succeed for the job
-// still published, and that job cannot end (nor its body, on the caller's stack, go away) before the claimed
-// chunk is reported done.
+// The job is published in one 64-bit word: generation (32 bits) | first unclaimed chunk (16) | end of the
+// unclaimed chunks (16). A chunk is claimed by a compare-and-swap that keeps the generation, so a claim can
+// only succeed for the job still published, and that job cannot end (nor its body, on the caller's stack, go
+// away) before the claimed chunk is reported done.
+//
+// The caller claims chunks from the front, the workers from the back. Consecutive loops over the same
+// chunks (a batch's samples, op after op, forward then backward) then give a chunk to the same thread each
+// time unless the two ends meet elsewhere, so its data stays in that core's cache instead of moving between
+// cores; which thread runs a chunk never changes its result.
 class Pool {
  public:
   static Pool& instance() {
@@ -71,14 +76,14 @@ class Pool {
     context_ = context;
     done_.store(0, std::memory_order_relaxed);
     ++generation_;
-    state_.store(pack(generation_, count, 0), std::memory_order_seq_cst);
+    state_.store(pack(generation_, 0, count), std::memory_order_seq_cst);
     if (sleepers_.load(std::memory_order_seq_cst) > 0) {
       { std::lock_guard lock(mutex_); }  // a worker between its check and its wait now sees the new job
       wake_.notify_all();
     }
     const auto start = Clock::now();
     in_pool_job = true;
-    work(generation_);
+    work(generation_, End::front);
     in_pool_job = false;
     const auto worked = Clock::now();
     if (done_.load(std::memory_order_acquire) < count) {
@@ -96,9 +101,9 @@ class Pool {
   }
 
  private:
-  static std::uint64_t pack(std::uint32_t generation, std::int64_t count, std::int64_t next) {
-    return (std::uint64_t{generation} << 32) | (static_cast<std::uint64_t>(count) << 16) |
-           static_cast<std::uint64_t>(next);
+  static std::uint64_t pack(std::uint32_t generation, std::int64_t front, std::int64_t back) {
+    return (std::uint64_t{generation} << 32) | (static_cast<std::uint64_t>(front) << 16) |
+           static_cast<std::uint64_t>(back);
   }
   static std::uint32_t generation_of(std::uint64_t s) { return static_cast<std::uint32_t>(s >> 32); }
 
@@ -160,15 +165,20 @@ class Pool {
                                                        std::chrono::nanoseconds(ts.tv_nsec));
   }
 
-  /// Claims and runs chunks of job `generation` until none is left.
-  void work(std::uint32_t generation) {
+  /// Which end of the unclaimed chunks a thread takes from: the caller the front, the workers the back.
+  enum class End { front, back };
+
+  /// Claims and runs chunks of job `generation` from `end` until none is left.
+  void work(std::uint32_t generation, End end) {
     std::uint64_t s = state_.load(std::memory_order_acquire);
     while (generation_of(s) == generation) {
-      const std::int64_t count = static_cast<std::int64_t>((s >> 16) & 0xffff),
-                         next = static_cast<std::int64_t>(s & 0xffff);
-      if (next >= count) return;
-      if (!state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
-      body_(context_, next);
+      const std::int64_t front = static_cast<std::int64_t>((s >> 16) & 0xffff),
+                         back = static_cast<std::int64_t>(s & 0xffff);
+      if (front >= back) return;
+      const bool from_front = end == End::front;
+      const std::uint64_t claimed = from_front ? s + (std::uint64_t{1} << 16) : s - 1;
+      if (!state_.compare_exchange_weak(s, claimed, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+      body_(context_, from_front ? front : back - 1);
       done_.fetch_add(1, std::memory_order_acq_rel);
       s = state_.load(std::memory_order_acquire);
     }
@@ -209,7 +219,7 @@ class Pool {
         if (current == seen) continue;  // nudged: spin again for the job expected soon
       }
       seen = current;
-      if (index < helpers_.load(std::memory_order_relaxed)) work(seen);
+      if (index < helpers_.load(std::memory_order_relaxed)) work(seen, End::back);
     }
   }
 
