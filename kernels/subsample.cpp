@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <vector>
 
 #include "kernels/chunks.h"
 #include "kernels/parallel.h"
@@ -14,9 +15,21 @@ namespace ag::kernels {
 
 namespace {
 
+/// The work of one input element in parallel_for's units (kernels/parallel.h): with the window's adds, the
+/// multiply-add and the fused activation's share of an output (a tanh is some 25 operations for 4 inputs),
+/// or in the backward the gradient's stores and the coefficient's dot product, about 4 element operations.
+/// S4 at batch 16 (25,600 inputs) is then worth a second thread: its inputs were made by both threads, each
+/// half in its own core's cache, and reading all of them on one core costs more than handing half over.
+constexpr std::int64_t kWorkPerInput = 4;
+
 /// A call's buffers, on the thread that makes the call.
 struct SubsampleScratch {
   ScratchBuffer coeff_sums, bias_sums;  // dL/dcoeff's and dL/dbias's partial sums per chunk
+};
+
+/// A chunk's buffer, on the thread that runs the chunk.
+struct SubsampleChunkScratch {
+  ScratchBuffer gradient;  // the chunk's G = dL/dz when an activation is applied (backward)
 };
 
 /// Returns the sum of a k x k window (rows `w` apart), in row-major order: each row summed from its first
@@ -96,25 +109,26 @@ void fast_forward(const SubsampleShape& g, std::int64_t batch, const T* x, const
     subsample_forward_samples<T>(g, chunks.begin(ch), chunks.end(ch), x, coeff, bias, y, pooled);
     // Then y = f(y) for the fused activation, while the chunk's outputs are in the cache.
     activate_in_place(activation, y + chunks.begin(ch) * out_size, (chunks.end(ch) - chunks.begin(ch)) * out_size);
-  }, batch * g.channels * g.height * g.width);
+  }, kWorkPerInput * batch * g.channels * g.height * g.width);
 }
 
-// Backward, with G = dL/dy and s the window sums:
+// Backward, with G = dL/dz (dL/dy f'(z) with an activation) and s the window sums:
 //   dL/dx[n,c,k i+a,k j+b] = coeff[c] G[n,c,i,j];  dL/dcoeff[c] = sum_{n,i,j} G s;  dL/dbias[c] = sum_{n,i,j} G
-// Samples [first, last) of the backward (one chunk), adding their dL/dcoeff and dL/dbias terms to pc and pb.
+// Samples [first, last) of the backward (one chunk), from the chunk's G (gz, from sample `first` on), adding
+// their dL/dcoeff and dL/dbias terms to pc and pb.
 template <class T>
-void subsample_backward_samples(const SubsampleShape g, std::int64_t first, std::int64_t last, const T* gy,
+void subsample_backward_samples(const SubsampleShape g, std::int64_t first, std::int64_t last, const T* gz,
                                 const T* coeff, const T* pooled, T* gx, T* pc, T* pb) {
   constexpr int L = kLanes<T>;
   const std::int64_t k = g.k, w = g.width, oh = g.out_h(), ow = g.out_w();
   const std::int64_t in_plane = g.height * w, out_plane = oh * ow;
   const bool gcoeff = pc != nullptr, gbias = pb != nullptr;
-  // Where the chunk's gradients end (narrow rows' vectors stop there), as offsets from gy and gx.
-  const std::int64_t gy_end = last * g.channels * out_plane, gx_end = last * g.channels * in_plane;
+  // Where the chunk's gradients end (narrow rows' vectors stop there), as offsets from gz and gx.
+  const std::int64_t gz_end = (last - first) * g.channels * out_plane, gx_end = last * g.channels * in_plane;
   for (std::int64_t n = first; n < last; ++n)
     for (std::int64_t c = 0; c < g.channels; ++c) {
       const std::int64_t plane = n * g.channels + c;
-      const T* gp = gy + plane * out_plane;
+      const T* gp = gz + ((n - first) * g.channels + c) * out_plane;
       if (gcoeff) pc[c] += dot_lanes(gp, pooled + plane * out_plane, out_plane);
       if (gbias) pb[c] += sum_lanes(gp, out_plane);
       if (!gx) continue;
@@ -122,7 +136,7 @@ void subsample_backward_samples(const SubsampleShape g, std::int64_t first, std:
       for (std::int64_t i = 0; i < oh; ++i) {
         T* r0 = gx + plane * in_plane + i * k * w;
         const T* grow = gp + i * ow;
-        if (k == 2 && (ow >= L || ((grow - gy) + L <= gy_end && (r0 - gx) + w + 2 * L <= gx_end))) {
+        if (k == 2 && (ow >= L || ((grow - gz) + L <= gz_end && (r0 - gx) + w + 2 * L <= gx_end))) {
           // As in the forward: a row narrower than L is one block, its lanes past ow written into the rows
           // after it, which are written after this one.
           for (std::int64_t block = 0; block < ow; block += L) {
@@ -155,17 +169,26 @@ void subsample_backward_samples(const SubsampleShape g, std::int64_t first, std:
     }
 }
 
+// Per chunk: its G = dL/dy f'(z) into this thread's scratch (with an activation), then its samples' gradients.
 template <class T>
-void fast_backward(const SubsampleShape& g, std::int64_t batch, const T* gy, const T* coeff, const T* pooled, T* gx,
-                   T* gcoeff, T* gbias) {
+void fast_backward(const SubsampleShape& g, std::int64_t batch, const SubsampleOutputGradient<T>& gy, const T* coeff,
+                   const T* pooled, T* gx, T* gcoeff, T* gbias) {
   const auto chunks = sample_chunks(batch);
+  const std::int64_t out_size = g.channels * g.out_h() * g.out_w();
   auto& scratch = thread_scratch<SubsampleScratch>();
   ChunkPartials<T> part_c(chunks.count, gcoeff, gcoeff ? g.channels : 0, scratch.coeff_sums);
   ChunkPartials<T> part_b(chunks.count, gbias, gbias ? g.channels : 0, scratch.bias_sums);
   parallel_for(chunks.count, [&](std::int64_t ch) {
-    subsample_backward_samples<T>(g, chunks.begin(ch), chunks.end(ch), gy, coeff, pooled, gx,
-                                  gcoeff ? part_c.chunk(ch) : nullptr, gbias ? part_b.chunk(ch) : nullptr);
-  }, batch * g.channels * g.height * g.width);
+    const std::int64_t first = chunks.begin(ch), last = chunks.end(ch), values = (last - first) * out_size;
+    const T* gz = gy.gy + first * out_size;
+    if (gy.activation != Activation::none) {
+      T* chunk_gz = thread_scratch<SubsampleChunkScratch>().gradient.get<T>(values);
+      activation_gradient(gy.activation, gy.y + first * out_size, gz, chunk_gz, values);
+      gz = chunk_gz;
+    }
+    subsample_backward_samples<T>(g, first, last, gz, coeff, pooled, gx, gcoeff ? part_c.chunk(ch) : nullptr,
+                                  gbias ? part_b.chunk(ch) : nullptr);
+  }, kWorkPerInput * batch * g.channels * g.height * g.width);
   part_c.reduce();
   part_b.reduce();
 }
@@ -188,9 +211,16 @@ void reference_forward(const SubsampleShape& g, std::int64_t batch, const T* x, 
 
 // dL/dx = coeff[c] G at each of the window's k k inputs;  dL/dcoeff[c] = sum G s;  dL/dbias[c] = sum G
 template <class T>
-void reference_backward(const SubsampleShape& g, std::int64_t batch, const T* gy, const T* coeff, const T* pooled,
-                        T* gx, T* gcoeff, T* gbias) {
+void reference_backward(const SubsampleShape& g, std::int64_t batch, const SubsampleOutputGradient<T>& output,
+                        const T* coeff, const T* pooled, T* gx, T* gcoeff, T* gbias) {
   const std::int64_t oh = g.out_h(), ow = g.out_w();
+  // G = dL/dy f'(z), from the output y, for the whole batch first.
+  std::vector<T> gz;
+  if (output.activation != Activation::none) {
+    gz.resize(static_cast<std::size_t>(batch * g.channels * oh * ow));
+    activation_gradient(output.activation, output.y, output.gy, gz.data(), static_cast<std::int64_t>(gz.size()));
+  }
+  const T* gy = gz.empty() ? output.gy : gz.data();
   if (gcoeff) std::fill_n(gcoeff, g.channels, T(0));
   if (gbias) std::fill_n(gbias, g.channels, T(0));
   for (std::int64_t plane = 0; plane < batch * g.channels; ++plane)
@@ -218,8 +248,8 @@ void subsample_forward(const SubsampleShape& shape, std::int64_t batch, const T*
 }
 
 template <class T>
-void subsample_backward(const SubsampleShape& shape, std::int64_t batch, const T* gy, const T* coeff,
-                        const T* pooled, T* gx, T* gcoeff, T* gbias, Implementation impl) {
+void subsample_backward(const SubsampleShape& shape, std::int64_t batch, const SubsampleOutputGradient<T>& gy,
+                        const T* coeff, const T* pooled, T* gx, T* gcoeff, T* gbias, Implementation impl) {
   if (impl == Implementation::reference)
     reference_backward(shape, batch, gy, coeff, pooled, gx, gcoeff, gbias);
   else
@@ -229,8 +259,8 @@ void subsample_backward(const SubsampleShape& shape, std::int64_t batch, const T
 #define LENETGRAD_SUBSAMPLE(T)                                                                                    \
   template void subsample_forward<T>(const SubsampleShape&, std::int64_t, const T*, const T*, const T*, Activation, \
                                      T*, T*, Implementation);                                                      \
-  template void subsample_backward<T>(const SubsampleShape&, std::int64_t, const T*, const T*, const T*, T*, T*, T*, \
-                                      Implementation);
+  template void subsample_backward<T>(const SubsampleShape&, std::int64_t, const SubsampleOutputGradient<T>&,      \
+                                      const T*, const T*, T*, T*, T*, Implementation);
 LENETGRAD_SUBSAMPLE(float)
 LENETGRAD_SUBSAMPLE(double)
 #undef LENETGRAD_SUBSAMPLE

@@ -20,11 +20,21 @@ template <class T>
 void subsample_forward(const SubsampleShape& shape, std::int64_t batch, const T* x, const T* coeff, const T* bias,
                        Activation activation, T* y, T* pooled, Implementation impl = kImplementation);
 
-/// From G = dL/dz [N,C,H/k,W/k] (after the activation's gradient) and the window sums `pooled` (read only for
-/// gcoeff): dL/dx [N,C,H,W] = coeff[c] G spread over each window, dL/dcoeff [C] = sum G s, dL/dbias [C] = sum G,
-/// each written where not null.
+/// dL/dy [N,C,H/k,W/k] of a sub-sampling whose output went through `activation`, and that output y = f(z)
+/// (read unless the activation is none): the backward starts from G = dL/dz = dL/dy f'(z), written from y.
 template <class T>
-void subsample_backward(const SubsampleShape& shape, std::int64_t batch, const T* gy, const T* coeff,
-                        const T* pooled, T* gx, T* gcoeff, T* gbias, Implementation impl = kImplementation);
+struct SubsampleOutputGradient {
+  const T* gy = nullptr;
+  const T* y = nullptr;
+  Activation activation = Activation::none;
+};
+
+/// From dL/dy (G = dL/dz after the activation's gradient, computed chunk by chunk) and the window sums
+/// `pooled` [N,C,H/k,W/k] (read only for gcoeff): dL/dx [N,C,H,W] = coeff[c] G spread over each window,
+/// dL/dcoeff [C] = sum G s, dL/dbias [C] = sum G, each written where not null.
+template <class T>
+void subsample_backward(const SubsampleShape& shape, std::int64_t batch, const SubsampleOutputGradient<T>& gy,
+                        const T* coeff, const T* pooled, T* gx, T* gcoeff, T* gbias,
+                        Implementation impl = kImplementation);
 
 }  // namespace ag::kernels

@@ -96,8 +96,8 @@ Tensor subsample(const Tensor& x, const Tensor& coeff, const Tensor& bias, std::
     if (in[2].defined() && in[2].requires_grad()) grads[2] = sum(sum(sum(g, 3), 2), 0);
     return grads;
   };
-  const auto fast = [geo, pooled, activation, y = fused.y](const Tensor& gy, const std::vector<Tensor>& in) {
-    const Tensor g = internal::activation_input_gradient("subsample backward", activation, gy, y);
+  const auto fast = [geo, pooled, activation, y = fused.y](const Tensor& g, const std::vector<Tensor>& in) {
+    // The kernel takes G = dL/dy f'(z) chunk by chunk, on the thread that then uses it.
     const bool need_x = in[0].requires_grad(), need_c = in[1].requires_grad();
     const bool need_b = in[2].defined() && in[2].requires_grad();
     Tensor gx = need_x ? empty(in[0].shape(), g.dtype()) : Tensor();
@@ -113,9 +113,11 @@ Tensor subsample(const Tensor& x, const Tensor& coeff, const Tensor& bias, std::
         kernels::subsample_forward<T>(geo, in[0].size(0), in[0].data<T>(), unit.data(), nullptr,
                                       kernels::Activation::none, scratch.mutable_data<T>(), sums.mutable_data<T>());
       }
-      kernels::subsample_backward<T>(geo, in[0].size(0), g.data<T>(), in[1].data<T>(), need_c ? sums.data<T>() : nullptr,
-                            need_x ? gx.mutable_data<T>() : nullptr, need_c ? gc.mutable_data<T>() : nullptr,
-                            need_b ? gb.mutable_data<T>() : nullptr);
+      const kernels::SubsampleOutputGradient<T> output{g.data<T>(), y.defined() ? y.data<T>() : nullptr,
+                                                       internal::kernel_activation(activation)};
+      kernels::subsample_backward<T>(geo, in[0].size(0), output, in[1].data<T>(), need_c ? sums.data<T>() : nullptr,
+                                     need_x ? gx.mutable_data<T>() : nullptr, need_c ? gc.mutable_data<T>() : nullptr,
+                                     need_b ? gb.mutable_data<T>() : nullptr);
     });
     return std::vector<Tensor>{gx, gc, gb};
   };

@@ -24,7 +24,7 @@ Tensor upsample_nearest(const Tensor& x, std::int64_t factor) {
     using T = decltype(type);
     // Sub-sampling's input gradient with unit coefficients is exactly this spreading.
     const std::vector<T> unit(static_cast<std::size_t>(channels), T(1));
-    kernels::subsample_backward<T>(geo, x.size(0), x.data<T>(), unit.data(), nullptr, out.mutable_data<T>(), nullptr,
+    kernels::subsample_backward<T>(geo, x.size(0), {x.data<T>()}, unit.data(), nullptr, out.mutable_data<T>(), nullptr,
                                    nullptr);
   });
   return record("upsample_nearest", out, {x}, with_curvature(composed([factor](const Tensor& g, const std::vector<Tensor>&) {

@@ -67,26 +67,41 @@ void check_subsample(const SubsampleShape& shape, std::int64_t batch) {
   const std::int64_t out = batch * shape.channels * shape.out_h() * shape.out_w();
   const auto x = random_values<T>(in, 5), coeff = random_values<T>(shape.channels, 6);
   const auto bias = random_values<T>(shape.channels, 7), g = random_values<T>(out, 8);
-  std::vector<T> y[2], pooled[2], gx[2], gc[2], gb[2];
-  for (int i = 0; i < 2; ++i) {
-    const Implementation impl = i == 0 ? Implementation::fast : Implementation::reference;
-    y[i].assign(static_cast<std::size_t>(out) + kSentinels, static_cast<T>(kSentinel));
-    pooled[i] = y[i];
-    gx[i].assign(x.size() + kSentinels, static_cast<T>(kSentinel));
-    gc[i].resize(coeff.size());
-    gb[i].resize(bias.size());
-    subsample_forward(shape, batch, x.data(), coeff.data(), bias.data(), Activation::scaled_tanh, y[i].data(),
-                      pooled[i].data(), impl);
-    subsample_backward(shape, batch, g.data(), coeff.data(), pooled[i].data(), gx[i].data(), gc[i].data(),
-                       gb[i].data(), impl);
-    for (const auto* written : {&y[i], &pooled[i], &gx[i]})
-      CHECK(std::all_of(written->end() - kSentinels, written->end(), [](T v) { return v == T(kSentinel); }));
+  // The backward from dL/dy itself, and through the scaled tanh (G = dL/dy f'(z) from y, chunk by chunk).
+  for (const Activation activation : {Activation::none, Activation::scaled_tanh}) {
+    CAPTURE(static_cast<int>(activation));
+    std::vector<T> y[2], pooled[2], gx[2], gc[2], gb[2];
+    for (int i = 0; i < 2; ++i) {
+      const Implementation impl = i == 0 ? Implementation::fast : Implementation::reference;
+      y[i].assign(static_cast<std::size_t>(out) + kSentinels, static_cast<T>(kSentinel));
+      pooled[i] = y[i];
+      gx[i].assign(x.size() + kSentinels, static_cast<T>(kSentinel));
+      gc[i].resize(coeff.size());
+      gb[i].resize(bias.size());
+      subsample_forward(shape, batch, x.data(), coeff.data(), bias.data(), activation, y[i].data(), pooled[i].data(),
+                        impl);
+      subsample_backward(shape, batch, SubsampleOutputGradient<T>{g.data(), y[i].data(), activation}, coeff.data(),
+                         pooled[i].data(), gx[i].data(), gc[i].data(), gb[i].data(), impl);
+      for (const auto* written : {&y[i], &pooled[i], &gx[i]})
+        CHECK(std::all_of(written->end() - kSentinels, written->end(), [](T v) { return v == T(kSentinel); }));
+    }
+    check_close(y[0], y[1], shape.k * shape.k);
+    check_close(pooled[0], pooled[1], shape.k * shape.k);
+    check_close(gx[0], gx[1], 1);
+    check_close(gc[0], gc[1], out * shape.k * shape.k);
+    check_close(gb[0], gb[1], out);
+    if (activation == Activation::none) continue;
+    // G itself, on the fast path: dL/dbias is its sum and dL/dx coeff G, so check them against G from the
+    // activation's own gradient kernel (the one every fused op uses).
+    std::vector<T> gz(static_cast<std::size_t>(out));
+    activation_gradient(activation, y[0].data(), g.data(), gz.data(), out);
+    for (std::int64_t n = 0; n < batch; ++n)
+      for (std::int64_t c = 0; c < shape.channels; ++c) {
+        const std::int64_t plane = n * shape.channels + c;
+        const T expected = coeff[static_cast<std::size_t>(c)] * gz[static_cast<std::size_t>(plane * shape.out_h() * shape.out_w())];
+        CHECK(gx[0][static_cast<std::size_t>(plane * shape.height * shape.width)] == expected);
+      }
   }
-  check_close(y[0], y[1], shape.k * shape.k);
-  check_close(pooled[0], pooled[1], shape.k * shape.k);
-  check_close(gx[0], gx[1], 1);
-  check_close(gc[0], gc[1], out * shape.k * shape.k);
-  check_close(gb[0], gb[1], out);
 }
 
 template <class T>
