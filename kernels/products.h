@@ -273,6 +273,13 @@ void outer_rows_block(std::int64_t rows, std::int64_t outputs, std::int64_t taps
   }
 }
 
+/// The work of a BlockSink for each element it takes (an optimizer's update: a few element operations), in
+/// parallel_for's units: a weight gradient that goes to a sink is worth a second thread for its update
+/// alone (F6's at batch 16 and 32). Not counted for the outer products of up to kOuterRowsMax rows (batch 1):
+/// there the other core would have to fetch its half of the weights and their moments for an update that
+/// costs less than the fetch, and the next forward pass would fetch them back.
+inline constexpr std::int64_t kSinkWorkPerElement = 4;
+
 /// A thread's block of dW rows on its way to a BlockSink.
 struct WeightBlockScratch {
   ScratchBuffer rows;
@@ -310,7 +317,8 @@ void weight_gradient_by_rows(std::int64_t rows, std::int64_t outputs, std::int64
   parallel_for(pieces.count, [&](std::int64_t piece) {
     const std::int64_t o0 = pieces.begin(piece) * kPanelRows;
     weight_gradient_rows(rows, outputs, taps, g, x, o0, std::min(outputs, pieces.end(piece) * kPanelRows), gw, sink);
-  }, rows * outputs * taps / kProductMultiplyAddsPerWork);
+  }, rows * outputs * taps / kProductMultiplyAddsPerWork +
+         (sink && rows > kOuterRowsMax ? kSinkWorkPerElement * outputs * taps : 0));
 }
 
 }  // namespace ag::kernels
