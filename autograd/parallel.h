@@ -16,6 +16,11 @@ void set_num_threads(int threads);
 /// Returns the number of threads the kernels use (set_num_threads, 1 by default).
 int num_threads();
 
+/// Returns how many chunks the kernels split a batch of `samples` into (chunk c holds samples [c samples /
+/// count, (c + 1) samples / count)). A loop of your own over the same chunks (filling a batch, say) runs each
+/// chunk where the kernels will then tend to run it, so its data is already in that core's cache.
+std::int64_t batch_chunks(std::int64_t samples);
+
 /// A loop body as a plain function: body(context, i).
 using LoopBody = void (*)(void* context, std::int64_t i);
 

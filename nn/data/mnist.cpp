@@ -14,6 +14,7 @@
 
 #include "autograd/bytes.h"
 #include "autograd/error.h"
+#include "autograd/parallel.h"
 #include "nn/data/idx.h"
 #include "nn/data/input_file.h"
 
@@ -61,6 +62,11 @@ std::filesystem::path find_idx(const std::filesystem::path& dir, const std::stri
   fail(kOp, "'{}' holds neither {} nor {}.gz", dir.string(), base, base);
 }
 
+/// The work of one pixel of a batch's canvas in parallel_for's units (autograd/parallel.h): the byte's
+/// conversion and a row's share of the calls and fills around it, a couple of element operations; a batch of
+/// 16 images is then worth a second thread.
+constexpr std::int64_t kWorkPerPixel = 3;
+
 template <class T>
 void fill_batch_impl(const Dataset& data, std::span<const std::int64_t> indices, const Normalisation& norm,
                      T* out_images, std::int64_t* out_labels) {
@@ -80,33 +86,32 @@ void fill_batch_impl(const Dataset& data, std::span<const std::int64_t> indices,
   if (indices.empty()) return;
   if (!out_images) fail(op, "out_images is null for a batch of {}", indices.size());
 
-  // p -> p step + offset in the element type, vectorised (ag::scale_bytes); a 256-entry table would be a
+  // p -> p step + offset in the element type, vectorised (ag::scale_byte_rows); a 256-entry table would be a
   // scalar load and store per pixel.
   const T step = static_cast<T>(norm.scale / 255.0), offset = static_cast<T>(norm.offset);
   const T background = offset;
   const std::int64_t top = (side - rows) / 2, left = (side - cols) / 2;
-  const std::int64_t right = side - cols - left, bottom = side - rows - top;
 
+  // The samples go in the kernels' chunks of the batch, each on the thread that will then tend to run the
+  // chunk's first layer (autograd/parallel.h), so that its images are already in that core's cache.
   // The images of a shuffled batch are scattered over the whole set (47 MB for MNIST's training split), so
   // each one's bytes are fetched a few images ahead rather than on demand, cache miss by cache miss.
   constexpr std::size_t kAhead = 4;
-  const std::int64_t image_bytes = rows * cols;
-  prefetch_images(data, indices.first(std::min(kAhead, indices.size())));
-  for (std::size_t b = 0; b < indices.size(); ++b) {
-    if (b + kAhead < indices.size()) prefetch_images(data, indices.subspan(b + kAhead, 1));
-    const std::uint8_t* src = data.images.data() + indices[b] * image_bytes;
-    T* out = out_images + static_cast<std::int64_t>(b) * side * side;
-    out = std::fill_n(out, top * side, background);
-    for (std::int64_t r = 0; r < rows; ++r) {
-      out = std::fill_n(out, left, background);
-      const std::uint8_t* row = src + r * cols;
-      scale_bytes(row, cols, step, offset, out);
-      out += cols;
-      out = std::fill_n(out, right, background);
+  const std::int64_t image_bytes = rows * cols, samples = static_cast<std::int64_t>(indices.size());
+  const std::int64_t chunks = batch_chunks(samples);
+  parallel_for(chunks, [&](std::int64_t chunk) {
+    const auto first = static_cast<std::size_t>(chunk * samples / chunks);
+    const auto last = static_cast<std::size_t>((chunk + 1) * samples / chunks);
+    prefetch_images(data, indices.subspan(first, std::min(kAhead, last - first)));
+    for (std::size_t b = first; b < last; ++b) {
+      if (b + kAhead < last) prefetch_images(data, indices.subspan(b + kAhead, 1));
+      T* canvas = out_images + static_cast<std::int64_t>(b) * side * side;
+      std::fill_n(canvas, side * side, background);  // then the image over it, in one call
+      scale_byte_rows(data.images.data() + indices[b] * image_bytes, rows, cols, step, offset,
+                      canvas + top * side + left, side);
+      if (out_labels) out_labels[b] = data.labels[static_cast<std::size_t>(indices[b])];
     }
-    std::fill_n(out, bottom * side, background);
-    if (out_labels) out_labels[b] = data.labels[static_cast<std::size_t>(indices[b])];
-  }
+  }, kWorkPerPixel * samples * side * side);
 }
 
 }  // namespace

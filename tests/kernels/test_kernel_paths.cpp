@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "kernels/bytes.h"
 #include "kernels/linear.h"
 #include "kernels/max_pool.h"
 #include "kernels/rbf.h"
@@ -168,4 +169,34 @@ TEST_CASE("kernel paths: RBF distances, fast against reference") {
   check_rbf<float>(5, 10, 84);
   check_rbf<double>(3, 10, 84);
   check_rbf<float>(2, 4, 7);
+}
+
+TEST_CASE("kernel paths: bytes to values, an image's rows into a canvas as row by row") {
+  // 28 x 28 and 5 x 3 (rows narrower than a vector) into canvases 4 columns wider: every row as scale_bytes
+  // makes it (bitwise), within rounding of b scale + offset, and the canvas around the image untouched.
+  for (const auto& [rows, cols] : {std::pair<std::int64_t, std::int64_t>{28, 28}, {5, 3}}) {
+    CAPTURE(rows);
+    CAPTURE(cols);
+    std::vector<std::uint8_t> bytes(static_cast<std::size_t>(rows * cols));
+    for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<std::uint8_t>((i * 37 + 11) % 256);
+    const std::int64_t stride = cols + 4;
+    const float scale = 1.275f / 255, offset = -0.1f, sentinel = 1e30f;
+    std::vector<float> canvas(static_cast<std::size_t>((rows + 1) * stride), sentinel);
+    scale_byte_rows(bytes.data(), rows, cols, scale, offset, canvas.data() + 2, stride);
+    std::vector<float> row(static_cast<std::size_t>(cols));
+    for (std::int64_t r = 0; r < rows; ++r) {
+      scale_bytes(bytes.data() + r * cols, cols, scale, offset, row.data());
+      for (std::int64_t c = 0; c < stride; ++c) {
+        const float value = canvas[static_cast<std::size_t>(r * stride + c)];
+        if (c < 2 || c >= cols + 2) {
+          CHECK(value == sentinel);
+          continue;
+        }
+        const auto byte = bytes[static_cast<std::size_t>(r * cols + c - 2)];
+        CHECK(value == row[static_cast<std::size_t>(c - 2)]);
+        CHECK(value == doctest::Approx(byte * double{scale} + offset).epsilon(1e-6));
+      }
+    }
+    CHECK(std::all_of(canvas.end() - stride, canvas.end(), [&](float v) { return v == sentinel; }));
+  }
 }
