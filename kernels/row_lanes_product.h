@@ -79,7 +79,7 @@ void row_lanes_product(std::int64_t rows, std::int64_t taps, const T* a, const T
           row_lanes_block<T, decltype(c)::value>(taps, block, w, o0, bias, valid, rows_out, ldo);
         });
     }
-  }, rows * outputs * taps);
+  }, rows * outputs * taps / kProductMultiplyAddsPerWork);
 }
 
 }  // namespace ag::kernels
