@@ -177,7 +177,8 @@ TEST_CASE("threads: with 2 threads a parallel loop runs on 2 threads, every iter
 TEST_CASE("threads: the calling thread runs a front run of a loop's chunks and the workers the rest") {
   // The caller claims chunks from the front and the workers from the back, so that loop after loop over the
   // same chunks keeps most of a chunk's data on one core. Whatever the timing, the caller's chunks are then
-  // 0..k-1 for some k >= 1 (it claims before it wakes anyone), and the workers' chunks k..count-1.
+  // 0..k-1 for some k, and the workers' chunks k..count-1. (k can be 0: with more threads than cores, the
+  // caller can lose its core between publishing the loop and its first claim, and the workers take it all.)
   // Each chunk busy-waits (a sleeping caller would look short of CPU time, and the pool would run serially).
   for (const int threads : {2, 3}) {
     ThreadCount t(threads);
@@ -194,7 +195,6 @@ TEST_CASE("threads: the calling thread runs a front run of a loop's chunks and t
       CAPTURE(threads);
       CAPTURE(round);
       const auto first_worker = std::find(by_caller.begin(), by_caller.end(), 0);
-      CHECK(first_worker != by_caller.begin());
       CHECK(std::count(first_worker, by_caller.end(), 1) == 0);
       CHECK(std::count(by_caller.begin(), by_caller.end(), -1) == 0);
       if (first_worker != by_caller.end()) ++rounds_shared;
