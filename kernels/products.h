@@ -239,6 +239,59 @@ void rows_times_weights_by_columns(std::int64_t rows, std::int64_t outputs, std:
   }, rows * outputs * taps / kProductMultiplyAddsPerWork);
 }
 
+/// How many parts rows_times_weights_by_output_parts splits W's outputs into: fixed, so that its sums (and so
+/// its bits) do not depend on the thread count, and few, since each part past the first is a partial sum
+/// [rows, K] to write and add.
+inline constexpr std::int64_t kOutputParts = 2;
+
+/// rows_times_weights_by_output_parts' partial sums, on the thread that makes the call (written by all).
+struct OutputPartsScratch {
+  ScratchBuffer partials;  // parts 1, 2, ...: [rows, K] each
+};
+
+/// rows_times_weights for all `rows` at once (out's rows ldo apart) as the sum of kOutputParts products, part
+/// p = G[:, O_p] W[O_p, :] over a run O_p of whole blocks of kPanelRows rows of W, the parts on the threads
+/// and then added in order: out = part 0 + part 1 + ... The runs are those of weight_gradient_by_rows' pieces
+/// that the same thread claims (the first half of them the caller's), so each thread reads only the rows of W
+/// that it writes when the optimizer updates W block by block, where a split by columns reads every row on
+/// every thread and the other core's writes to them must come across. Each part sums its outputs in order.
+template <class T>
+void rows_times_weights_by_output_parts(std::int64_t rows, std::int64_t outputs, std::int64_t taps, const T* g,
+                                        const T* w, T* out, std::int64_t ldo) {
+  const std::int64_t row_blocks = (outputs + kPanelRows - 1) / kPanelRows;
+  const SampleChunks parts{row_blocks, std::clamp<std::int64_t>(row_blocks, 1, kOutputParts)};
+  T* partials = thread_scratch<OutputPartsScratch>().partials.get<T>((parts.count - 1) * rows * taps);
+  parallel_for(parts.count, [&](std::int64_t part) {
+    const Range run{parts.begin(part) * kPanelRows, std::min(outputs, parts.end(part) * kPanelRows)};
+    T* c = part == 0 ? out : partials + (part - 1) * rows * taps;
+    panel_product(RowList{nullptr, rows, 0}, std::span(&run, 1), taps, g, outputs, 1, RowsOf<T>{w, taps}, c,
+                  part == 0 ? ldo : taps, false, kPanelRowsMax);
+  }, rows * outputs * taps / kProductMultiplyAddsPerWork);
+  for (std::int64_t part = 1; part < parts.count; ++part)
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const T* partial = partials + ((part - 1) * rows + r) * taps;
+      T* out_row = out + r * ldo;
+      for (std::int64_t k = 0; k < taps; ++k) out_row[k] += partial[k];
+    }
+}
+
+/// Up to this many rows rows_times_weights_on_threads adds output parts; above, their partial sums cost more
+/// than reading W's rows across the cores (docs/performance.md).
+inline constexpr std::int64_t kRowsForOutputParts = 32;
+
+/// rows_times_weights on the threads (out's rows ldo apart) for a W that the optimizer updates block by block
+/// (weight_gradient_by_rows with a sink): by output parts for up to kRowsForOutputParts rows when the product
+/// is worth a second thread, else by columns. The choice depends on the shape alone, never on the threads.
+template <class T>
+void rows_times_weights_on_threads(std::int64_t rows, std::int64_t outputs, std::int64_t taps, const T* g,
+                                   const T* w, T* out, std::int64_t ldo) {
+  const bool worth_threads = rows * outputs * taps / kProductMultiplyAddsPerWork >= kMinParallelWork;
+  if (worth_threads && rows <= kRowsForOutputParts)
+    rows_times_weights_by_output_parts(rows, outputs, taps, g, w, out, ldo);
+  else
+    rows_times_weights_by_columns(rows, outputs, taps, g, w, out, ldo);
+}
+
 /// From how many receptive fields a convolution's product by its weights W [O, K] transposes W once per call and
 /// vectorises over its O outputs (rows_times_transposed); below, the transposition of O K values would cost
 /// as much as the product, and dot products of W's rows are used instead. (A product whose rows are whole

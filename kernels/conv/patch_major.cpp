@@ -195,9 +195,10 @@ void patch_major_backward(const ConvPlan& plan, const ConvBackward<T>& a) {
   backward_by_chunks(plan, a, false, [&](std::int64_t first, std::int64_t last, T*, T* pb) {
     backward_chunk(plan, a, first, last, batch_g, batch_col, pb);
   });
-  // dL/dx = G' W when x is its own col (C5): the columns of W over the threads, each read once for all rows.
+  // dL/dx = G' W when x is its own col (C5): for all rows at once, each row of W read by the thread whose
+  // optimizer update writes it (rows_times_weights_on_threads).
   if (a.gx && plan.geo.patch_is_input())
-    rows_times_weights_by_columns(a.batch, plan.outputs, taps, batch_g, a.w, a.gx, taps);
+    rows_times_weights_on_threads(a.batch, plan.outputs, taps, batch_g, a.w, a.gx, taps);
   if (weights)
     weight_gradient_by_rows(a.batch * positions, plan.outputs, taps, batch_g, batch_col ? batch_col : a.x, a.gw,
                             a.w_sink);
