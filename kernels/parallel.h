@@ -32,6 +32,12 @@ inline constexpr std::int64_t kMinParallelWork = 40000;
 /// in the time an element operation takes, so a batch-1 weight gradient stays on the caller.
 inline constexpr std::int64_t kProductMultiplyAddsPerWork = 16;
 
+/// How many parts a kernel cuts a lone block of work into (a batch of one block of samples) so that two threads
+/// share it: 2 when the kernels have more than one thread, else 1, since the parts each repeat the work they
+/// share (transposing the block) and one thread gains nothing from the cut. Only for kernels whose values do
+/// not depend on the cut (each value computed whole in one part).
+inline std::int64_t parts_of_lone_block() { return thread_count() > 1 ? 2 : 1; }
+
 /// Calls body(i) for i in [0, count), spread over thread_count() threads when the loop's total `work` (an
 /// estimate, see kMinParallelWork; unknown by default) is worth it; see run_chunks. `body` must not throw.
 template <class F>

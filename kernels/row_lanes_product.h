@@ -55,15 +55,15 @@ struct RowLanesScratch {
 
 /// out [rows, O] (rows ldo apart) = bias (0 when null) + A W^T for A [rows, K] and W [O, K], both row-major
 /// and contiguous. A task takes a block of L rows, transposes it (into the L1 cache) and computes its outputs
-/// kLaneProductOutputs at a time; a single block is split in two tasks by outputs, so that two threads share
-/// it. Each output sums k in order, as rows_times_transposed.
+/// kLaneProductOutputs at a time; a single block is split in two tasks by outputs when two threads can share
+/// it (parts_of_lone_block). Each output sums k in order, as rows_times_transposed.
 template <class T>
 void row_lanes_product(std::int64_t rows, std::int64_t taps, const T* a, const T* w, std::int64_t outputs,
                        const T* bias, T* out, std::int64_t ldo) {
   constexpr std::int64_t L = kWideLanes<T>;
   const std::int64_t blocks = (rows + L - 1) / L;
   const std::int64_t groups = (outputs + kLaneProductOutputs - 1) / kLaneProductOutputs;
-  const std::int64_t parts = blocks == 1 && groups > 1 ? 2 : 1;
+  const std::int64_t parts = blocks == 1 && groups > 1 ? parts_of_lone_block() : 1;
   parallel_for(blocks * parts, [&](std::int64_t task) {
     const std::int64_t b = task / parts, part = task % parts, valid = std::min(L, rows - b * L);
     T* block = thread_scratch<RowLanesScratch>().transposed.get<T>(taps * L);

@@ -57,7 +57,7 @@ void samples_vectorised_forward(const ConvPlan& plan, const ConvForward<T>& a) {
   const std::int64_t blocks = a.batch / L, in_size = plan.in_size(), out_size = plan.out_size();
   const std::int64_t positions = g.positions(), taps = g.taps();
   // One block alone is cut in two by output maps, so that two threads share it; the bits do not depend on it.
-  const std::int64_t parts = blocks == 1 ? 2 : 1;
+  const std::int64_t parts = blocks == 1 ? parts_of_lone_block() : 1;
   parallel_for(blocks * parts, [&](std::int64_t chunk) {
     const std::int64_t n0 = chunk / parts * L;
     const auto [first_map, end_map] = map_range(plan, chunk % parts, parts);
@@ -169,8 +169,9 @@ void samples_vectorised_backward(const ConvPlan& plan, const ConvBackward<T>& a,
   auto& call = thread_scratch<SamplesCallScratch>();
   ChunkPartials<T> part_w(blocks, gw, gw ? plan.outputs * g.taps() : 0, call.weights);
   ChunkPartials<T> part_b(blocks, gb, gb ? plan.outputs : 0, call.bias);
-  // One block alone is cut in two (input maps for dL/dx, output maps for dL/dW), so that two threads share it.
-  const std::int64_t parts = blocks == 1 ? 2 : 1;
+  // One block alone is cut in two (input maps for dL/dx, output maps for dL/dW), so that two threads share it;
+  // each map's values are computed whole in one part, so the bits do not depend on it.
+  const std::int64_t parts = blocks == 1 ? parts_of_lone_block() : 1;
   parallel_for(blocks * parts, [&](std::int64_t chunk) {
     const std::int64_t block = chunk / parts, part = chunk % parts, n0 = block * L, m = std::min(L, a.batch - n0);
     auto& scratch = thread_scratch<SamplesScratch>();
