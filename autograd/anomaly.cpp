@@ -22,7 +22,7 @@ namespace {
 /// beside the step. A value is NaN or Inf exactly when its exponent bits are all set; the largest exponent field
 /// seen is all ones only then.
 template <class T>
-bool all_finite(const T* p, std::int64_t n) {
+bool all_values_finite(const T* p, std::int64_t n) {
   using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
   constexpr auto exponent = static_cast<Bits>(sizeof(T) == 4 ? 0x7f800000ull : 0x7ff0000000000000ull);
   Bits largest = 0;
@@ -35,6 +35,9 @@ bool all_finite(const T* p, std::int64_t n) {
 }
 
 }  // namespace
+
+bool all_finite(const float* p, std::int64_t n) { return all_values_finite(p, n); }
+bool all_finite(const double* p, std::int64_t n) { return all_values_finite(p, n); }
 
 void check_finite(std::string_view op, std::string_view phase, const Tensor& t) {
   if (!t.defined() || t.dtype() == DType::i64) return;

@@ -18,7 +18,8 @@
 // (autograd/profile.h) and prints each layer's forward, each op's backward, the batch conversion, the loss
 // and the optimizer step in microseconds per step.
 // As in train_lenet, the optimizer updates each parameter during backward as soon as its gradient is complete
-// (Optimizer::update_in_backward); with --update-after-backward it updates every parameter in its step.
+// (Optimizer::update_in_backward; with --update-after-backward it updates every parameter in its step), and each
+// update checks the values it writes for NaN and Inf (Optimizer::watch_non_finite).
 // Each rate is the median of 3 timed windows of S/3 seconds after a warm-up. With --data DIR holding MNIST
 // the real training set is used; otherwise 60,000 random images of the same size (the speed and memory do
 // not depend on the pixel values).
@@ -144,6 +145,7 @@ struct Runner {
     model = ag::models::make_model(v, init);
     optimizer = std::make_unique<ag::nn::Adam>(model->parameters(), ag::nn::AdamOptions{1e-3, 0.9, 0.999, 1e-8, 0});
     optimizer->update_in_backward(!update_after_backward);  // as train_lenet does, unless told otherwise
+    optimizer->watch_non_finite();  // as train_lenet does: each update checks the values it writes
     ag::Generator shuffle(2);
     order = ag::data::shuffled_indices(data.count, shuffle);
   }

@@ -131,6 +131,8 @@ Trainer::Trainer(const nlohmann::json& resolved, StartMode mode, const TrainHook
   // Weights whose gradient a backward rule computes in blocks (C5, the linear layers) are updated there, each
   // block while it is in the L1 cache; step() updates the rest. The same bits as updating all in step().
   optimizer_->update_in_backward();
+  // Each update checks the values it writes, where they are (train_batch reads the verdict).
+  optimizer_->watch_non_finite();
   schedule_ = make_schedule(config_);
   shuffle_ = Generator(config_.train.seed ^ kShuffleStream);
   if (config_.train.anomaly_detection) anomaly_.emplace();
@@ -278,8 +280,9 @@ void Trainer::train_batch(int epoch, std::int64_t batch, std::span<const std::in
     }
   }
   optimizer_->step();
-  // A NaN or Inf gradient shows in the parameters at once, even when an op downstream hid it from the loss.
-  require_finite(parameters_, [&] {
+  // A NaN or Inf gradient shows in the parameters at once, even when an op downstream hid it from the loss: the
+  // updates watched what they wrote, and only then are the parameters scanned, to name the first at fault.
+  if (optimizer_->non_finite_written()) require_finite(parameters_, [&] {
     return fmt::format("after the optimizer step of epoch {}, batch {}: a gradient was NaN or Inf; {}", epoch,
                        batch + 1, kept());
   });

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "autograd/anomaly.h"
 #include "autograd/gradient_consumer.h"
 #include "autograd/graph.h"
 #include "autograd/parallel.h"
@@ -60,6 +61,21 @@ void Optimizer::update_in_backward(bool enabled) {
   if (!enabled) consumers_.clear();
 }
 
+void Optimizer::watch_non_finite(bool enabled) {
+  watch_non_finite_ = enabled;
+  non_finite_written_.store(false, std::memory_order_relaxed);
+}
+
+void Optimizer::update_block(std::size_t index, std::byte* values, const std::byte* grad, std::int64_t begin,
+                             std::int64_t end) {
+  update(index, values, grad, begin, end);
+  if (!watch_non_finite_) return;
+  const bool finite = parameters_[index].value.dtype() == DType::f32
+                          ? all_finite(reinterpret_cast<const float*>(values), end - begin)
+                          : all_finite(reinterpret_cast<const double*>(values), end - begin);
+  if (!finite) non_finite_written_.store(true, std::memory_order_relaxed);
+}
+
 void Optimizer::count_step() {
   ++steps_;
   begin_step();
@@ -100,7 +116,8 @@ void Optimizer::consume(std::size_t index, std::int64_t begin, std::int64_t end,
   parallel_for(pieces, [&](std::int64_t p) {
     const FlushSubnormals flushed;  // on the thread running the block (moment_floor.h says why)
     const std::int64_t b0 = begin + p * kBlock, b1 = std::min(end, b0 + kBlock);
-    update(index, values_[index] + b0 * bytes, static_cast<const std::byte*>(grad) + (b0 - begin) * bytes, b0, b1);
+    update_block(index, values_[index] + b0 * bytes, static_cast<const std::byte*>(grad) + (b0 - begin) * bytes, b0,
+                 b1);
   }, elements < kSerialUpdateElements ? 0 : cost_per_element() * elements);
 }
 
@@ -127,8 +144,8 @@ void Optimizer::step() {
     const FlushSubnormals flushed;  // on the thread running the block (moment_floor.h says why)
     const Block& block = blocks_[static_cast<std::size_t>(b)];
     const std::size_t bytes = dtype_size(grads_[block.index].dtype());
-    update(block.index, values_[block.index] + block.begin * bytes,
-           grads_[block.index].impl()->storage.get() + block.begin * bytes, block.begin, block.end);
+    update_block(block.index, values_[block.index] + block.begin * bytes,
+                 grads_[block.index].impl()->storage.get() + block.begin * bytes, block.begin, block.end);
   }, elements < kSerialUpdateElements ? 0 : cost_per_element() * elements);
   for (auto& grad : grads_) grad = Tensor();  // hold no gradient beyond the step
 }

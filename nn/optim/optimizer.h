@@ -1,5 +1,6 @@
 #pragma once
 /// The optimizer interface: updates parameters in place from their accumulated gradients.
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -34,6 +35,12 @@ class Optimizer {
   void update_in_backward(bool enabled = true);
   /// Returns true while updating in backward.
   bool updates_in_backward() const { return !consumers_.empty(); }
+  /// While `enabled`, every update checks the values it wrote for NaN and Inf, on the thread that wrote them
+  /// and while they are in its cache, instead of a pass over every parameter after the step (which would also
+  /// pull each kernel thread's share of the weights across to the caller's core); clears non_finite_written().
+  void watch_non_finite(bool enabled = true);
+  /// Returns true when a watched update has written NaN or Inf since watch_non_finite was called.
+  bool non_finite_written() const { return non_finite_written_.load(std::memory_order_relaxed); }
   /// Drops every parameter's gradient.
   void zero_grad();
   /// Returns the current learning rate.
@@ -81,6 +88,9 @@ class Optimizer {
   void open_for_update(std::size_t index);
   /// Prepares parameter `index` for updates in backward (its consumer's begin): counts the step at the first.
   void begin_in_backward(std::size_t index);
+  /// update() of elements [begin, end) of parameter `index` (values and grad at element begin), then, when
+  /// watching (watch_non_finite), the check of the values written. On the thread running the block.
+  void update_block(std::size_t index, std::byte* values, const std::byte* grad, std::int64_t begin, std::int64_t end);
   /// Updates elements [begin, end) of parameter `index` from `grad` (element begin's gradient) during backward
   /// (update_in_backward), in blocks spread over the kernel threads when they are worth it.
   void consume(std::size_t index, std::int64_t begin, std::int64_t end, const void* grad);
@@ -90,6 +100,8 @@ class Optimizer {
   std::vector<std::byte*> values_;  // each parameter's values, opened for writing by open_for_update
   std::vector<std::shared_ptr<ParameterConsumer>> consumers_;  // one per parameter while updating in backward
   bool counted_in_backward_ = false;  // an update in backward counted the coming step() already
+  bool watch_non_finite_ = false;
+  std::atomic<bool> non_finite_written_{false};  // set by any thread's update_block, read after the step
 };
 
 }  // namespace ag::nn

@@ -13,6 +13,8 @@
 #include <nn/optim/sdlm.h>
 #include <nn/optim/sgd.h>
 
+#include <cmath>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -205,4 +207,32 @@ TEST_CASE("an optimizer's destructor removes its hooks from the parameters it le
   ag::sum(layer->forward(ag::ones({1, 4}))).backward();
   CHECK(layer->parameters()[0].value.grad().defined());
   CHECK(layer->parameters()[0].value.to_vector() == before);
+}
+
+TEST_CASE("an optimizer watching for NaN and Inf reports an update that wrote one, in backward and in step()") {
+  for (const bool in_backward : {false, true}) {
+    CAPTURE(in_backward);
+    ag::Generator gen(3);
+    auto layer = std::make_shared<ag::nn::Linear>(4, 3, gen);
+    ag::nn::Adam adam(layer->parameters(), ag::nn::AdamOptions{});
+    adam.update_in_backward(in_backward);
+    adam.watch_non_finite();
+    const auto step_on = [&](double first_input) {
+      const Tensor x = ag::from_vector({first_input, -1, 2, 0.25}, {1, 4});
+      ag::sum(ag::square(layer->forward(x))).backward();
+      adam.step();
+      adam.zero_grad();
+    };
+    step_on(1.0);
+    CHECK_FALSE(adam.non_finite_written());
+    step_on(std::numeric_limits<double>::quiet_NaN());  // every weight's gradient NaN
+    CHECK(adam.non_finite_written());
+    CHECK(std::isnan(layer->parameters()[0].value.to_vector()[0]));
+    adam.watch_non_finite();  // watching again starts a clean record
+    CHECK_FALSE(adam.non_finite_written());
+    adam.watch_non_finite(false);
+    step_on(1.0);  // Adam's moments are NaN now, so this writes NaN again, but nothing is watching
+    CHECK_FALSE(adam.non_finite_written());
+    CHECK(std::isnan(layer->parameters()[0].value.to_vector()[0]));
+  }
 }
