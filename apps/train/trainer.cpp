@@ -129,9 +129,8 @@ Trainer::Trainer(const nlohmann::json& resolved, StartMode mode, const TrainHook
   setup_ = make_model_setup(config_);
   optimizer_ = make_optimizer(config_, setup_.model->parameters());
   // Weights whose gradient a backward rule computes in blocks (C5, the linear layers) are updated there, each
-  // block while it is in the L1 cache; step() updates the rest. The same bits as updating all in step().
+  // block in the L1 cache, and step() updates the rest (the same bits); each update checks what it wrote.
   optimizer_->update_in_backward();
-  // Each update checks the values it writes, where they are (train_batch reads the verdict).
   optimizer_->watch_non_finite();
   schedule_ = make_schedule(config_);
   shuffle_ = Generator(config_.train.seed ^ kShuffleStream);
@@ -280,8 +279,8 @@ void Trainer::train_batch(int epoch, std::int64_t batch, std::span<const std::in
     }
   }
   optimizer_->step();
-  // A NaN or Inf gradient shows in the parameters at once, even when an op downstream hid it from the loss: the
-  // updates watched what they wrote, and only then are the parameters scanned, to name the first at fault.
+  // A NaN or Inf gradient shows in the parameters at once, even when an op downstream hid it from the loss; the
+  // updates check what they write, and only then are the parameters scanned, to name the first at fault.
   if (optimizer_->non_finite_written()) require_finite(parameters_, [&] {
     return fmt::format("after the optimizer step of epoch {}, batch {}: a gradient was NaN or Inf; {}", epoch,
                        batch + 1, kept());
