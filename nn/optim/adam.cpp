@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "autograd/anomaly.h"
 #include "nn/optim/moment_floor.h"
 
 namespace ag::nn {
@@ -45,22 +46,36 @@ struct AdamConstants {
 
 /// Updates elements [0, n). Its own function taking values, not references, so that the compiler need not
 /// reload them after every store, and vectorises. Without weight decay (kDecay false) the loop does not add
-/// wd w. The loop is a fifth of a batch-1 training step, bound by streaming four arrays through the caches.
-/// Its moments stay out of the subnormal range (moment_floor.h): subnormal ones more than doubled its time.
-template <bool kDecay, class T>
-void adam_elements(T* w, const T* g, T* m, T* v, AdamConstants<T> c, std::int64_t n) {
+/// wd w. The loop streams four arrays through the caches; its moments stay out of the subnormal range
+/// (moment_floor.h): subnormal ones more than doubled its time. With kWatch it also watches each value it
+/// writes (returning false on a NaN or Inf) while the value is in a register; without, it returns true.
+template <bool kDecay, bool kWatch, class T>
+bool adam_elements(T* w, const T* g, T* m, T* v, AdamConstants<T> c, std::int64_t n) {
+  FiniteScan<T> written;
   for (std::int64_t i = 0; i < n; ++i) {
     const T gi = kDecay ? g[i] + c.wd * w[i] : g[i];
     m[i] = floor_moment(c.b1 * m[i] + (1 - c.b1) * gi);
     v[i] = floor_moment(c.b2 * v[i] + (1 - c.b2) * gi * gi);
     w[i] -= c.alpha * m[i] / (std::sqrt(v[i] * c.inverse_second_correction) + c.eps);
+    if constexpr (kWatch) written.see(w[i]);
   }
+  return written.all_finite();
 }
 
 }  // namespace
 
 void Adam::update(std::size_t index, void* values, const void* grad, std::int64_t begin, std::int64_t end) {
-  dispatch_floating(parameters_[index].value.dtype(), "adam", [&](auto type) {
+  update_elements(index, values, grad, begin, end, false);
+}
+
+bool Adam::update_and_check(std::size_t index, void* values, const void* grad, std::int64_t begin,
+                            std::int64_t end) {
+  return update_elements(index, values, grad, begin, end, true);
+}
+
+bool Adam::update_elements(std::size_t index, void* values, const void* grad, std::int64_t begin, std::int64_t end,
+                           bool watch) {
+  return dispatch_floating(parameters_[index].value.dtype(), "adam", [&](auto type) {
     using T = decltype(type);
     const AdamConstants<T> constants{static_cast<T>(options_.beta1),        static_cast<T>(options_.beta2),
                                      static_cast<T>(options_.eps),          static_cast<T>(options_.weight_decay),
@@ -69,10 +84,13 @@ void Adam::update(std::size_t index, void* values, const void* grad, std::int64_
     const T* g = static_cast<const T*>(grad);
     T* m = first_moment_[index].mutable_data<T>() + begin;
     T* v = second_moment_[index].mutable_data<T>() + begin;
-    if (options_.weight_decay == 0)
-      adam_elements<false>(w, g, m, v, constants, end - begin);
-    else
-      adam_elements<true>(w, g, m, v, constants, end - begin);
+    const std::int64_t n = end - begin;
+    const bool decay = options_.weight_decay != 0;
+    if (watch)
+      return decay ? adam_elements<true, true>(w, g, m, v, constants, n)
+                   : adam_elements<false, true>(w, g, m, v, constants, n);
+    return decay ? adam_elements<true, false>(w, g, m, v, constants, n)
+                 : adam_elements<false, false>(w, g, m, v, constants, n);
   });
 }
 

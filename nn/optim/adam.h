@@ -22,8 +22,14 @@ class Adam : public Optimizer {
  protected:
   void begin_step() override;
   void update(std::size_t index, void* values, const void* grad, std::int64_t begin, std::int64_t end) override;
+  bool update_and_check(std::size_t index, void* values, const void* grad, std::int64_t begin,
+                        std::int64_t end) override;
 
  private:
+  /// update() of elements [begin, end); with `watch`, returns false when a value written is NaN or Inf.
+  bool update_elements(std::size_t index, void* values, const void* grad, std::int64_t begin, std::int64_t end,
+                       bool watch);
+
   AdamOptions options_;
   double step_size_ = 0;              // lr / (1 - b1^t), set by begin_step
   double inverse_second_correction_ = 0;  // 1 / (1 - b2^t)

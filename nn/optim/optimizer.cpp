@@ -66,14 +66,21 @@ void Optimizer::watch_non_finite(bool enabled) {
   non_finite_written_.store(false, std::memory_order_relaxed);
 }
 
+bool Optimizer::update_and_check(std::size_t index, void* values, const void* grad, std::int64_t begin,
+                                 std::int64_t end) {
+  update(index, values, grad, begin, end);
+  return parameters_[index].value.dtype() == DType::f32
+             ? all_finite(static_cast<const float*>(values), end - begin)
+             : all_finite(static_cast<const double*>(values), end - begin);
+}
+
 void Optimizer::update_block(std::size_t index, std::byte* values, const std::byte* grad, std::int64_t begin,
                              std::int64_t end) {
-  update(index, values, grad, begin, end);
-  if (!watch_non_finite_) return;
-  const bool finite = parameters_[index].value.dtype() == DType::f32
-                          ? all_finite(reinterpret_cast<const float*>(values), end - begin)
-                          : all_finite(reinterpret_cast<const double*>(values), end - begin);
-  if (!finite) non_finite_written_.store(true, std::memory_order_relaxed);
+  if (!watch_non_finite_) {
+    update(index, values, grad, begin, end);
+  } else if (!update_and_check(index, values, grad, begin, end)) {
+    non_finite_written_.store(true, std::memory_order_relaxed);
+  }
 }
 
 void Optimizer::count_step() {

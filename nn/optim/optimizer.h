@@ -63,6 +63,11 @@ class Optimizer {
   /// disjoint ranges, possibly on the kernel threads, and must not throw; an element's update must not depend on
   /// the range it comes in, so that results are the same for any thread count and with update_in_backward.
   virtual void update(std::size_t index, void* values, const void* grad, std::int64_t begin, std::int64_t end) = 0;
+  /// update() of the same elements, then returns false when a value it wrote is NaN or Inf (the check of
+  /// watch_non_finite). The default scans the written values after update(); an optimizer may override it to
+  /// check each value in its own loop as it writes it (ag::FiniteScan), which saves reading them again.
+  virtual bool update_and_check(std::size_t index, void* values, const void* grad, std::int64_t begin,
+                                std::int64_t end);
   /// Called once per step, after the count and before any update: for constants of the step.
   virtual void begin_step() {}
   /// Returns the rough cost of updating one element, in element operations (for the threading decision).

@@ -1,5 +1,6 @@
 #include "nn/optim/sgd.h"
 
+#include "autograd/anomaly.h"
 #include "nn/optim/moment_floor.h"
 
 namespace ag::nn {
@@ -19,7 +20,18 @@ std::vector<std::pair<std::string, Tensor>> Sgd::state() const {
 }
 
 void Sgd::update(std::size_t index, void* values, const void* grad, std::int64_t begin, std::int64_t end) {
-  dispatch_floating(parameters_[index].value.dtype(), "sgd", [&](auto type) {
+  update_elements<false>(index, values, grad, begin, end);
+}
+
+bool Sgd::update_and_check(std::size_t index, void* values, const void* grad, std::int64_t begin,
+                           std::int64_t end) {
+  return update_elements<true>(index, values, grad, begin, end);
+}
+
+/// With kWatch, each value written is watched for NaN and Inf while it is in a register (FiniteScan).
+template <bool kWatch>
+bool Sgd::update_elements(std::size_t index, void* values, const void* grad, std::int64_t begin, std::int64_t end) {
+  return dispatch_floating(parameters_[index].value.dtype(), "sgd", [&](auto type) {
     using T = decltype(type);
     const std::int64_t n = end - begin;
     T* w = static_cast<T*>(values);
@@ -27,15 +39,21 @@ void Sgd::update(std::size_t index, void* values, const void* grad, std::int64_t
     T* v = velocity_[index].mutable_data<T>() + begin;
     const T lr = static_cast<T>(learning_rate_), mu = static_cast<T>(options_.momentum),
             wd = static_cast<T>(options_.weight_decay);
+    FiniteScan<T> written;
     if (options_.momentum == 0) {
-      for (std::int64_t i = 0; i < n; ++i) w[i] -= lr * (g[i] + wd * w[i]);
-      return;
+      for (std::int64_t i = 0; i < n; ++i) {
+        w[i] -= lr * (g[i] + wd * w[i]);
+        if constexpr (kWatch) written.see(w[i]);
+      }
+      return written.all_finite();
     }
     for (std::int64_t i = 0; i < n; ++i) {
       const T gi = g[i] + wd * w[i];
       v[i] = floor_moment(mu * v[i] + gi);
       w[i] -= lr * (options_.nesterov ? gi + mu * v[i] : v[i]);
+      if constexpr (kWatch) written.see(w[i]);
     }
+    return written.all_finite();
   });
 }
 

@@ -20,8 +20,14 @@ class Sgd : public Optimizer {
 
  protected:
   void update(std::size_t index, void* values, const void* grad, std::int64_t begin, std::int64_t end) override;
+  bool update_and_check(std::size_t index, void* values, const void* grad, std::int64_t begin,
+                        std::int64_t end) override;
 
  private:
+  /// update() of elements [begin, end); with kWatch, returns false when a value written is NaN or Inf.
+  template <bool kWatch>
+  bool update_elements(std::size_t index, void* values, const void* grad, std::int64_t begin, std::int64_t end);
+
   SgdOptions options_;
   std::vector<Tensor> velocity_;
 };

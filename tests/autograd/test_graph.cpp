@@ -4,7 +4,9 @@
 
 #include <autograd/autograd.h>
 
+#include <cstdint>
 #include <future>
+#include <limits>
 #include <thread>
 
 using ag::Tensor;
@@ -241,6 +243,23 @@ TEST_CASE("anomaly mode names the op whose backward produced an Inf") {
   Tensor y = ag::sum(ag::sqrt(x));  // forward is finite; d sqrt/dx at 0 is +Inf
   CHECK_THROWS_WITH_AS(y.backward(), "sqrt: backward (gradient for input 0) produced Inf at element 0 of a [2] tensor",
                        ag::Error);
+}
+
+TEST_CASE_TEMPLATE("all_finite finds one NaN or Inf at any position, in a vector body or its tail", T, float, double) {
+  // Lengths around the 16- and 8-lane vector bodies; the one bad value goes at every position in turn.
+  for (const T bad : {std::numeric_limits<T>::quiet_NaN(), std::numeric_limits<T>::infinity(),
+                      -std::numeric_limits<T>::infinity()}) {
+    for (std::int64_t n = 1; n <= 40; ++n) {
+      std::vector<T> values(static_cast<std::size_t>(n), std::numeric_limits<T>::max());  // finite, largest exponent
+      CHECK(ag::all_finite(values.data(), n));
+      for (std::int64_t at = 0; at < n; ++at) {
+        values[static_cast<std::size_t>(at)] = bad;
+        CHECK_FALSE(ag::all_finite(values.data(), n));
+        values[static_cast<std::size_t>(at)] = -std::numeric_limits<T>::denorm_min();
+      }
+      CHECK(ag::all_finite(values.data(), n));
+    }
+  }
 }
 
 TEST_CASE("a backward that throws leaves the retained graph ready for the next one, with the same gradients") {

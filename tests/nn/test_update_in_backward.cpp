@@ -209,30 +209,55 @@ TEST_CASE("an optimizer's destructor removes its hooks from the parameters it le
   CHECK(layer->parameters()[0].value.to_vector() == before);
 }
 
+namespace {
+
+/// Each optimizer the watch test runs: those with a check in their own loop (Adam, Sgd: update_and_check)
+/// and one with the base class's scan after update() (Sdlm).
+std::unique_ptr<ag::nn::Optimizer> watched_optimizer(int kind, std::vector<ag::nn::Parameter> parameters) {
+  switch (kind) {
+    case 0: return std::make_unique<ag::nn::Adam>(std::move(parameters), ag::nn::AdamOptions{});
+    case 1: return std::make_unique<ag::nn::Adam>(std::move(parameters), ag::nn::AdamOptions{0.001, 0.9, 0.999, 1e-8, 0.01});
+    case 2: return std::make_unique<ag::nn::Sgd>(std::move(parameters), ag::nn::SgdOptions{0.1, 0.0, false, 0.0});
+    case 3: return std::make_unique<ag::nn::Sgd>(std::move(parameters), ag::nn::SgdOptions{0.1, 0.9, true, 0.01});
+    default: return std::make_unique<ag::nn::Sdlm>(std::move(parameters), ag::nn::SdlmOptions{});
+  }
+}
+
+}  // namespace
+
 TEST_CASE("an optimizer watching for NaN and Inf reports an update that wrote one, in backward and in step()") {
-  for (const bool in_backward : {false, true}) {
-    CAPTURE(in_backward);
-    ag::Generator gen(3);
-    auto layer = std::make_shared<ag::nn::Linear>(4, 3, gen);
-    ag::nn::Adam adam(layer->parameters(), ag::nn::AdamOptions{});
-    adam.update_in_backward(in_backward);
-    adam.watch_non_finite();
-    const auto step_on = [&](double first_input) {
-      const Tensor x = ag::from_vector({first_input, -1, 2, 0.25}, {1, 4});
-      ag::sum(ag::square(layer->forward(x))).backward();
-      adam.step();
-      adam.zero_grad();
-    };
-    step_on(1.0);
-    CHECK_FALSE(adam.non_finite_written());
-    step_on(std::numeric_limits<double>::quiet_NaN());  // every weight's gradient NaN
-    CHECK(adam.non_finite_written());
-    CHECK(std::isnan(layer->parameters()[0].value.to_vector()[0]));
-    adam.watch_non_finite();  // watching again starts a clean record
-    CHECK_FALSE(adam.non_finite_written());
-    adam.watch_non_finite(false);
-    step_on(1.0);  // Adam's moments are NaN now, so this writes NaN again, but nothing is watching
-    CHECK_FALSE(adam.non_finite_written());
-    CHECK(std::isnan(layer->parameters()[0].value.to_vector()[0]));
+  // loss = sum(c * w), so dL/dw = c: an Inf in c at one element sends exactly that weight to NaN (Adam:
+  // Inf / Inf) or -Inf (the others), at a position in the vector body or in the tail of the 60 weights.
+  for (int kind = 0; kind < 5; ++kind) {
+    for (const bool in_backward : {false, true}) {
+      for (const std::int64_t bad : {0, 17, 59}) {
+        CAPTURE(kind);
+        CAPTURE(in_backward);
+        CAPTURE(bad);
+        Tensor w = ag::full({3, 20}, 0.5, ag::DType::f32);
+        w.requires_grad_();
+        const auto optimizer = watched_optimizer(kind, {ag::nn::Parameter{"w", w}});
+        optimizer->update_in_backward(in_backward);
+        optimizer->watch_non_finite();
+        const auto step_on = [&](std::int64_t bad_element) {
+          std::vector<double> c(60, 0.25);
+          if (bad_element >= 0) c[static_cast<std::size_t>(bad_element)] = std::numeric_limits<double>::infinity();
+          ag::sum(ag::from_vector(c, {3, 20}, ag::DType::f32) * w).backward();
+          optimizer->step();
+          optimizer->zero_grad();
+        };
+        step_on(-1);
+        CHECK_FALSE(optimizer->non_finite_written());
+        step_on(bad);
+        CHECK(optimizer->non_finite_written());
+        const std::vector<double> values = w.to_vector();
+        for (std::int64_t i = 0; i < 60; ++i) CHECK(std::isfinite(values[static_cast<std::size_t>(i)]) == (i != bad));
+        optimizer->watch_non_finite();  // watching again starts a clean record
+        CHECK_FALSE(optimizer->non_finite_written());
+        optimizer->watch_non_finite(false);
+        step_on(bad);  // writes a non-finite value again, but nothing is watching
+        CHECK_FALSE(optimizer->non_finite_written());
+      }
+    }
   }
 }
