@@ -46,7 +46,7 @@ struct AdamConstants {
 
 /// Updates elements [0, n). Its own function taking values, not references, so that the compiler need not
 /// reload them after every store, and vectorises. Without weight decay (kDecay false) the loop does not add
-/// wd w. The loop streams four arrays through the caches; its moments stay out of the subnormal range
+/// wd w. The loop's division and square root bound its speed; its moments stay out of the subnormal range
 /// (moment_floor.h): subnormal ones more than doubled its time. With kWatch it also watches each value it
 /// writes (returning false on a NaN or Inf) while the value is in a register; without, it returns true.
 template <bool kDecay, bool kWatch, class T>
@@ -65,16 +65,16 @@ bool adam_elements(T* w, const T* g, T* m, T* v, AdamConstants<T> c, std::int64_
 }  // namespace
 
 void Adam::update(std::size_t index, void* values, const void* grad, std::int64_t begin, std::int64_t end) {
-  update_elements(index, values, grad, begin, end, false);
+  update_elements<false>(index, values, grad, begin, end);
 }
 
 bool Adam::update_and_check(std::size_t index, void* values, const void* grad, std::int64_t begin,
                             std::int64_t end) {
-  return update_elements(index, values, grad, begin, end, true);
+  return update_elements<true>(index, values, grad, begin, end);
 }
 
-bool Adam::update_elements(std::size_t index, void* values, const void* grad, std::int64_t begin, std::int64_t end,
-                           bool watch) {
+template <bool kWatch>
+bool Adam::update_elements(std::size_t index, void* values, const void* grad, std::int64_t begin, std::int64_t end) {
   return dispatch_floating(parameters_[index].value.dtype(), "adam", [&](auto type) {
     using T = decltype(type);
     const AdamConstants<T> constants{static_cast<T>(options_.beta1),        static_cast<T>(options_.beta2),
@@ -85,12 +85,8 @@ bool Adam::update_elements(std::size_t index, void* values, const void* grad, st
     T* m = first_moment_[index].mutable_data<T>() + begin;
     T* v = second_moment_[index].mutable_data<T>() + begin;
     const std::int64_t n = end - begin;
-    const bool decay = options_.weight_decay != 0;
-    if (watch)
-      return decay ? adam_elements<true, true>(w, g, m, v, constants, n)
-                   : adam_elements<false, true>(w, g, m, v, constants, n);
-    return decay ? adam_elements<true, false>(w, g, m, v, constants, n)
-                 : adam_elements<false, false>(w, g, m, v, constants, n);
+    return options_.weight_decay != 0 ? adam_elements<true, kWatch>(w, g, m, v, constants, n)
+                                      : adam_elements<false, kWatch>(w, g, m, v, constants, n);
   });
 }
 

@@ -26,9 +26,9 @@ class Adam : public Optimizer {
                         std::int64_t end) override;
 
  private:
-  /// update() of elements [begin, end); with `watch`, returns false when a value written is NaN or Inf.
-  bool update_elements(std::size_t index, void* values, const void* grad, std::int64_t begin, std::int64_t end,
-                       bool watch);
+  /// update() of elements [begin, end); with kWatch, returns false when a value written is NaN or Inf.
+  template <bool kWatch>
+  bool update_elements(std::size_t index, void* values, const void* grad, std::int64_t begin, std::int64_t end);
 
   AdamOptions options_;
   double step_size_ = 0;              // lr / (1 - b1^t), set by begin_step
