@@ -1,7 +1,8 @@
 // The shifted layout's kernels vectorised along the output rows (plan.h; LeNet-5's C1: few output maps, wide
 // rows). The register kernels are in rows_vectorised.h; this file runs them over a batch:
 //   forward       per sample, row_vectorised_conv (an unpadded input read in place)
-//   dL/dW         per chunk, add_row_vectorised_weight_gradient (and dL/dbias, from G as it reads it)
+//   dL/dW         per chunk, add_row_vectorised_weight_gradient (and dL/dbias, from G as it reads it); when
+//                 nothing else reads the chunk's G, it forms G from dL/dy and y itself, a few samples at a time
 // dL/dx keeps the grid (grid.cpp).
 #include <algorithm>
 #include <cstdint>
@@ -15,8 +16,14 @@ namespace {
 
 /// A chunk's buffers, on the thread that runs the chunk.
 struct RowsScratch {
-  ScratchBuffer padded;  // one sample's padded maps (forward, when padded)
+  ScratchBuffer padded;          // one sample's padded maps (forward, when padded)
+  ScratchBuffer weight_sums;     // dL/dW's vector sums for one output map, [C, KH, KW] (dL/dW)
+  ScratchBuffer formed_gradient;  // G = dL/dy f'(y) of one output map for a block of samples (dL/dW)
 };
+
+/// The samples whose G the weight gradient forms at a time, from dL/dy and y: one C1 map of 8 samples is 25 KB,
+/// so it is written and read again in the first-level cache.
+constexpr std::int64_t kFormedGradientSamples = 8;
 
 }  // namespace
 
@@ -46,11 +53,20 @@ void rows_vectorised_weight_gradient(const ConvPlan& plan, const ConvBackward<T>
                                      T* pw, T* pb) {
   const ConvGeometry& g = plan.geo;
   const bool in_place = chunk.padded == nullptr;  // unpadded: x itself
+  auto& scratch = thread_scratch<RowsScratch>();
+  OutputGradientSource<T> source{chunk.gy};
+  if (chunk.y) {  // chunk.gy is dL/dy: G is formed here
+    source.y = chunk.y;
+    source.activation = a.activation;
+    source.block_samples = kFormedGradientSamples;
+    source.buffer = scratch.formed_gradient.get<T>(kFormedGradientSamples * g.positions());
+  }
   add_row_vectorised_weight_gradient(g, plan.outputs, plan.table.empty() ? nullptr : plan.table.data(), chunk.m,
                                      in_place ? a.x + chunk.first * plan.in_size() : chunk.padded,
                                      in_place ? plan.in_size() : plan.padded_size,
                                      in_place ? g.height * g.width : g.padded_h() * g.padded_w(),
-                                     in_place ? g.width : g.padded_w(), chunk.gy, pw, pb);
+                                     in_place ? g.width : g.padded_w(), source,
+                                     scratch.weight_sums.get<Wide<T>>(g.channels * g.taps()), pw, pb);
 }
 
 template void rows_vectorised_forward<float>(const ConvPlan&, const ConvForward<float>&);

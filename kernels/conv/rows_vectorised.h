@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "kernels/activation.h"
 #include "kernels/conv/geometry.h"
 #include "kernels/conv/specialised_shapes.h"
 #include "kernels/simd.h"
@@ -163,38 +164,71 @@ template <class T, int OW, int KW, int KI, bool Bias>
   if constexpr (Bias) *bias_sum = bsum;
 }
 
+/// Where dL/dz, the gradient at the convolution's output before its activation, comes from: G itself
+/// (`activation` none), or dL/dy and the outputs y, G = dL/dy f'(y) formed block by block of at most
+/// `block_samples` samples into `buffer` as the weight gradient reads it, so that it is written and read in
+/// the cache instead of through a chunk-wide array.
+template <class T>
+struct OutputGradientSource {
+  const T* grad = nullptr;                   ///< G, or dL/dy with an activation [m][O, OH, OW]
+  const T* y = nullptr;                      ///< the outputs [m][O, OH, OW] (with an activation)
+  Activation activation = Activation::none;  ///< f
+  T* buffer = nullptr;                       ///< room for block_samples x OH x OW values (with an activation)
+  std::int64_t block_samples = 0;            ///< at least 1 (with an activation)
+};
+
 /// Adds the weight gradient of m samples, stride 1, vectorised along the output rows, to pw [O, C, KH, KW]
 /// (the pairs `table` [O, C] marks, or all when null) and, when pb is not null, the bias gradient to pb
 /// [O]: from x [m][C] maps (x_step apart; maps map_step apart, in_w wide, already padded) and G [m][O, OH,
-/// OW]. Needs with_row_vectorised_shape<T>(g.out_w, g.kh, g.kw).
+/// OW] from `source`; `sums` has room for C x KH x KW vectors. Needs with_row_vectorised_shape<T>(g.out_w,
+/// g.kh, g.kw). Each sum runs over the samples in order whether or not G is formed in blocks, so both give
+/// the same bits.
 template <class T>
 void add_row_vectorised_weight_gradient(const ConvGeometry& g, std::int64_t outputs, const std::uint8_t* table,
                                         std::int64_t m, const T* x, std::int64_t x_step, std::int64_t map_step,
-                                        std::int64_t in_w, const T* grad, T* pw, T* pb) {
+                                        std::int64_t in_w, const OutputGradientSource<T>& source, Wide<T>* sums,
+                                        T* pw, T* pb) {
   with_row_vectorised_shape<T>(g.out_w, g.kh, g.kw, [&](auto ow, auto kh, auto kw) {
     constexpr int OW = decltype(ow)::value, KH = decltype(kh)::value, KW = decltype(kw)::value;
     constexpr int KI = std::min(KH, RowVectorisedBlocking<T, OW, KW>::KI);
-    const std::int64_t out_size = outputs * g.positions();
-    Wide<T> sums[KH * KW];
+    const std::int64_t positions = g.positions(), out_size = outputs * positions;
+    const bool formed = source.activation != Activation::none;
+    const std::int64_t block = formed ? source.block_samples : std::max<std::int64_t>(m, 1);
+    const auto connected = [&](std::int64_t o, std::int64_t c) { return !table || table[o * g.channels + c]; };
     for (std::int64_t o = 0; o < outputs; ++o) {
       Wide<T> bias_sum{};
-      bool bias_pending = pb != nullptr;  // summed by the map's first pass
+      std::fill_n(sums, g.channels * KH * KW, Wide<T>{});
+      for (std::int64_t s0 = 0; s0 < m; s0 += block) {
+        const std::int64_t count = std::min(block, m - s0);
+        const T* grad = source.grad + s0 * out_size + o * positions;
+        std::int64_t g_step = out_size;
+        if (formed) {
+          for (std::int64_t s = 0; s < count; ++s)
+            activation_gradient(source.activation, source.y + s0 * out_size + o * positions + s * out_size,
+                                grad + s * out_size, source.buffer + s * positions, positions);
+          grad = source.buffer;
+          g_step = positions;
+        }
+        bool bias_pending = pb != nullptr;  // summed by the map's first pass
+        for (std::int64_t c = 0; c < g.channels; ++c) {
+          if (!connected(o, c)) continue;
+          for (std::int64_t ki0 = 0; ki0 < KH; ki0 += KI)
+            with_count<KI>(std::min<std::int64_t>(KI, KH - ki0), [&](auto rows) {
+              const auto pass = [&](auto with_bias) {
+                row_vectorised_weight_rows<T, OW, KW, decltype(rows)::value, decltype(with_bias)::value>(
+                    g.out_h, in_w, count, x + s0 * x_step + c * map_step + ki0 * in_w, x_step, grad, g_step,
+                    sums + c * KH * KW + ki0 * KW, with_bias ? &bias_sum : nullptr);
+              };
+              if (bias_pending) pass(std::true_type{});
+              else pass(std::false_type{});
+              bias_pending = false;
+            });
+        }
+      }
       for (std::int64_t c = 0; c < g.channels; ++c) {
-        if (table && !table[o * g.channels + c]) continue;
-        std::fill_n(sums, KH * KW, Wide<T>{});
-        for (std::int64_t ki0 = 0; ki0 < KH; ki0 += KI)
-          with_count<KI>(std::min<std::int64_t>(KI, KH - ki0), [&](auto rows) {
-            const auto pass = [&](auto with_bias) {
-              row_vectorised_weight_rows<T, OW, KW, decltype(rows)::value, decltype(with_bias)::value>(
-                  g.out_h, in_w, m, x + c * map_step + ki0 * in_w, x_step, grad + o * g.positions(), out_size,
-                  sums + ki0 * KW, with_bias ? &bias_sum : nullptr);
-            };
-            if (bias_pending) pass(std::true_type{});
-            else pass(std::false_type{});
-            bias_pending = false;
-          });
+        if (!connected(o, c)) continue;
         T* dst = pw + (o * g.channels + c) * KH * KW;
-        for (int t = 0; t < KH * KW; ++t) dst[t] += wide_lane_sum<T>(sums[t]);
+        for (int t = 0; t < KH * KW; ++t) dst[t] += wide_lane_sum<T>(sums[c * KH * KW + t]);
       }
       if (pb) pb[o] += wide_lane_sum<T>(bias_sum);  // (every map reads an input: ConnectionTable checks)
     }

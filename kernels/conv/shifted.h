@@ -12,7 +12,9 @@ namespace ag::kernels {
 template <class T>
 struct ShiftedChunk {
   std::int64_t first = 0, m = 0;
-  const T* gy = nullptr;          ///< dL/dz of the chunk's samples [m][O,P]
+  const T* gy = nullptr;          ///< dL/dz of the chunk's samples [m][O,P]; dL/dy when y is set
+  const T* y = nullptr;           ///< set when only the weights along the rows read gy: the chunk's outputs
+                                  ///< [m][O,P], from which that kernel forms dL/dz itself
   T* grids = nullptr;             ///< G on the Wp-wide grid [m][O][cols], dropped columns 0 (grid kernels)
   const T* padded = nullptr;      ///< the padded inputs [m][padded_size] (dL/dW; null when x is read in place)
   const T* transposed = nullptr;  ///< G for L maps at a time [O/L][m][P][L] (maps-vectorised kernels)

@@ -30,7 +30,14 @@ ShiftedChunk<T> prepare_chunk(const ConvPlan& plan, const ConvPaths& paths, cons
   const std::int64_t out_size = plan.out_size(), cols = grid_columns<T>(plan), grid_size = plan.outputs * cols;
   auto& scratch = thread_scratch<ShiftedChunkScratch>();
   ShiftedChunk<T> chunk{first, last - first};
-  chunk.gy = output_gradient(plan, a, first, last, scratch.output_gradient.get<T>(chunk.m * out_size));
+  // When dL/dW along the rows is all that reads G (no dL/dx, as for a first layer), that kernel forms G from
+  // dL/dy and y a few samples at a time; otherwise the chunk's G is formed here for every kernel.
+  if (a.activation != Activation::none && a.gw && !a.gx && paths.weights == ShiftedKernel::along_rows) {
+    chunk.gy = a.g_out + first * out_size;
+    chunk.y = a.y + first * out_size;
+  } else {
+    chunk.gy = output_gradient(plan, a, first, last, scratch.output_gradient.get<T>(chunk.m * out_size));
+  }
   const bool on_grid = (a.gw && paths.weights == ShiftedKernel::grid) || (a.gx && paths.inputs == ShiftedKernel::grid);
   const bool x_in_place = paths.weights == ShiftedKernel::along_rows && g.padding() == 0;
   const bool transposed =

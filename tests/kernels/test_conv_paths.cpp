@@ -101,9 +101,10 @@ struct Results {
   std::vector<T> y, gx, gw, gb;
 };
 
-/// Runs `plan` forward and backward on seeded inputs (unconnected weights 0, as a layer keeps them).
+/// Runs `plan` forward and backward on seeded inputs (unconnected weights 0, as a layer keeps them); dL/dx
+/// only when `input_gradient` (else gx stays empty).
 template <class T>
-Results<T> run(const ConvPlan& plan, std::int64_t batch, Activation activation) {
+Results<T> run(const ConvPlan& plan, std::int64_t batch, Activation activation, bool input_gradient = true) {
   const ConvGeometry& g = plan.geo;
   std::mt19937 gen(7);
   std::uniform_real_distribution<double> uniform(-1, 1);
@@ -120,12 +121,12 @@ Results<T> run(const ConvPlan& plan, std::int64_t batch, Activation activation) 
   const std::vector<T> g_out = random(batch * plan.out_size());
   Results<T> r;
   r.y.resize(static_cast<std::size_t>(batch * plan.out_size()));
-  r.gx.resize(x.size());
+  if (input_gradient) r.gx.resize(x.size());
   r.gw.resize(w.size());
   r.gb.resize(bias.size());
   conv2d_forward<T>(plan, {batch, x.data(), w.data(), bias.data(), activation, r.y.data()});
-  conv2d_backward<T>(plan, {batch, x.data(), w.data(), g_out.data(), r.y.data(), activation, r.gx.data(),
-                            r.gw.data(), r.gb.data()});
+  conv2d_backward<T>(plan, {batch, x.data(), w.data(), g_out.data(), r.y.data(), activation,
+                            input_gradient ? r.gx.data() : nullptr, r.gw.data(), r.gb.data()});
   return r;
 }
 
@@ -195,6 +196,41 @@ TEST_CASE("conv paths: the forward over the samples gives the bits of the forwar
     CAPTURE(batch);
     CHECK(run<float>(by_samples, batch, Activation::scaled_tanh).y == run<float>(by_maps, batch, Activation::scaled_tanh).y);
   }
+}
+
+/// With dL/dx asked for, the chunk's G = dL/dy f'(y) is formed first for every kernel; without (a first layer),
+/// the weights' kernel along the rows forms it for up to 8 samples at a time as it reads it. The sums run in
+/// the same order, so dL/dW and dL/dbias must agree to the bit. Batches of one chunk, of chunks of one block,
+/// and of chunks of several blocks (100: 8 chunks of 12 or 13 samples).
+template <class T>
+void check_weights_forming_their_gradient() {
+  const std::vector<std::uint8_t> table{1, 0, 1, 0, 1, 1, 1, 1, 0, 0, 1, 0};
+  std::vector<ConvShape> shapes{{1, 32, 32, 6, 5, 5, 1, 1, 0, 0, 1, 1, {}}, {3, 30, 30, 4, 5, 5, 1, 1, 1, 1, 1, 1, {}}};
+  shapes[1].table = table;
+  for (const ConvShape& shape : shapes) {
+    ConvPlan plan = make_conv_plan(shape);
+    if (!with_row_vectorised_shape<T>(plan.geo.out_w, plan.geo.kh, plan.geo.kw, [](auto, auto, auto) {})) return;
+    plan.float_paths = plan.double_paths = {ConvLayout::shifted, ShiftedKernel::along_rows, ShiftedKernel::along_rows,
+                                            ShiftedKernel::grid};
+    for (const Activation activation :
+         {Activation::scaled_tanh, Activation::tanh, Activation::relu, Activation::sigmoid}) {
+      for (const std::int64_t batch : {1, 9, 100}) {
+        CAPTURE(plan.geo.channels);
+        CAPTURE(static_cast<int>(activation));
+        CAPTURE(batch);
+        const Results<T> with_inputs = run<T>(plan, batch, activation);
+        const Results<T> weights_only = run<T>(plan, batch, activation, false);
+        CHECK(weights_only.gw == with_inputs.gw);
+        CHECK(weights_only.gb == with_inputs.gb);
+        CHECK(std::any_of(weights_only.gw.begin(), weights_only.gw.end(), [](T v) { return v != 0; }));
+      }
+    }
+  }
+}
+
+TEST_CASE("conv paths: dL/dW along the rows gives the same bits when it forms G from dL/dy itself") {
+  check_weights_forming_their_gradient<float>();
+  check_weights_forming_their_gradient<double>();
 }
 
 TEST_CASE("conv paths: the plan's choice for LeNet-5's layers (float)") {
