@@ -224,10 +224,14 @@ void rows_times_weights(std::int64_t rows, std::int64_t outputs, std::int64_t ta
 /// rows_times_weights for all `rows` at once (out's rows ldo apart), its columns split over the threads in
 /// pieces of whole pairs of vectors. Each piece reads its columns of W from the L2 cache once for all rows,
 /// where a split by chunks of samples read all of W once per chunk (8 times at batch 16, 2 rows each). Each
-/// output is the same sum as rows_times_weights', so the same bits.
+/// output is the same sum as rows_times_weights', so the same bits; where the pieces would run one after
+/// another on this thread, it is rows_times_weights itself (one call instead of 8, each with its own
+/// packing and tails: C5's dL/dx at batch 1 took twice the instructions in pieces).
 template <class T>
 void rows_times_weights_by_columns(std::int64_t rows, std::int64_t outputs, std::int64_t taps, const T* g, const T* w,
                                    T* out, std::int64_t ldo) {
+  const std::int64_t work = rows * outputs * taps / kProductMultiplyAddsPerWork;
+  if (thread_count() == 1 || work < kMinParallelWork) return rows_times_weights(rows, outputs, taps, g, w, out, ldo);
   constexpr std::int64_t kPieceColumns = 2 * kWideLanes<T>;
   const auto pieces = sample_chunks((taps + kPieceColumns - 1) / kPieceColumns);
   const Range all_outputs{0, outputs};
@@ -236,7 +240,7 @@ void rows_times_weights_by_columns(std::int64_t rows, std::int64_t outputs, std:
     const std::int64_t c1 = std::min(taps, pieces.end(piece) * kPieceColumns);
     panel_product(RowList{nullptr, rows, 0}, std::span(&all_outputs, 1), c1 - c0, g, outputs, 1,
                   RowsOf<T>{w + c0, taps}, out + c0, ldo, false, kPanelRowsMax);
-  }, rows * outputs * taps / kProductMultiplyAddsPerWork);
+  }, work);
 }
 
 /// How many parts rows_times_weights_by_output_parts splits W's outputs into: fixed, so that its sums (and so
