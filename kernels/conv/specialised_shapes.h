@@ -50,9 +50,13 @@ struct RowVectorisedBlocking {
 /// 5); another shape is one more line here.
 template <class T, class F>
 bool with_row_vectorised_shape(std::int64_t out_w, std::int64_t kh, std::int64_t kw, F&& f) {
-  if (out_w == 28 && kh == 5 && kw == 5 && RowVectorisedBlocking<T, 28, 5>::fits) {
-    f(std::integral_constant<int, 28>{}, std::integral_constant<int, 5>{}, std::integral_constant<int, 5>{});
-    return true;
+  // Compiled only where the blocking fits: with SSE2's 2-lane double vectors a row of 28 needs 14 of the 16
+  // registers, and a block of the kernels would have no room (its KI would be negative).
+  if constexpr (RowVectorisedBlocking<T, 28, 5>::fits) {
+    if (out_w == 28 && kh == 5 && kw == 5) {
+      f(std::integral_constant<int, 28>{}, std::integral_constant<int, 5>{}, std::integral_constant<int, 5>{});
+      return true;
+    }
   }
   return false;
 }
