@@ -24,8 +24,11 @@ template <class T>
 void max_pool_forward(const MaxPoolShape& shape, const T* x, Activation activation, T* y, std::int32_t* index,
                       Implementation impl = kImplementation);
 
-/// dL/dx [planes, H, W] = dL/dz [planes, OH, OW] added at each window's `index` (0 elsewhere).
+/// dL/dx [planes, H, W] = dL/dz [planes, OH, OW] added at each window's `index` (0 elsewhere), where dL/dz =
+/// dL/dy f'(z) is formed from gy = dL/dy and the forward's y [planes, OH, OW] for the activation f (y unread for
+/// none), as activation_gradient forms it.
 template <class T>
-void max_pool_backward(const MaxPoolShape& shape, const T* gy, const std::int32_t* index, T* gx);
+void max_pool_backward(const MaxPoolShape& shape, const T* gy, Activation activation, const T* y,
+                       const std::int32_t* index, T* gx);
 
 }  // namespace ag::kernels

@@ -72,12 +72,12 @@ Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, Ac
     return std::vector<Tensor>{internal::scatter_flat(g, flat, in[0].shape())};
   };
   const auto fast = [geo, index, offsets, activation, y = fused.y](const Tensor& gy, const std::vector<Tensor>& in) {
-    const Tensor g = internal::activation_input_gradient("max_pool2d backward", activation, gy, y);
-    Tensor gx = empty(in[0].shape(), g.dtype());
+    Tensor gx = empty(in[0].shape(), gy.dtype());
     // A node exists only when x required a gradient at the forward, so `index` was filled then.
-    dispatch_floating(g.dtype(), "max_pool2d backward", [&](auto type) {
+    dispatch_floating(gy.dtype(), "max_pool2d backward", [&](auto type) {
       using T = decltype(type);
-      kernels::max_pool_backward<T>(geo, g.data<T>(), offsets(index), gx.mutable_data<T>());
+      kernels::max_pool_backward<T>(geo, gy.data<T>(), internal::kernel_activation(activation),
+                                    y.defined() ? y.data<T>() : nullptr, offsets(index), gx.mutable_data<T>());
     });
     return std::vector<Tensor>{gx};
   };
