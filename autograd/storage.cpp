@@ -1,6 +1,7 @@
 #include "autograd/tensor.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <mutex>
 #include <new>
@@ -37,9 +38,9 @@ class StorageCache {
   std::byte* take(std::size_t bytes) {
     {
       std::lock_guard lock(mutex_);
-      if (auto it = free_.find(bytes); it != free_.end() && !it->second.empty()) {
-        std::byte* p = it->second.back();
-        it->second.pop_back();
+      if (std::vector<std::byte*>* blocks = find(bytes); blocks && !blocks->empty()) {
+        std::byte* p = blocks->back();
+        blocks->pop_back();
         cached_bytes_ -= bytes;
         --cached_blocks_;
         ++reuses_;
@@ -55,7 +56,7 @@ class StorageCache {
     {
       std::lock_guard lock(mutex_);
       if (cached_bytes_ + bytes <= limit_) {
-        free_[bytes].push_back(p);
+        blocks_of(bytes).push_back(p);
         LENETGRAD_POISON(p, bytes);
         cached_bytes_ += bytes;
         ++cached_blocks_;
@@ -77,7 +78,7 @@ class StorageCache {
 
   void release(std::size_t keep_bytes) {
     std::lock_guard lock(mutex_);
-    for (auto& [bytes, blocks] : free_)
+    const auto release_from = [&](std::size_t bytes, std::vector<std::byte*>& blocks) {
       while (cached_bytes_ > keep_bytes && !blocks.empty()) {
         LENETGRAD_UNPOISON(blocks.back(), bytes);
         ::operator delete[](blocks.back(), std::align_val_t{64});
@@ -85,6 +86,9 @@ class StorageCache {
         cached_bytes_ -= bytes;
         --cached_blocks_;
       }
+    };
+    for (std::size_t line = 0; line < small_.size(); ++line) release_from((line + 1) * kLine, small_[line]);
+    for (auto& [bytes, blocks] : large_) release_from(bytes, blocks);
   }
 
   void set_limit(std::size_t bytes) {
@@ -96,8 +100,23 @@ class StorageCache {
   }
 
  private:
+  /// The free blocks of `bytes` (a multiple of kLine), or null when none of that size was ever cached.
+  std::vector<std::byte*>* find(std::size_t bytes) {
+    if (bytes <= kSmallBytes) return &small_[bytes / kLine - 1];
+    const auto it = large_.find(bytes);
+    return it == large_.end() ? nullptr : &it->second;
+  }
+  /// The free blocks of `bytes` (a multiple of kLine), made when none of that size was cached before.
+  std::vector<std::byte*>& blocks_of(std::size_t bytes) {
+    return bytes <= kSmallBytes ? small_[bytes / kLine - 1] : large_[bytes];
+  }
+
+  // Blocks up to kSmallBytes, the most frequent (a small batch's activations and gradients), are found by their
+  // size in cache lines, without hashing; larger ones in a map.
+  static constexpr std::size_t kLine = 64, kSmallBytes = 64 * 1024;
   std::mutex mutex_;
-  std::unordered_map<std::size_t, std::vector<std::byte*>> free_;
+  std::array<std::vector<std::byte*>, kSmallBytes / kLine> small_;
+  std::unordered_map<std::size_t, std::vector<std::byte*>> large_;
   std::size_t cached_bytes_ = 0, limit_ = std::size_t{1} << 30;
   std::int64_t cached_blocks_ = 0, fresh_ = 0, reuses_ = 0;
 };
