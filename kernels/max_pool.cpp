@@ -1,11 +1,12 @@
 // The max-pooling kernels: a fast path for square windows without padding (the 2 x 2, stride 2 case kLanes<T>
-// windows at a time, branch-free), and the reference, the plain window loop for every shape (the tests compare
-// the two; a reference build, and any other shape, runs the second).
+// windows at a time, branch-free, forward and backward), and the reference, the plain window loop for every
+// shape (the tests compare the two; a reference build, and any other shape, runs the second).
 #include "kernels/max_pool.h"
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/chunks.h"
 #include "kernels/parallel.h"
@@ -180,28 +181,111 @@ void max_pool_forward(const MaxPoolShape& g, const T* x, Activation activation, 
   activate_in_place(activation, y, g.planes * g.out_h() * g.out_w());
 }
 
+namespace {
+
+constexpr std::int64_t kBackwardWindows = 256;  // windows whose dL/dz is formed at a time, on the stack
+
+/// dL/dz for windows [o, o + n) into gz: dL/dy f'(z) from y, or dL/dy itself (returned) for none.
+template <class T>
+const T* window_gradient(Activation activation, const T* gy, const T* y, std::int64_t o, std::int64_t n, T* gz) {
+  if (activation == Activation::none) return gy + o;
+  activation_gradient(activation, y + o, gy + o, gz, n);
+  return gz;
+}
+
+/// The kLanes<T> argmax offsets at `at` in the lanes of the kernels' integer vectors for T.
+template <class T, class Offsets>
+inline Offsets load_offsets(const std::int32_t* at) {
+  Offsets lanes;
+  if constexpr (sizeof(lanes[0]) == sizeof(std::int32_t))
+    std::memcpy(&lanes, at, sizeof lanes);
+  else
+    for (int l = 0; l < kLanes<T>; ++l) lanes[l] = at[l];
+  return lanes;
+}
+
+// The backward of 2x2, stride 2 windows that tile the map: kLanes<T> windows at a time, without branches. Each
+// window's dL/dz v goes to the element its argmax offset names, and 0 to the other three: 0 + v and 0 are the
+// bits that zeroing the map and then adding v give. The four results are interleaved back into the two rows
+// (top, bottom: 2 kLanes<T> elements each, the first at `offset` in the plane).
+template <class T>
+inline void route_block_2x2(const T* gz, const std::int32_t* at, std::int64_t offset, std::int64_t w, T* top,
+                            T* bottom) {
+  using V = Simd<T>;
+  using Offsets = decltype(V{} > V{});
+  constexpr int L = kLanes<T>;
+  const V v = V{} + load(gz);
+  using Lane = std::remove_cvref_t<decltype(Offsets{}[0])>;
+  Offsets first;  // each window's top-left offset
+  for (int l = 0; l < L; ++l) first[l] = static_cast<Lane>(offset + 2 * l);
+  const Offsets where = load_offsets<T, Offsets>(at) - first;  // 0, 1, w or w + 1
+  const auto width = static_cast<Lane>(w);
+  const V zero{};
+  const V top_even = where == 0 ? v : zero, top_odd = where == 1 ? v : zero;
+  const V bottom_even = where == width ? v : zero, bottom_odd = where == width + 1 ? v : zero;
+  store(top, interleave_low<T>(top_even, top_odd));
+  store(top + L, interleave_high<T>(top_even, top_odd));
+  store(bottom, interleave_low<T>(bottom_even, bottom_odd));
+  store(bottom + L, interleave_high<T>(bottom_even, bottom_odd));
+}
+
+// One output row's windows (route_block_2x2), ow >= kLanes<T>: blocks of kLanes<T>, the last moved back to end
+// at ow (writing a few elements twice, identically).
+template <class T>
+void route_row_2x2(const T* gz, const std::int32_t* at, std::int64_t offset, std::int64_t w, std::int64_t ow,
+                   T* top) {
+  constexpr int L = kLanes<T>;
+  for (std::int64_t block = 0; block < ow; block += L) {
+    const std::int64_t j = std::min<std::int64_t>(block, ow - L);
+    route_block_2x2(gz + j, at + j, offset + 2 * j, w, top + 2 * j, top + w + 2 * j);
+  }
+}
+
+/// One plane's dL/dx for 2x2, stride 2 windows that tile it, a group of output rows at a time (their dL/dz in
+/// gz, kBackwardWindows long).
+template <class T>
+void route_tiled_plane_2x2(const MaxPoolShape& g, Activation activation, const T* gy, const T* y, std::int64_t o0,
+                           const std::int32_t* ip, T* gp, T* gz) {
+  const std::int64_t w = g.width, ow = g.out_w(), oh = g.out_h();
+  const std::int64_t group = std::max<std::int64_t>(1, kBackwardWindows / ow);
+  for (std::int64_t i0 = 0; i0 < oh; i0 += group) {
+    const std::int64_t rows = std::min(group, oh - i0);
+    const T* from = window_gradient(activation, gy, y, o0 + i0 * ow, rows * ow, gz);
+    for (std::int64_t i = i0; i < i0 + rows; ++i)
+      route_row_2x2(from + (i - i0) * ow, ip + i * ow, 2 * i * w, w, ow, gp + 2 * i * w);
+  }
+}
+
+}  // namespace
+
 // Backward: dL/dx[n,c,argmax of window (i,j)] += dL/dz[n,c,i,j]; 0 elsewhere. With an activation, dL/dz =
 // dL/dy f'(z) is formed here a few hundred windows at a time, in a vectorised pass into a buffer on the stack
 // (a branch per window in the scatter itself would be mispredicted for ReLU), rather than in a tensor of its own.
+// 2x2, stride 2 windows that tile the map (LeNet's) write each element once, vectorised; others scatter.
 template <class T>
 void max_pool_backward(const MaxPoolShape& g, const T* gy, Activation activation, const T* y,
-                       const std::int32_t* index, T* gx) {
+                       const std::int32_t* index, T* gx, Implementation impl) {
   const std::int64_t in_plane = g.height * g.width, out_plane = g.out_h() * g.out_w();
+  // Rows narrower than a vector (C3's 5 windows) scatter: zero-padded copies made them slower than that.
+  const bool tiled_2x2 = impl == Implementation::fast && g.uniform() && g.kh == 2 && g.stride_h == 2 &&
+                         g.height == 2 * g.out_h() && g.width == 2 * g.out_w() && g.out_w() >= kLanes<T> &&
+                         g.out_w() <= kBackwardWindows;
   const auto chunks = sample_chunks(g.planes);
   parallel_for(chunks.count, [&](std::int64_t ch) {
-    constexpr std::int64_t kWindows = 256;
-    T gz[kWindows];
+    T gz[kBackwardWindows];
     for (std::int64_t plane = chunks.begin(ch); plane < chunks.end(ch); ++plane) {
-      T* gp = gx + plane * in_plane;
-      std::fill(gp, gp + in_plane, T(0));
       const std::int32_t* ip = index + plane * out_plane;
-      for (std::int64_t o0 = plane * out_plane, end = o0 + out_plane; o0 < end; o0 += kWindows, ip += kWindows) {
-        const std::int64_t n = std::min(kWindows, end - o0);
-        const T* from = gy + o0;
-        if (activation != Activation::none) {
-          activation_gradient(activation, y + o0, gy + o0, gz, n);
-          from = gz;
-        }
+      T* gp = gx + plane * in_plane;
+      if (tiled_2x2) {
+        route_tiled_plane_2x2(g, activation, gy, y, plane * out_plane, ip, gp, gz);
+        continue;
+      }
+      // Any windows: dL/dx zeroed, then each window's dL/dz added at its argmax.
+      std::fill(gp, gp + in_plane, T(0));
+      for (std::int64_t o0 = plane * out_plane, end = o0 + out_plane; o0 < end; o0 += kBackwardWindows,
+                        ip += kBackwardWindows) {
+        const std::int64_t n = std::min(kBackwardWindows, end - o0);
+        const T* from = window_gradient(activation, gy, y, o0, n, gz);
         for (std::int64_t o = 0; o < n; ++o) gp[ip[o]] += from[o];
       }
     }
@@ -213,8 +297,8 @@ template void max_pool_forward<float>(const MaxPoolShape&, const float*, Activat
 template void max_pool_forward<double>(const MaxPoolShape&, const double*, Activation, double*, std::int32_t*,
                                        Implementation);
 template void max_pool_backward<float>(const MaxPoolShape&, const float*, Activation, const float*,
-                                       const std::int32_t*, float*);
+                                       const std::int32_t*, float*, Implementation);
 template void max_pool_backward<double>(const MaxPoolShape&, const double*, Activation, const double*,
-                                        const std::int32_t*, double*);
+                                        const std::int32_t*, double*, Implementation);
 
 }  // namespace ag::kernels

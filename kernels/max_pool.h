@@ -26,9 +26,10 @@ void max_pool_forward(const MaxPoolShape& shape, const T* x, Activation activati
 
 /// dL/dx [planes, H, W] = dL/dz [planes, OH, OW] added at each window's `index` (0 elsewhere), where dL/dz =
 /// dL/dy f'(z) is formed from gy = dL/dy and the forward's y [planes, OH, OW] for the activation f (y unread for
-/// none), as activation_gradient forms it.
+/// none), as activation_gradient forms it. The fast path writes 2x2, stride 2 windows that tile the map
+/// element by element, vectorised; the reference zeroes dL/dx and adds at each argmax. The same bits.
 template <class T>
 void max_pool_backward(const MaxPoolShape& shape, const T* gy, Activation activation, const T* y,
-                       const std::int32_t* index, T* gx);
+                       const std::int32_t* index, T* gx, Implementation impl = kImplementation);
 
 }  // namespace ag::kernels

@@ -220,6 +220,15 @@ inline Simd<T> doubled_high(const Simd<T>& a, std::index_sequence<I...>) {
   return __builtin_shufflevector(a, a, (sizeof...(I) / 2 + I / 2)...);
 }
 
+template <class T, std::size_t... I>
+inline Simd<T> zipped_low(const Simd<T>& a, const Simd<T>& b, std::index_sequence<I...>) {
+  return __builtin_shufflevector(a, b, (I / 2 + (I % 2) * sizeof...(I))...);
+}
+template <class T, std::size_t... I>
+inline Simd<T> zipped_high(const Simd<T>& a, const Simd<T>& b, std::index_sequence<I...>) {
+  return __builtin_shufflevector(a, b, (sizeof...(I) / 2 + I / 2 + (I % 2) * sizeof...(I))...);
+}
+
 /// Returns the even-numbered elements of the 2 L values a, b (a de-interleave): a0 a2 ... b0 b2 ...
 template <class T>
 inline Simd<T> evens(const Simd<T>& a, const Simd<T>& b) {
@@ -239,6 +248,17 @@ inline Simd<T> twice_low(const Simd<T>& a) {
 template <class T>
 inline Simd<T> twice_high(const Simd<T>& a) {
   return doubled_high<T>(a, std::make_index_sequence<static_cast<std::size_t>(kLanes<T>)>{});
+}
+
+/// Returns the first halves of a and b interleaved (the inverse of evens and odds): a0 b0 a1 b1 ...
+template <class T>
+inline Simd<T> interleave_low(const Simd<T>& a, const Simd<T>& b) {
+  return zipped_low<T>(a, b, std::make_index_sequence<static_cast<std::size_t>(kLanes<T>)>{});
+}
+/// Returns the second halves of a and b interleaved: a(L/2) b(L/2) a(L/2+1) b(L/2+1) ...
+template <class T>
+inline Simd<T> interleave_high(const Simd<T>& a, const Simd<T>& b) {
+  return zipped_high<T>(a, b, std::make_index_sequence<static_cast<std::size_t>(kLanes<T>)>{});
 }
 
 }  // namespace ag::kernels

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -122,6 +123,23 @@ void check_max_pool(const MaxPoolShape& shape) {
   }
   CHECK(y[0] == y[1]);  // a maximum is exact
   CHECK(index[0] == index[1]);
+  // The backward, fast (2x2 windows that tile the map: each element written once) against the reference (zeroed,
+  // then each window's gradient added at its argmax), bit for bit, zeros' signs included: for each activation
+  // formed in the kernel, with upstream gradients of both signs of zero.
+  auto gy = random_values<T>(out, 12);
+  for (std::size_t o = 0; o < gy.size(); o += 7) gy[o] = o % 2 ? T(0) : -T(0);
+  const std::int64_t in = shape.planes * shape.height * shape.width;
+  for (const Activation activation : {Activation::none, Activation::relu, Activation::tanh}) {
+    CAPTURE(static_cast<int>(activation));
+    std::vector<T> gx[2];
+    for (int i = 0; i < 2; ++i) {
+      gx[i].assign(static_cast<std::size_t>(in), T(7));  // every element must be written
+      max_pool_backward(shape, gy.data(), activation, y[0].data(), index[0].data(), gx[i].data(),
+                        i == 0 ? Implementation::fast : Implementation::reference);
+    }
+    CHECK(std::memcmp(gx[0].data(), gx[1].data(), gx[0].size() * sizeof(T)) == 0);
+    CHECK(std::count(gx[1].begin(), gx[1].end(), T(7)) == 0);
+  }
 }
 
 template <class T>
@@ -157,12 +175,16 @@ TEST_CASE("kernel paths: sub-sampling, fast against reference") {
   }
 }
 
-TEST_CASE("kernel paths: max-pooling, fast against reference (bitwise: no arithmetic)") {
+TEST_CASE("kernel paths: max-pooling forward and backward, fast against reference (bitwise)") {
   check_max_pool<float>({2 * 6, 28, 28, 2, 2, 2, 2});
   check_max_pool<double>({3 * 16, 10, 10, 2, 2, 2, 2});
   check_max_pool<float>({4, 11, 9, 3, 3, 2, 2});
   check_max_pool<float>({4, 7, 7, 3, 3, 3, 3});
   check_max_pool<float>({5, 9, 9, 4, 4, 1, 1});
+  check_max_pool<float>({3, 9, 9, 2, 2, 2, 2});    // 2x2 windows that leave a row and a column out
+  check_max_pool<float>({2, 4, 40, 2, 2, 2, 2});   // rows of 20 windows: whole vectors and one moved back
+  check_max_pool<double>({2, 6, 16, 2, 2, 2, 2});  // rows of exactly 8 windows
+  check_max_pool<float>({2, 2, 2, 2, 2, 2, 2});    // one window a map
 }
 
 TEST_CASE("kernel paths: RBF distances, fast against reference") {
