@@ -54,32 +54,33 @@ inline void max_pool_block_2x2(const T* top, const T* bottom, std::int64_t offse
   const V b0 = load(bottom), b1 = load(bottom + L);
   const V x01 = odds<T>(a0, a1), x10 = evens<T>(b0, b1), x11 = odds<T>(b0, b1);
   V best = evens<T>(a0, a1);
-  Mask code = Mask{};  // which window element won: 0..3
+  using Lane = std::remove_cvref_t<decltype(Mask{}[0])>;
+  const Mask right = Mask{} + 1, below = Mask{} + static_cast<Lane>(w), below_right = below + 1;
+  Mask where = Mask{};  // the winner's offset from its window's first element: 0, 1, w or w + 1
   Mask better = x01 > best;
   best = better ? x01 : best;
-  code = better ? Mask{} + 1 : code;
+  where = better ? right : where;
   better = x10 > best;
   best = better ? x10 : best;
-  code = better ? Mask{} + 2 : code;
+  where = better ? below : where;
   better = x11 > best;
   best = better ? x11 : best;
-  code = better ? Mask{} + 3 : code;
+  where = better ? below_right : where;
   if (count == L)
     store(y, best);
   else
     for (int l = 0; l < count; ++l) y[l] = best[l];
   if (!at) return;
-  if constexpr (sizeof(code[0]) == sizeof(std::int32_t)) {  // float: the offsets as one vector of 32-bit lanes
-    Mask lanes;
-    for (int l = 0; l < L; ++l) lanes[l] = l;
-    const Mask offsets =
-        static_cast<std::int32_t>(offset) + 2 * lanes + (code & 1) + (code >> 1) * static_cast<std::int32_t>(w);
+  Mask lanes;  // a constant: 0, 1, ...
+  for (int l = 0; l < L; ++l) lanes[l] = l;
+  const Mask offsets = static_cast<Lane>(offset) + 2 * lanes + where;  // each window's first element + where
+  if constexpr (sizeof(Lane) == sizeof(std::int32_t)) {  // float: the offsets as one vector of 32-bit lanes
     if (count == L)
       std::memcpy(at, &offsets, sizeof offsets);
     else
       for (int l = 0; l < count; ++l) at[l] = offsets[l];
   } else {
-    for (int l = 0; l < count; ++l) at[l] = static_cast<std::int32_t>(offset + 2 * l + (code[l] & 1) + (code[l] >> 1) * w);
+    for (int l = 0; l < count; ++l) at[l] = static_cast<std::int32_t>(offsets[l]);
   }
 }
 
