@@ -43,36 +43,38 @@ inline constexpr int kPanelRows = 6;
 inline constexpr int kPanelRowsMax = kWideBytes == 64 ? 10 : kPanelRows;
 
 /// For the R rows r: C_r[j + v L + l] (= or +=) sum over k in ks of A_r[k a_ks] B_k[j + v L + l] for
-/// v < NV whole wide vectors of L = kWideLanes<T> lanes. R and NV are compile-time, so the accumulators live
-/// in registers.
-template <class T, int R, int NV>
+/// v < NV whole vectors of L = kLanesIn<T, Bytes> lanes (wide vectors by default). R, NV and Bytes are
+/// compile-time, so the accumulators live in registers. Every lane sums over k in the same order, whatever
+/// the width: a column gets the same bits in a wide block, a narrow one or the packed tail.
+template <class T, int R, int NV, int Bytes = kWideBytes>
 inline void panel_block(std::span<const Range> ks, const T* const* a, std::int64_t a_ks, const RowsOf<T>& b,
                         T* const* c, std::int64_t j, bool accumulate) {
   // Local copies of the row pointers, and fully unrolled fixed-size loops, let the compiler keep all R NV
   // accumulators in registers (with the pointers behind `a` and `c` it must assume aliasing and spills).
-  constexpr int L = kWideLanes<T>;
+  constexpr int L = kLanesIn<T, Bytes>;
+  using V = Vec<T, Bytes>;
   const T* ap[R];
   T* cp[R];
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r) ap[r] = a[r], cp[r] = c[r] + j;
-  Wide<T> acc[R * NV];
+  V acc[R * NV];
 #pragma GCC unroll 32
-  for (int i = 0; i < R * NV; ++i) acc[i] = accumulate ? load_wide(cp[i / NV] + (i % NV) * L) : Wide<T>{};
+  for (int i = 0; i < R * NV; ++i) acc[i] = accumulate ? load_vec<T, Bytes>(cp[i / NV] + (i % NV) * L) : V{};
   for (const Range& range : ks)
     for (std::int64_t k = range.begin; k < range.end; ++k) {
       const T* brow = b.row(k) + j;
-      Wide<T> bv[NV];
+      V bv[NV];
 #pragma GCC unroll 8
-      for (int v = 0; v < NV; ++v) bv[v] = load_wide(brow + v * L);
+      for (int v = 0; v < NV; ++v) bv[v] = load_vec<T, Bytes>(brow + v * L);
 #pragma GCC unroll 16
       for (int r = 0; r < R; ++r) {
-        const Wide<T> av = splat_wide(ap[r][k * a_ks]);
+        const V av = splat_vec<T, Bytes>(ap[r][k * a_ks]);
 #pragma GCC unroll 8
         for (int v = 0; v < NV; ++v) acc[r * NV + v] = fmadd(av, bv[v], acc[r * NV + v]);
       }
     }
 #pragma GCC unroll 32
-  for (int i = 0; i < R * NV; ++i) store_wide(cp[i / NV] + (i % NV) * L, acc[i]);
+  for (int i = 0; i < R * NV; ++i) store_vec<T, Bytes>(cp[i / NV] + (i % NV) * L, acc[i]);
 }
 
 /// panel_product's scratch: B's last columns, packed as whole vectors.
@@ -80,40 +82,41 @@ struct PanelScratch {
   ScratchBuffer tail;
 };
 
-/// B's columns [j, j + cols), cols < L = kWideLanes<T>, for the k of `ks`, packed as whole vectors: row k at
-/// tail + k L, lanes past `cols` 0. In this thread's PanelScratch.
+/// B's columns [j, j + cols), cols < L = kLanes<T>, for the k of `ks`, packed as whole (narrow) vectors: row k
+/// at tail + k L, lanes past `cols` 0. In this thread's PanelScratch.
 template <class T>
 const T* pack_tail_columns(std::span<const Range> ks, const RowsOf<T>& b, std::int64_t j, std::int64_t cols) {
-  constexpr std::int64_t L = kWideLanes<T>;
+  constexpr std::int64_t L = kLanes<T>;
   std::int64_t rows = 0;
   for (const Range& range : ks) rows = std::max(rows, range.end);
   T* tail = thread_scratch<PanelScratch>().tail.get<T>(rows * L);
   for (const Range& range : ks)
     for (std::int64_t k = range.begin; k < range.end; ++k) {
-      std::copy_n(b.row(k) + j, cols, tail + k * L);
-      std::fill(tail + k * L + cols, tail + (k + 1) * L, T(0));
+      const T* from = b.row(k) + j;
+      T* to = tail + k * L;
+      for (std::int64_t l = 0; l < L; ++l) to[l] = l < cols ? from[l] : T(0);
     }
   return tail;
 }
 
-/// panel_block for C's last `cols` < L columns from j, with B's columns packed by pack_tail_columns: one
-/// vector per row, through a copy of the R rows' tails. Each value is summed in the same order as in a
-/// whole block, so a column gives the same bits whether or not it falls in the tail.
+/// panel_block for C's last `cols` < kLanes<T> columns from j, with B's columns packed by pack_tail_columns:
+/// one narrow vector per row, through a copy of the R rows' tails.
 template <class T, int R>
 [[gnu::noinline]] void panel_tail_rows(std::span<const Range> ks, const T* const* a, std::int64_t a_ks, const T* tail,
                                        T* const* c, std::int64_t j, std::int64_t cols, bool accumulate) {
-  constexpr int L = kWideLanes<T>;
+  constexpr int L = kLanes<T>;
   alignas(64) T rows[R][L] = {};
   T* rp[R];
   for (int r = 0; r < R; ++r) {
     rp[r] = rows[r];
     if (accumulate) std::copy_n(c[r] + j, cols, rows[r]);
   }
-  panel_block<T, R, 1>(ks, a, a_ks, RowsOf<T>{tail, L}, rp, 0, accumulate);
+  panel_block<T, R, 1, kVectorBytes>(ks, a, a_ks, RowsOf<T>{tail, L}, rp, 0, accumulate);
   for (int r = 0; r < R; ++r) std::copy_n(rows[r], cols, c[r] + j);
 }
 
-/// C's R rows over `cols`, a multiple of L = kWideLanes<T>: blocks of 2 vectors, then 1.
+/// C's R rows over `cols`, a multiple of kLanes<T>: blocks of 2 wide vectors, then 1, then (when wide
+/// vectors are wider) one narrow vector.
 template <class T, int R>
 [[gnu::noinline]] void panel_rows(std::span<const Range> ks, std::int64_t cols, const T* const* a, std::int64_t a_ks,
                                   const RowsOf<T>& b, T* const* c, bool accumulate) {
@@ -125,6 +128,8 @@ template <class T, int R>
     for (; j + 8 * L <= cols; j += 8 * L) panel_block<T, 1, 8>(ks, a, a_ks, b, c, j, accumulate);
   for (; j + 2 * L <= cols; j += 2 * L) panel_block<T, R, 2>(ks, a, a_ks, b, c, j, accumulate);
   for (; j + L <= cols; j += L) panel_block<T, R, 1>(ks, a, a_ks, b, c, j, accumulate);
+  if constexpr (kVectorBytes < kWideBytes)
+    for (; j + kLanes<T> <= cols; j += kLanes<T>) panel_block<T, R, 1, kVectorBytes>(ks, a, a_ks, b, c, j, accumulate);
 }
 
 /// Rows of a product that all sum over the same index ranges: with a connection table, e.g. the output maps
@@ -162,16 +167,17 @@ struct RowList {
 
 /// For each row r of `rows`: C[r, 0..cols) (= or +=) sum over k in `ks` of A(r,k) B_k[0..cols), where
 /// A(r,k) = a[r a_rs + k a_ks] and C's rows are ldc apart. Rows go kPanelRows at a time, columns two
-/// vectors at a time; innermost, one B vector times one broadcast A value per accumulator.
+/// vectors at a time; innermost, one B vector times one broadcast A value per accumulator. B's columns past
+/// the last whole kLanes<T> are packed here once, unless the caller passes them packed (`packed_tail`, from
+/// pack_tail_columns for the same ks and columns) because it computes several products from one B.
 template <class T>
 void panel_product(RowList rows, std::span<const Range> ks, std::int64_t cols, const T* a, std::int64_t a_rs,
                    std::int64_t a_ks, const RowsOf<T>& b, T* c, std::int64_t ldc, bool accumulate,
-                   int block_rows = kPanelRows) {
+                   int block_rows = kPanelRows, const T* packed_tail = nullptr) {
   const T* ap[kPanelRowsMax];
   T* cp[kPanelRowsMax];
-  // Columns past the last whole vector: B's packed once here, then one vector per block of rows.
-  const std::int64_t whole = cols / kWideLanes<T> * kWideLanes<T>, tail_cols = cols - whole;
-  const T* tail = tail_cols ? pack_tail_columns(ks, b, whole, tail_cols) : nullptr;
+  const std::int64_t whole = cols / kLanes<T> * kLanes<T>, tail_cols = cols - whole;
+  const T* tail = !tail_cols ? nullptr : packed_tail ? packed_tail : pack_tail_columns(ks, b, whole, tail_cols);
   const std::int64_t n = rows.count, most = std::clamp(block_rows, 1, kPanelRowsMax);
   const std::int64_t blocks = (n + most - 1) / most;  // as few blocks as possible, of even sizes
   for (std::int64_t block = 0, first = 0; block < blocks; ++block) {
@@ -350,6 +356,11 @@ void weight_gradient_rows(std::int64_t rows, std::int64_t outputs, std::int64_t 
                           std::int64_t o0, std::int64_t o1, T* gw, const BlockSink* sink) {
   const Range all_rows{0, rows};
   T* block = sink ? thread_scratch<WeightBlockScratch>().rows.get<T>(kPanelRows * taps) : nullptr;
+  // X's last columns (past its whole kLanes<T>) packed once for all the blocks: F6's 120 taps leave 8.
+  const std::int64_t tail_cols = taps % kLanes<T>;
+  const T* tail = rows > kOuterRowsMax && tail_cols
+                      ? pack_tail_columns(std::span(&all_rows, 1), RowsOf<T>{x, taps}, taps - tail_cols, tail_cols)
+                      : nullptr;
   for (std::int64_t b0 = o0; b0 < o1; b0 += kPanelRows) {
     const std::int64_t b1 = std::min(o1, b0 + kPanelRows);
     T* out = sink ? block : gw + b0 * taps;
@@ -357,7 +368,7 @@ void weight_gradient_rows(std::int64_t rows, std::int64_t outputs, std::int64_t 
       outer_rows_block(rows, outputs, taps, g + b0, x, b1 - b0, out);
     else
       panel_product(RowList{nullptr, b1 - b0, 0}, std::span(&all_rows, 1), taps, g + b0, 1, outputs,
-                    RowsOf<T>{x, taps}, out, taps, false);
+                    RowsOf<T>{x, taps}, out, taps, false, kPanelRows, tail);
     if (sink) sink->send(b0 * taps, b1 * taps, block);
   }
 }

@@ -1,3 +1,5 @@
+// panel_product and weight_gradient_by_rows against the sum they promise, one fused multiply-add per term in
+// order (a column's bits do not depend on whether it falls in a wide block, a narrow one or the packed tail);
 // rows_times_weights_by_output_parts (an input gradient G W as parts over runs of W's rows, added in order)
 // against the sum it promises, computed part by part with panel_product on one thread: the same bits, on 1, 2
 // and 3 threads; and against rows_times_weights (one sum over all outputs) to float rounding.
@@ -8,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/block_sink.h"
 #include "kernels/products.h"
 #include "random_values.h"
 
@@ -30,6 +33,60 @@ std::vector<T> sum_of_parts(std::int64_t rows, std::int64_t outputs, std::int64_
     for (std::size_t i = 0; i < total.size(); ++i) total[i] = p == 0 ? part[i] : total[i] + part[i];
   }
   return total;
+}
+
+/// C = A^T B (or C + A^T B) as the kernels promise it: for each value, acc = fmadd(A[k, r], B[k, j], acc) over k in
+/// order, from 0 (or from C's value).
+template <class T>
+std::vector<T> chained_sums(std::int64_t rows, std::int64_t ks, std::int64_t cols, const std::vector<T>& a,
+                            const std::vector<T>& b, std::vector<T> c, bool accumulate) {
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t j = 0; j < cols; ++j) {
+      T acc = accumulate ? c[static_cast<std::size_t>(r * cols + j)] : T(0);
+      for (std::int64_t k = 0; k < ks; ++k)
+        acc = fmadd(a[static_cast<std::size_t>(k * rows + r)], b[static_cast<std::size_t>(k * cols + j)], acc);
+      c[static_cast<std::size_t>(r * cols + j)] = acc;
+    }
+  return c;
+}
+
+/// panel_product of A^T [rows, ks] (A [ks, rows] read down its columns) and B [ks, cols], fresh and accumulating,
+/// against chained_sums, bit for bit.
+template <class T>
+void check_panel_product(std::int64_t rows, std::int64_t ks, std::int64_t cols) {
+  CAPTURE(rows);
+  CAPTURE(ks);
+  CAPTURE(cols);
+  const auto a = random_values<T>(ks * rows, 6), b = random_values<T>(ks * cols, 7);
+  const auto start = random_values<T>(rows * cols, 8);
+  const Range all{0, ks};
+  for (const bool accumulate : {false, true}) {
+    CAPTURE(accumulate);
+    std::vector<T> got = start;
+    panel_product(RowList{nullptr, rows, 0}, std::span(&all, 1), cols, a.data(), 1, rows, RowsOf<T>{b.data(), cols},
+                  got.data(), cols, accumulate);
+    CHECK(got == chained_sums(rows, ks, cols, a, b, start, accumulate));
+  }
+}
+
+/// weight_gradient_by_rows (dW = G^T X) into dW and block by block to a sink, against chained_sums, bit for bit.
+template <class T>
+void check_weight_gradient(std::int64_t rows, std::int64_t outputs, std::int64_t taps) {
+  CAPTURE(rows);
+  CAPTURE(outputs);
+  CAPTURE(taps);
+  const auto g = random_values<T>(rows * outputs, 9), x = random_values<T>(rows * taps, 10);
+  const std::vector<T> expected = chained_sums(outputs, rows, taps, g, x, std::vector<T>(outputs * taps), false);
+  std::vector<T> into_dw(expected.size(), T(7));
+  weight_gradient_by_rows(rows, outputs, taps, g.data(), x.data(), into_dw.data());
+  CHECK(into_dw == expected);
+  std::vector<T> sent(expected.size(), T(7));
+  const BlockSink sink{[](void* context, std::int64_t begin, std::int64_t end, const void* values) {
+                         std::copy_n(static_cast<const T*>(values), end - begin, static_cast<T*>(context) + begin);
+                       },
+                       sent.data()};
+  weight_gradient_by_rows<T>(rows, outputs, taps, g.data(), x.data(), nullptr, &sink);
+  CHECK(sent == expected);
 }
 
 template <class T>
@@ -67,6 +124,25 @@ void check_parts(std::int64_t rows, std::int64_t outputs, std::int64_t taps) {
 }
 
 }  // namespace
+
+TEST_CASE("panel_product sums every column in order, whether in a wide vector, a narrow one or the tail") {
+  // Columns from 1 to past two wide vectors, one narrow one and a tail; rows in blocks of 1 to kPanelRows.
+  for (const std::int64_t rows : {1, 5, 6, 7, 13})
+    for (std::int64_t cols = 1; cols <= 2 * kWideLanes<float> + kLanes<float> + 3; ++cols) {
+      check_panel_product<float>(rows, 16, cols);
+      check_panel_product<double>(rows, 5, cols);
+    }
+}
+
+TEST_CASE("weight_gradient_by_rows sends the same bits as it writes, with X's last columns packed once") {
+  // F6's 120 taps (a tail of half a wide vector), C5's 400, and tails of 1 and 6; a batch of 1 (outer products)
+  // and batches past kOuterRowsMax.
+  for (const std::int64_t rows : {1, 16, 33})
+    for (const std::int64_t taps : {120, 400, 121, 150}) {
+      check_weight_gradient<float>(rows, 84, taps);
+      check_weight_gradient<double>(rows, 13, taps);
+    }
+}
 
 TEST_CASE("rows_times_weights_by_output_parts gives the sum of its parts on any thread count, float and double") {
   for (const std::int64_t rows : {1, 5, 16, 32})
