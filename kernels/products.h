@@ -83,13 +83,14 @@ struct PanelScratch {
 };
 
 /// B's columns [j, j + cols), cols < L = kLanes<T>, for the k of `ks`, packed as whole (narrow) vectors: row k
-/// at tail + k L, lanes past `cols` 0. In this thread's PanelScratch.
+/// at tail + k L, lanes past `cols` 0. In `into` (by default this thread's PanelScratch).
 template <class T>
-const T* pack_tail_columns(std::span<const Range> ks, const RowsOf<T>& b, std::int64_t j, std::int64_t cols) {
+const T* pack_tail_columns(std::span<const Range> ks, const RowsOf<T>& b, std::int64_t j, std::int64_t cols,
+                           ScratchBuffer& into = thread_scratch<PanelScratch>().tail) {
   constexpr std::int64_t L = kLanes<T>;
   std::int64_t rows = 0;
   for (const Range& range : ks) rows = std::max(rows, range.end);
-  T* tail = thread_scratch<PanelScratch>().tail.get<T>(rows * L);
+  T* tail = into.get<T>(rows * L);
   for (const Range& range : ks)
     for (std::int64_t k = range.begin; k < range.end; ++k) {
       const T* from = b.row(k) + j;
@@ -343,9 +344,9 @@ void outer_rows_block(std::int64_t rows, std::int64_t outputs, std::int64_t taps
 /// costs less than the fetch, and the next forward pass would fetch them back.
 inline constexpr std::int64_t kSinkWorkPerElement = 4;
 
-/// A thread's block of dW rows on its way to a BlockSink.
+/// A thread's block of dW rows on its way to a BlockSink, and X's last columns packed for all the blocks.
 struct WeightBlockScratch {
-  ScratchBuffer rows;
+  ScratchBuffer rows, tail;
 };
 
 /// Rows [o0, o1) of dW = G^T X (weight_gradient_by_rows): kPanelRows at a time, by outer_rows_block for up to
@@ -355,12 +356,14 @@ template <class T>
 void weight_gradient_rows(std::int64_t rows, std::int64_t outputs, std::int64_t taps, const T* g, const T* x,
                           std::int64_t o0, std::int64_t o1, T* gw, const BlockSink* sink) {
   const Range all_rows{0, rows};
-  T* block = sink ? thread_scratch<WeightBlockScratch>().rows.get<T>(kPanelRows * taps) : nullptr;
-  // X's last columns (past its whole kLanes<T>) packed once for all the blocks: F6's 120 taps leave 8.
+  auto& scratch = thread_scratch<WeightBlockScratch>();
+  T* block = sink ? scratch.rows.get<T>(kPanelRows * taps) : nullptr;
+  // X's columns past its whole narrow vectors, packed once for all the blocks rather than once per block (none
+  // for F6's 120 taps; 4 for the modern output layer's 84). Its own buffer: the sink runs between the blocks.
   const std::int64_t tail_cols = taps % kLanes<T>;
-  const T* tail = rows > kOuterRowsMax && tail_cols
-                      ? pack_tail_columns(std::span(&all_rows, 1), RowsOf<T>{x, taps}, taps - tail_cols, tail_cols)
-                      : nullptr;
+  const T* tail = rows > kOuterRowsMax && tail_cols ? pack_tail_columns(std::span(&all_rows, 1), RowsOf<T>{x, taps},
+                                                                        taps - tail_cols, tail_cols, scratch.tail)
+                                                    : nullptr;
   for (std::int64_t b0 = o0; b0 < o1; b0 += kPanelRows) {
     const std::int64_t b1 = std::min(o1, b0 + kPanelRows);
     T* out = sink ? block : gw + b0 * taps;
