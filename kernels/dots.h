@@ -218,4 +218,50 @@ void dot_block(std::int64_t n, const T* const* a, int ru, const T* const* b, int
     for (int v = 0; v < rv; ++v) out[u * ldo + v] = wide_lane_sum<T>(acc[u * rv + v]);
 }
 
+/// Returns x's and y's segments of S lanes (one row's partial sums each: x's rows, then y's) halved: each
+/// segment's first half plus its second half, lane by lane, as tree_lane_sum's first step adds a vector's halves.
+template <int S, class V, std::size_t... L>
+inline V halve_segments(const V& x, const V& y, std::index_sequence<L...>) {
+  return __builtin_shufflevector(x, y, (L / (S / 2) * S + L % (S / 2))...) +
+         __builtin_shufflevector(x, y, (L / (S / 2) * S + L % (S / 2) + S / 2)...);
+}
+
+/// Returns the vector whose lane u is tree_lane_sum(v[u]), for v[0 .. S) (S = kWideLanes<T> at the first
+/// call): pairs of vectors halved level by level, log2 S shuffled adds for all S sums, each in the same order
+/// as tree_lane_sum takes alone. v is overwritten.
+template <class T, int S = kWideLanes<T>>
+inline Wide<T> lane_sums_of(Wide<T>* v) {
+  if constexpr (S == 1) {
+    return v[0];
+  } else {
+    for (int i = 0; i < S / 2; ++i)
+      v[i] = halve_segments<S>(v[2 * i], v[2 * i + 1], std::make_index_sequence<kWideLanes<T>>{});
+    return lane_sums_of<T, S / 2>(v);
+  }
+}
+
+/// For u < ru <= kWideLanes<T>: out[u] = sum_{p < n} A_u[p] b[p], for one row b, the same value as dot_block
+/// gives (a lane-wise chain of multiply-adds over p, then its lanes in tree_lane_sum's order). n is a multiple
+/// of kWideLanes<T>. A sample at a time (batch 1), where dot_block's blocks of six rows left most of the time
+/// to the lanes' sums, done one row at a time.
+template <class T>
+[[gnu::noinline]] void dots_with_row(std::int64_t n, const T* const* a, int ru, const T* b, T* out) {
+  constexpr int L = kWideLanes<T>;
+  assert(ru >= 1 && ru <= L && n % L == 0);
+  const T* ap[L];
+#pragma GCC unroll 16
+  for (int u = 0; u < L; ++u) ap[u] = a[std::min(u, ru - 1)];  // rows past ru repeat the last (sums unused)
+  Wide<T> sums[L];
+#pragma GCC unroll 16
+  for (int u = 0; u < L; ++u) sums[u] = Wide<T>{};
+  for (std::int64_t p = 0; p < n; p += L) {
+    const Wide<T> bv = load_wide(b + p);
+#pragma GCC unroll 16
+    for (int u = 0; u < L; ++u) sums[u] = fmadd(load_wide(ap[u] + p), bv, sums[u]);
+  }
+  alignas(64) T lanes[L];
+  store_wide(lanes, lane_sums_of<T>(sums));
+  std::copy_n(lanes, ru, out);
+}
+
 }  // namespace ag::kernels

@@ -26,7 +26,9 @@ struct LinearCallScratch {
 //  - from kRowsForRowLanes<T> samples up, vectorised over the samples (row_lanes_product), each a sum over i
 //    in order;
 //  - below, chunks of samples on the threads, a dot product of two contiguous rows per output, lane-wise over
-//    the whole vectors, then the tail of fewer than kWideLanes<T> features added one by one.
+//    the whole vectors, then the tail of fewer than kWideLanes<T> features added one by one. Pairs of samples
+//    go through dot_block; a lone one (batch 1) through dots_with_row, the same sums for a vector's width of
+//    outputs at once.
 template <class T>
 void fast_forward(std::int64_t batch, std::int64_t outputs, std::int64_t features, const T* x, const T* w,
                   const T* bias, T* y) {
@@ -34,16 +36,20 @@ void fast_forward(std::int64_t batch, std::int64_t outputs, std::int64_t feature
   const auto chunks = sample_chunks(batch);
   const std::int64_t whole = features / kWideLanes<T> * kWideLanes<T>;
   parallel_for(chunks.count, [&](std::int64_t ch) {
-    const T* ap[kDotRowsA];
+    const T* ap[std::max(kDotRowsA, kWideLanes<T>)];
     const T* bp[kDotRowsB];
-    T out[kDotRowsA * kDotRowsB];
+    T out[std::max(kDotRowsA * kDotRowsB, kWideLanes<T>)];
     for (std::int64_t n0 = chunks.begin(ch); n0 < chunks.end(ch); n0 += kDotRowsB) {
       const int rv = static_cast<int>(std::min<std::int64_t>(kDotRowsB, chunks.end(ch) - n0));
       for (int v = 0; v < rv; ++v) bp[v] = x + (n0 + v) * features;
-      for (std::int64_t o0 = 0; o0 < outputs; o0 += kDotRowsA) {
-        const int ru = static_cast<int>(std::min<std::int64_t>(kDotRowsA, outputs - o0));
+      const std::int64_t block = rv == 1 ? kWideLanes<T> : kDotRowsA;  // a lone sample: dots_with_row
+      for (std::int64_t o0 = 0; o0 < outputs; o0 += block) {
+        const int ru = static_cast<int>(std::min<std::int64_t>(block, outputs - o0));
         for (int u = 0; u < ru; ++u) ap[u] = w + (o0 + u) * features;
-        dot_block(whole, ap, ru, bp, rv, out, rv);
+        if (rv == 1)
+          dots_with_row(whole, ap, ru, bp[0], out);
+        else
+          dot_block(whole, ap, ru, bp, rv, out, rv);
         for (int u = 0; u < ru; ++u)
           for (int v = 0; v < rv; ++v) {
             T total = out[u * rv + v];

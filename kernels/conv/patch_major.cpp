@@ -58,7 +58,8 @@ void forward_transposed(const ConvPlan& plan, const ConvForward<T>& a, const T* 
 }
 
 /// y's rows (n,p) for the samples [first, last) as dot products of W's rows (wrows [O, ld], ld whole
-/// vectors) with the receptive fields, lane-wise, for few rows (where transposing W would cost as much).
+/// vectors) with the receptive fields, lane-wise, for few rows (where transposing W would cost as much): pairs
+/// of rows by dot_block, a lone row (C5 at batch 1) by dots_with_row.
 template <class T>
 void forward_dots(const ConvPlan& plan, const ConvForward<T>& a, const T* wrows, std::int64_t ld, std::int64_t first,
                   std::int64_t last) {
@@ -76,16 +77,20 @@ void forward_dots(const ConvPlan& plan, const ConvForward<T>& a, const T* wrows,
       for (std::int64_t r = 0; r < rows; ++r) std::fill(fields + r * ld + taps, fields + (r + 1) * ld, T(0));
     col = fields;
   }
-  const T* ap[kDotRowsA];
+  const T* ap[std::max(kDotRowsA, kWideLanes<T>)];
   const T* bp[kDotRowsB];
-  T out[kDotRowsA * kDotRowsB];
+  T out[std::max(kDotRowsA * kDotRowsB, kWideLanes<T>)];
   for (std::int64_t r0 = 0; r0 < rows; r0 += kDotRowsB) {
     const int rv = static_cast<int>(std::min<std::int64_t>(kDotRowsB, rows - r0));
     for (int v = 0; v < rv; ++v) bp[v] = col + (r0 + v) * ld;
-    for (std::int64_t o0 = 0; o0 < outputs; o0 += kDotRowsA) {
-      const int ru = static_cast<int>(std::min<std::int64_t>(kDotRowsA, outputs - o0));
+    const std::int64_t block = rv == 1 ? kWideLanes<T> : kDotRowsA;  // a lone row: dots_with_row
+    for (std::int64_t o0 = 0; o0 < outputs; o0 += block) {
+      const int ru = static_cast<int>(std::min<std::int64_t>(block, outputs - o0));
       for (int u = 0; u < ru; ++u) ap[u] = wrows + (o0 + u) * ld;
-      dot_block(ld, ap, ru, bp, rv, out, rv);
+      if (rv == 1)
+        dots_with_row(ld, ap, ru, bp[0], out);
+      else
+        dot_block(ld, ap, ru, bp, rv, out, rv);
       for (int v = 0; v < rv; ++v) {
         const std::int64_t row = first * positions + r0 + v, n = row / positions, p = row % positions;
         for (int u = 0; u < ru; ++u)
