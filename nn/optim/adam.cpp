@@ -36,6 +36,16 @@ void Adam::begin_step() {
   inverse_second_correction_ = 1 / (1 - std::pow(options_.beta2, t));
 }
 
+void Adam::open_state(std::size_t index) {
+  first_open_.resize(parameters_.size());
+  second_open_.resize(parameters_.size());
+  dispatch_floating(parameters_[index].value.dtype(), "adam", [&](auto type) {
+    using T = decltype(type);
+    first_open_[index] = reinterpret_cast<std::byte*>(first_moment_[index].mutable_data<T>());
+    second_open_[index] = reinterpret_cast<std::byte*>(second_moment_[index].mutable_data<T>());
+  });
+}
+
 namespace {
 
 /// The step's constants in the element type.
@@ -82,8 +92,8 @@ bool Adam::update_elements(std::size_t index, void* values, const void* grad, st
                                      static_cast<T>(step_size_), static_cast<T>(inverse_second_correction_)};
     T* w = static_cast<T*>(values);
     const T* g = static_cast<const T*>(grad);
-    T* m = first_moment_[index].mutable_data<T>() + begin;
-    T* v = second_moment_[index].mutable_data<T>() + begin;
+    T* m = reinterpret_cast<T*>(first_open_[index]) + begin;
+    T* v = reinterpret_cast<T*>(second_open_[index]) + begin;
     const std::int64_t n = end - begin;
     return options_.weight_decay != 0 ? adam_elements<true, kWatch>(w, g, m, v, constants, n)
                                       : adam_elements<false, kWatch>(w, g, m, v, constants, n);

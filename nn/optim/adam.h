@@ -21,6 +21,7 @@ class Adam : public Optimizer {
 
  protected:
   void begin_step() override;
+  void open_state(std::size_t index) override;
   void update(std::size_t index, void* values, const void* grad, std::int64_t begin, std::int64_t end) override;
   bool update_and_check(std::size_t index, void* values, const void* grad, std::int64_t begin,
                         std::int64_t end) override;
@@ -34,6 +35,7 @@ class Adam : public Optimizer {
   double step_size_ = 0;              // lr / (1 - b1^t), set by begin_step
   double inverse_second_correction_ = 0;  // 1 / (1 - b2^t)
   std::vector<Tensor> first_moment_, second_moment_;
+  std::vector<std::byte*> first_open_, second_open_;  // each moment's values, opened by open_state
 };
 
 }  // namespace ag::nn

@@ -94,6 +94,7 @@ void Optimizer::open_for_update(std::size_t index) {
   dispatch_floating(value.dtype(), "optimizer", [&](auto type) {
     values_[index] = reinterpret_cast<std::byte*>(value.template mutable_data<decltype(type)>());
   });
+  open_state(index);
 }
 
 void Optimizer::begin_in_backward(std::size_t index) {
@@ -120,12 +121,17 @@ constexpr std::int64_t kSerialUpdateElements = 256 * 1024;
 void Optimizer::consume(std::size_t index, std::int64_t begin, std::int64_t end, const void* grad) {
   const std::size_t bytes = dtype_size(parameters_[index].value.dtype());
   const std::int64_t elements = end - begin, pieces = (elements + kBlock - 1) / kBlock;
+  if (elements < kSerialUpdateElements) {  // the usual block of a few rows: one update, here
+    const FlushSubnormals flushed;
+    update_block(index, values_[index] + begin * bytes, static_cast<const std::byte*>(grad), begin, end);
+    return;
+  }
   parallel_for(pieces, [&](std::int64_t p) {
     const FlushSubnormals flushed;  // on the thread running the block (moment_floor.h says why)
     const std::int64_t b0 = begin + p * kBlock, b1 = std::min(end, b0 + kBlock);
     update_block(index, values_[index] + b0 * bytes, static_cast<const std::byte*>(grad) + (b0 - begin) * bytes, b0,
                  b1);
-  }, elements < kSerialUpdateElements ? 0 : cost_per_element() * elements);
+  }, cost_per_element() * elements);
 }
 
 void Optimizer::step() {

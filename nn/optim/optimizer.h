@@ -70,6 +70,10 @@ class Optimizer {
                                 std::int64_t end);
   /// Called once per step, after the count and before any update: for constants of the step.
   virtual void begin_step() {}
+  /// Called once per step for each parameter `index` about to be updated, on the calling thread, before any
+  /// update() of it: for an optimizer to open its own state of that parameter for writing (e.g. its moments),
+  /// once rather than in every block.
+  virtual void open_state(std::size_t /*index*/) {}
   /// Returns the rough cost of updating one element, in element operations (for the threading decision).
   virtual std::int64_t cost_per_element() const { return 4; }
 

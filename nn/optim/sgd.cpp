@@ -19,6 +19,13 @@ std::vector<std::pair<std::string, Tensor>> Sgd::state() const {
   return out;
 }
 
+void Sgd::open_state(std::size_t index) {
+  velocity_open_.resize(parameters_.size());
+  dispatch_floating(parameters_[index].value.dtype(), "sgd", [&](auto type) {
+    velocity_open_[index] = reinterpret_cast<std::byte*>(velocity_[index].mutable_data<decltype(type)>());
+  });
+}
+
 void Sgd::update(std::size_t index, void* values, const void* grad, std::int64_t begin, std::int64_t end) {
   update_elements<false>(index, values, grad, begin, end);
 }
@@ -36,7 +43,7 @@ bool Sgd::update_elements(std::size_t index, void* values, const void* grad, std
     const std::int64_t n = end - begin;
     T* w = static_cast<T*>(values);
     const T* g = static_cast<const T*>(grad);
-    T* v = velocity_[index].mutable_data<T>() + begin;
+    T* v = reinterpret_cast<T*>(velocity_open_[index]) + begin;
     const T lr = static_cast<T>(learning_rate_), mu = static_cast<T>(options_.momentum),
             wd = static_cast<T>(options_.weight_decay);
     FiniteScan<T> written;

@@ -19,6 +19,7 @@ class Sgd : public Optimizer {
   std::vector<std::pair<std::string, Tensor>> state() const override;
 
  protected:
+  void open_state(std::size_t index) override;
   void update(std::size_t index, void* values, const void* grad, std::int64_t begin, std::int64_t end) override;
   bool update_and_check(std::size_t index, void* values, const void* grad, std::int64_t begin,
                         std::int64_t end) override;
@@ -30,6 +31,7 @@ class Sgd : public Optimizer {
 
   SgdOptions options_;
   std::vector<Tensor> velocity_;
+  std::vector<std::byte*> velocity_open_;  // each velocity's values, opened by open_state
 };
 
 }  // namespace ag::nn
