@@ -120,13 +120,13 @@ constexpr std::int64_t kSerialUpdateElements = 256 * 1024;
 
 void Optimizer::consume(std::size_t index, std::int64_t begin, std::int64_t end, const void* grad) {
   const std::size_t bytes = dtype_size(parameters_[index].value.dtype());
-  const std::int64_t elements = end - begin, pieces = (elements + kBlock - 1) / kBlock;
-  if (elements < kSerialUpdateElements) {  // the usual block of a few rows: one update, here
-    const FlushSubnormals flushed;
+  const std::int64_t elements = end - begin;
+  if (elements < kSerialUpdateElements) {  // stays on this thread (above): one call, no loop around it
+    const FlushSubnormals flushed;         // moment_floor.h says why
     update_block(index, values_[index] + begin * bytes, static_cast<const std::byte*>(grad), begin, end);
     return;
   }
-  parallel_for(pieces, [&](std::int64_t p) {
+  parallel_for((elements + kBlock - 1) / kBlock, [&](std::int64_t p) {
     const FlushSubnormals flushed;  // on the thread running the block (moment_floor.h says why)
     const std::int64_t b0 = begin + p * kBlock, b1 = std::min(end, b0 + kBlock);
     update_block(index, values_[index] + b0 * bytes, static_cast<const std::byte*>(grad) + (b0 - begin) * bytes, b0,
