@@ -264,4 +264,21 @@ template <class T>
   std::copy_n(lanes, ru, out);
 }
 
+/// The rows of A that one call of dot_products takes at the most: a vector's width of them against a lone row of
+/// B, else kDotRowsA.
+template <class T>
+constexpr std::int64_t dot_rows_per_call(int rv) {
+  return rv == 1 ? kWideLanes<T> : kDotRowsA;
+}
+
+/// For u < ru, v < rv: out[u rv + v] = sum_{p < n} A_u[p] B_v[p], as dot_block gives them, through
+/// dots_with_row for a lone row of B (rv = 1, ru <= kWideLanes<T>), else dot_block (ru <= kDotRowsA).
+template <class T>
+void dot_products(std::int64_t n, const T* const* a, int ru, const T* const* b, int rv, T* out) {
+  if (rv == 1)
+    dots_with_row(n, a, ru, b[0], out);
+  else
+    dot_block(n, a, ru, b, rv, out, rv);
+}
+
 }  // namespace ag::kernels

@@ -42,14 +42,11 @@ void fast_forward(std::int64_t batch, std::int64_t outputs, std::int64_t feature
     for (std::int64_t n0 = chunks.begin(ch); n0 < chunks.end(ch); n0 += kDotRowsB) {
       const int rv = static_cast<int>(std::min<std::int64_t>(kDotRowsB, chunks.end(ch) - n0));
       for (int v = 0; v < rv; ++v) bp[v] = x + (n0 + v) * features;
-      const std::int64_t block = rv == 1 ? kWideLanes<T> : kDotRowsA;  // a lone sample: dots_with_row
+      const std::int64_t block = dot_rows_per_call<T>(rv);
       for (std::int64_t o0 = 0; o0 < outputs; o0 += block) {
         const int ru = static_cast<int>(std::min<std::int64_t>(block, outputs - o0));
         for (int u = 0; u < ru; ++u) ap[u] = w + (o0 + u) * features;
-        if (rv == 1)
-          dots_with_row(whole, ap, ru, bp[0], out);
-        else
-          dot_block(whole, ap, ru, bp, rv, out, rv);
+        dot_products(whole, ap, ru, bp, rv, out);
         for (int u = 0; u < ru; ++u)
           for (int v = 0; v < rv; ++v) {
             T total = out[u * rv + v];

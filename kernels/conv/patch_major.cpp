@@ -83,14 +83,11 @@ void forward_dots(const ConvPlan& plan, const ConvForward<T>& a, const T* wrows,
   for (std::int64_t r0 = 0; r0 < rows; r0 += kDotRowsB) {
     const int rv = static_cast<int>(std::min<std::int64_t>(kDotRowsB, rows - r0));
     for (int v = 0; v < rv; ++v) bp[v] = col + (r0 + v) * ld;
-    const std::int64_t block = rv == 1 ? kWideLanes<T> : kDotRowsA;  // a lone row: dots_with_row
+    const std::int64_t block = dot_rows_per_call<T>(rv);
     for (std::int64_t o0 = 0; o0 < outputs; o0 += block) {
       const int ru = static_cast<int>(std::min<std::int64_t>(block, outputs - o0));
       for (int u = 0; u < ru; ++u) ap[u] = wrows + (o0 + u) * ld;
-      if (rv == 1)
-        dots_with_row(ld, ap, ru, bp[0], out);
-      else
-        dot_block(ld, ap, ru, bp, rv, out, rv);
+      dot_products(ld, ap, ru, bp, rv, out);
       for (int v = 0; v < rv; ++v) {
         const std::int64_t row = first * positions + r0 + v, n = row / positions, p = row % positions;
         for (int u = 0; u < ru; ++u)
