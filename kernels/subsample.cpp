@@ -51,6 +51,26 @@ inline T window_sum(const T* window, std::int64_t w, std::int64_t k) {
 // Samples [first, last) of the forward (one chunk). A function of its own, with its arguments as values: in a
 // lambda capturing by reference, every vector store (a memcpy, which may alias anything) made the compiler
 // reload the captured sizes and pointers.
+/// One plane of 2 x 2 windows whose output rows are narrower than a vector (LeNet-5's S4: rows of 5), each row one
+/// block of L windows whose lanes past ow read the rows after it and write into the next output row (written
+/// after it). The per-row loop below computes the same; this one keeps the plane's pointers and constants in
+/// registers, which halved S4's forward. The caller checks that the last row's block stays within the chunk.
+template <class T>
+void narrow_plane_forward(const T* r0, std::int64_t w, std::int64_t oh, std::int64_t ow, T cf, T b, T* yrow, T* srow) {
+  constexpr int L = kLanes<T>;
+  const auto coefficient = splat(cf), offset = splat(b);
+  for (std::int64_t i = 0; i < oh; ++i, r0 += 2 * w, yrow += ow) {
+    const T* r1 = r0 + w;
+    const auto a0 = load(r0), a1 = load(r0 + L), b0 = load(r1), b1 = load(r1 + L);
+    const auto sums = (evens<T>(a0, a1) + odds<T>(a0, a1)) + (evens<T>(b0, b1) + odds<T>(b0, b1));
+    store(yrow, fmadd(coefficient, sums, offset));
+    if (srow) {
+      store(srow, sums);
+      srow += ow;
+    }
+  }
+}
+
 template <class T>
 void subsample_forward_samples(const SubsampleShape g, std::int64_t first, std::int64_t last, const T* x, const T* coeff,
                                const T* bias, T* y, T* pooled) {
@@ -63,6 +83,12 @@ void subsample_forward_samples(const SubsampleShape g, std::int64_t first, std::
     for (std::int64_t c = 0; c < g.channels; ++c) {
       const std::int64_t plane = n * g.channels + c;
       const T cf = coeff[c], b = bias ? bias[c] : T(0);
+      if (k == 2 && ow < L && plane * in_plane + (oh - 1) * 2 * w + w + 2 * L <= x_end &&
+          plane * out_plane + (oh - 1) * ow + L <= y_end) {
+        narrow_plane_forward(x + plane * in_plane, w, oh, ow, cf, b, y + plane * out_plane,
+                             pooled ? pooled + plane * out_plane : nullptr);
+        continue;
+      }
       for (std::int64_t i = 0; i < oh; ++i) {
         const T* r0 = x + plane * in_plane + i * k * w;
         T* yrow = y + plane * out_plane + i * ow;
