@@ -271,6 +271,12 @@ constexpr std::int64_t dot_rows_per_call(int rv) {
   return rv == 1 ? kWideLanes<T> : kDotRowsA;
 }
 
+/// The most rows of A, and the most values out, of any call of dot_products: the sizes of a caller's arrays.
+template <class T>
+inline constexpr int kDotCallRows = std::max(kDotRowsA, kWideLanes<T>);
+template <class T>
+inline constexpr int kDotCallOutputs = std::max(kDotRowsA * kDotRowsB, kWideLanes<T>);
+
 /// For u < ru, v < rv: out[u rv + v] = sum_{p < n} A_u[p] B_v[p], as dot_block gives them, through
 /// dots_with_row for a lone row of B (rv = 1, ru <= kWideLanes<T>), else dot_block (ru <= kDotRowsA).
 template <class T>

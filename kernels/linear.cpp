@@ -36,9 +36,9 @@ void fast_forward(std::int64_t batch, std::int64_t outputs, std::int64_t feature
   const auto chunks = sample_chunks(batch);
   const std::int64_t whole = features / kWideLanes<T> * kWideLanes<T>;
   parallel_for(chunks.count, [&](std::int64_t ch) {
-    const T* ap[std::max(kDotRowsA, kWideLanes<T>)];
+    const T* ap[kDotCallRows<T>];
     const T* bp[kDotRowsB];
-    T out[std::max(kDotRowsA * kDotRowsB, kWideLanes<T>)];
+    T out[kDotCallOutputs<T>];
     for (std::int64_t n0 = chunks.begin(ch); n0 < chunks.end(ch); n0 += kDotRowsB) {
       const int rv = static_cast<int>(std::min<std::int64_t>(kDotRowsB, chunks.end(ch) - n0));
       for (int v = 0; v < rv; ++v) bp[v] = x + (n0 + v) * features;

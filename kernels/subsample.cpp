@@ -45,32 +45,38 @@ inline T window_sum(const T* window, std::int64_t w, std::int64_t k) {
   return total;
 }
 
+/// One block of L = kLanes<T> 2 x 2 windows: the windows of input rows r0 and r1 from their first value on
+/// (2 L values each), s = (x00 + x01) + (x10 + x11) lane by lane (window_sum's order), y = coeff s + bias into
+/// yrow, and s into srow when it is kept.
+template <class T>
+inline void window_block(const T* r0, const T* r1, const Simd<T>& coefficient, const Simd<T>& offset, T* yrow,
+                         T* srow) {
+  constexpr int L = kLanes<T>;
+  const auto a0 = load(r0), a1 = load(r0 + L), b0 = load(r1), b1 = load(r1 + L);
+  const auto sums = (evens<T>(a0, a1) + odds<T>(a0, a1)) + (evens<T>(b0, b1) + odds<T>(b0, b1));
+  store(yrow, fmadd(coefficient, sums, offset));
+  if (srow) store(srow, sums);
+}
+
+/// One plane of 2 x 2 windows whose output rows are narrower than a vector (LeNet-5's S4: rows of 5): each row
+/// one window_block whose lanes past ow read the rows after it and write into the next output row (written after
+/// it). The per-row loop of subsample_forward_samples computes the same; this one keeps the plane's pointers and
+/// constants in registers. The caller checks that the last row's block stays within the chunk.
+template <class T>
+void narrow_plane_forward(const T* r0, std::int64_t w, std::int64_t oh, std::int64_t ow, T cf, T b, T* yrow, T* srow) {
+  const auto coefficient = splat(cf), offset = splat(b);
+  for (std::int64_t i = 0; i < oh; ++i, r0 += 2 * w, yrow += ow) {
+    window_block(r0, r0 + w, coefficient, offset, yrow, srow);
+    if (srow) srow += ow;
+  }
+}
+
 // Forward, per sample n and map c:  s[i,j] = sum_{a,b<k} x[k i+a, k j+b] (window_sum's order; for k = 2,
 // kLanes<T> windows at a time from de-interleaved rows);  y = coeff[c] s + bias[c];  s kept when the
 // backward needs it.
 // Samples [first, last) of the forward (one chunk). A function of its own, with its arguments as values: in a
 // lambda capturing by reference, every vector store (a memcpy, which may alias anything) made the compiler
 // reload the captured sizes and pointers.
-/// One plane of 2 x 2 windows whose output rows are narrower than a vector (LeNet-5's S4: rows of 5), each row one
-/// block of L windows whose lanes past ow read the rows after it and write into the next output row (written
-/// after it). The per-row loop below computes the same; this one keeps the plane's pointers and constants in
-/// registers, which halved S4's forward. The caller checks that the last row's block stays within the chunk.
-template <class T>
-void narrow_plane_forward(const T* r0, std::int64_t w, std::int64_t oh, std::int64_t ow, T cf, T b, T* yrow, T* srow) {
-  constexpr int L = kLanes<T>;
-  const auto coefficient = splat(cf), offset = splat(b);
-  for (std::int64_t i = 0; i < oh; ++i, r0 += 2 * w, yrow += ow) {
-    const T* r1 = r0 + w;
-    const auto a0 = load(r0), a1 = load(r0 + L), b0 = load(r1), b1 = load(r1 + L);
-    const auto sums = (evens<T>(a0, a1) + odds<T>(a0, a1)) + (evens<T>(b0, b1) + odds<T>(b0, b1));
-    store(yrow, fmadd(coefficient, sums, offset));
-    if (srow) {
-      store(srow, sums);
-      srow += ow;
-    }
-  }
-}
-
 template <class T>
 void subsample_forward_samples(const SubsampleShape g, std::int64_t first, std::int64_t last, const T* x, const T* coeff,
                                const T* bias, T* y, T* pooled) {
@@ -100,12 +106,7 @@ void subsample_forward_samples(const SubsampleShape g, std::int64_t first, std::
           // into the next output row, which is written after this one (so never past the chunk's end).
           for (std::int64_t block = 0; block < ow; block += L) {
             const std::int64_t j = ow >= L ? std::min<std::int64_t>(block, ow - L) : 0;
-            const auto a0 = load(r0 + 2 * j), a1 = load(r0 + 2 * j + L);
-            const auto b0 = load(r1 + 2 * j), b1 = load(r1 + 2 * j + L);
-            const auto sums = (evens<T>(a0, a1) + odds<T>(a0, a1)) +
-                              (evens<T>(b0, b1) + odds<T>(b0, b1));
-            store(yrow + j, fmadd(splat(cf), sums, splat(b)));
-            if (srow) store(srow + j, sums);
+            window_block(r0 + 2 * j, r1 + 2 * j, splat(cf), splat(b), yrow + j, srow ? srow + j : nullptr);
           }
           continue;
         }

@@ -77,9 +77,9 @@ void forward_dots(const ConvPlan& plan, const ConvForward<T>& a, const T* wrows,
       for (std::int64_t r = 0; r < rows; ++r) std::fill(fields + r * ld + taps, fields + (r + 1) * ld, T(0));
     col = fields;
   }
-  const T* ap[std::max(kDotRowsA, kWideLanes<T>)];
+  const T* ap[kDotCallRows<T>];
   const T* bp[kDotRowsB];
-  T out[std::max(kDotRowsA * kDotRowsB, kWideLanes<T>)];
+  T out[kDotCallOutputs<T>];
   for (std::int64_t r0 = 0; r0 < rows; r0 += kDotRowsB) {
     const int rv = static_cast<int>(std::min<std::int64_t>(kDotRowsB, rows - r0));
     for (int v = 0; v < rv; ++v) bp[v] = col + (r0 + v) * ld;

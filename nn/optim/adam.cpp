@@ -18,6 +18,8 @@ Adam::Adam(std::vector<Parameter> parameters, const AdamOptions& options)
     first_moment_.push_back(zeros_like(p.value));
     second_moment_.push_back(zeros_like(p.value));
   }
+  first_open_.resize(parameters_.size());
+  second_open_.resize(parameters_.size());
 }
 
 std::vector<std::pair<std::string, Tensor>> Adam::state() const {
@@ -37,8 +39,6 @@ void Adam::begin_step() {
 }
 
 void Adam::open_state(std::size_t index) {
-  first_open_.resize(parameters_.size());
-  second_open_.resize(parameters_.size());
   dispatch_floating(parameters_[index].value.dtype(), "adam", [&](auto type) {
     using T = decltype(type);
     first_open_[index] = reinterpret_cast<std::byte*>(first_moment_[index].mutable_data<T>());

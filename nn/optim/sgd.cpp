@@ -11,6 +11,7 @@ Sgd::Sgd(std::vector<Parameter> parameters, const SgdOptions& options)
   if (options.weight_decay < 0) fail("sgd", "weight_decay must be >= 0, got {}", options.weight_decay);
   if (options.nesterov && options.momentum == 0) fail("sgd", "nesterov needs a momentum > 0");
   for (const auto& p : parameters_) velocity_.push_back(zeros_like(p.value));
+  velocity_open_.resize(parameters_.size());
 }
 
 std::vector<std::pair<std::string, Tensor>> Sgd::state() const {
@@ -20,7 +21,6 @@ std::vector<std::pair<std::string, Tensor>> Sgd::state() const {
 }
 
 void Sgd::open_state(std::size_t index) {
-  velocity_open_.resize(parameters_.size());
   dispatch_floating(parameters_[index].value.dtype(), "sgd", [&](auto type) {
     velocity_open_[index] = reinterpret_cast<std::byte*>(velocity_[index].mutable_data<decltype(type)>());
   });
